@@ -1,0 +1,24 @@
+using System.Globalization;
+using Ziya2.Configuration;
+using Ziya2.Data;
+
+namespace Ziya2.Plugins.DataFilters;
+
+/// <summary>Options of <see cref="MinLengthFilter"/>.</summary>
+public sealed class MinLengthOptions : IValidatableOptions
+{
+    /// <summary>Minimum length in user-perceived characters (grapheme clusters), so CJK and emoji count as one each.</summary>
+    public int MinChars { get; set; } = 50;
+
+    public IEnumerable<string> Validate()
+    {
+        if (MinChars < 0) yield return "min_chars must be >= 0";
+    }
+}
+
+/// <summary>Drops documents shorter than <see cref="MinLengthOptions.MinChars"/> (reason <c>too_short</c>).</summary>
+public sealed class MinLengthFilter(MinLengthOptions options) : IDataFilter
+{
+    public FilterDecision Apply(Document document) =>
+        new StringInfo(document.Text.Trim()).LengthInTextElements < options.MinChars ? FilterDecision.Drop("too_short") : FilterDecision.Keep();
+}

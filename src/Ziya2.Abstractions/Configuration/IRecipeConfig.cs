@@ -1,0 +1,21 @@
+using Ziya2.Recipes;
+
+namespace Ziya2.Configuration;
+
+/// <summary>
+/// The run's configuration: TOML files merged in order, then <c>--set key=value</c> overrides.
+/// Sections are bound to typed options; keys nobody binds are reported as unknown.
+/// </summary>
+public interface IRecipeConfig
+{
+    /// <summary>
+    /// Binds the value at a dotted <paramref name="path"/> (a table, or a scalar such as <c>train.steps</c>) to
+    /// <typeparamref name="T"/>. A missing table yields a default-constructed <typeparamref name="T"/>.
+    /// With a constant path the binding is checked by <c>ziya2 validate</c> before the recipe runs.
+    /// </summary>
+    [RecipeConfigBinding]
+    T Get<T>(string path);
+
+    /// <summary>Whether the configuration has a value at <paramref name="path"/>.</summary>
+    bool Has(string path);
+}

@@ -1,0 +1,44 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Ziya2.Models;
+
+/// <summary>
+/// A causal language model. Constructed by the container from its options (which describe the architecture);
+/// weights are then initialised randomly or read with <see cref="Load"/>.
+/// </summary>
+public interface ILanguageModel : IDisposable
+{
+    /// <summary>Architecture name, e.g. <c>llama</c>.</summary>
+    string Architecture { get; }
+
+    /// <summary>The network: token ids <c>[batch, time]</c> (int64) → logits <c>[batch, time, vocab]</c>.</summary>
+    nn.Module<Tensor, Tensor> Module { get; }
+
+    /// <summary>Vocabulary size (rows of the embedding matrix).</summary>
+    int VocabSize { get; }
+
+    /// <summary>Longest sequence the position encoding supports.</summary>
+    int MaxSequenceLength { get; }
+
+    /// <summary>The architecture configuration as JSON (Hugging Face <c>config.json</c> field names where they exist).</summary>
+    string ConfigJson { get; }
+
+    /// <summary>Number of trainable parameters.</summary>
+    long ParameterCount { get; }
+
+    /// <summary>Training FLOPs per token at <paramref name="sequenceLength"/> (forward + backward: 6N plus the attention term).</summary>
+    double TrainingFlopsPerToken(int sequenceLength);
+
+    /// <summary>Parameters grouped for the optimizer (see <see cref="ParameterGroup"/>).</summary>
+    IReadOnlyList<ParameterGroup> GetParameterGroups();
+
+    /// <summary>Writes weights and configuration into <paramref name="directory"/>; atomic (complete or absent).</summary>
+    void Save(string directory);
+
+    /// <summary>
+    /// Reads weights from <paramref name="directory"/>. Implementations validate the checkpoint completely before
+    /// touching the live weights, and throw <see cref="InvalidDataException"/> naming the problem.
+    /// </summary>
+    void Load(string directory);
+}

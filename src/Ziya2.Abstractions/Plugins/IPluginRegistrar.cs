@@ -1,0 +1,47 @@
+namespace Ziya2.Plugins;
+
+/// <summary>
+/// Receives a plugin's component declarations. Each component has a kind, a name unique within its kind
+/// across all loaded plugins, an implementation type, and an options type bound from the recipe's TOML.
+/// The implementation is constructed by the kernel's container: its constructor may take the options
+/// object and host services such as <c>ILogger&lt;T&gt;</c>, <see cref="Events.IEventBus"/> or <see cref="IRunEnvironment"/>.
+/// </summary>
+public interface IPluginRegistrar
+{
+    /// <summary>Declares a component of any kind.</summary>
+    /// <param name="kind">The component kind; <paramref name="implementationType"/> must implement its service type.</param>
+    /// <param name="name">Lower-case name recipes use, e.g. <c>adamw</c>.</param>
+    /// <param name="implementationType">Concrete class the container constructs.</param>
+    /// <param name="optionsType">Class with a parameterless constructor, bound from TOML and passed to the constructor.</param>
+    /// <param name="description">One line for <c>ziya2 plugins list</c>.</param>
+    void Add(ComponentKind kind, string name, Type implementationType, Type optionsType, string description);
+}
+
+/// <summary>Typed helpers over <see cref="IPluginRegistrar.Add"/>.</summary>
+public static class PluginRegistrarExtensions
+{
+    /// <summary>Declares a data filter.</summary>
+    public static IPluginRegistrar AddDataFilter<TFilter, TOptions>(this IPluginRegistrar r, string name, string description)
+        where TFilter : class, Data.IDataFilter where TOptions : class, new()
+    { r.Add(ComponentKind.DataFilter, name, typeof(TFilter), typeof(TOptions), description); return r; }
+
+    /// <summary>Declares a model.</summary>
+    public static IPluginRegistrar AddModel<TModel, TOptions>(this IPluginRegistrar r, string name, string description)
+        where TModel : class, Models.ILanguageModel where TOptions : class, new()
+    { r.Add(ComponentKind.Model, name, typeof(TModel), typeof(TOptions), description); return r; }
+
+    /// <summary>Declares an optimizer factory.</summary>
+    public static IPluginRegistrar AddOptimizer<TFactory, TOptions>(this IPluginRegistrar r, string name, string description)
+        where TFactory : class, Optimization.IOptimizerFactory where TOptions : class, new()
+    { r.Add(ComponentKind.Optimizer, name, typeof(TFactory), typeof(TOptions), description); return r; }
+
+    /// <summary>Declares a learning-rate scheduler.</summary>
+    public static IPluginRegistrar AddScheduler<TScheduler, TOptions>(this IPluginRegistrar r, string name, string description)
+        where TScheduler : class, Optimization.ILearningRateScheduler where TOptions : class, new()
+    { r.Add(ComponentKind.Scheduler, name, typeof(TScheduler), typeof(TOptions), description); return r; }
+
+    /// <summary>Declares a callback (an <see cref="Events.IEventObserver"/> or <see cref="Events.IEventHandler"/>).</summary>
+    public static IPluginRegistrar AddCallback<TCallback, TOptions>(this IPluginRegistrar r, string name, string description)
+        where TCallback : class, Events.IRunCallback where TOptions : class, new()
+    { r.Add(ComponentKind.Callback, name, typeof(TCallback), typeof(TOptions), description); return r; }
+}

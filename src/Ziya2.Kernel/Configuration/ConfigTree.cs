@@ -1,0 +1,167 @@
+using System.Globalization;
+using Tomlyn;
+using Tomlyn.Model;
+
+namespace Ziya2.Kernel.Configuration;
+
+/// <summary>
+/// The merged configuration document: TOML files in order, then <c>--set</c> overrides. Remembers where each
+/// leaf came from (for messages) and which keys a binding consumed (so the rest can be reported as unknown).
+/// </summary>
+public sealed class ConfigTree
+{
+    readonly Dictionary<string, string> _origins = new(StringComparer.Ordinal);
+    readonly HashSet<string> _consumed = new(StringComparer.Ordinal);
+
+    public TomlTable Root { get; } = new();
+
+    /// <summary>Reads files and overrides; every syntax error of every input is collected before throwing.</summary>
+    public static ConfigTree Load(IEnumerable<string> files, IEnumerable<string> overrides)
+    {
+        var tree = new ConfigTree();
+        var errors = new List<ConfigError>();
+        foreach (var file in files)
+        {
+            if (!File.Exists(file)) { errors.Add(new ConfigError("", "config file not found", file)); continue; }
+            try { tree.Merge(Parse(File.ReadAllText(file), file), file); }
+            catch (ConfigException e) { errors.AddRange(e.Errors); }
+        }
+        foreach (var o in overrides)
+        {
+            try { tree.Set(o); }
+            catch (ConfigException e) { errors.AddRange(e.Errors); }
+        }
+        if (errors.Count > 0) throw new ConfigException(errors);
+        return tree;
+    }
+
+    /// <summary>Parses TOML text; syntax errors become <c>file:line:col</c> messages.</summary>
+    public static TomlTable Parse(string text, string sourceName)
+    {
+        try
+        {
+            return TomlSerializer.Deserialize<TomlTable>(text, new TomlSerializerOptions { SourceName = sourceName }) ?? new TomlTable();
+        }
+        catch (TomlException e)
+        {
+            var where = e.Line is { } l ? $"{sourceName}:{l}:{e.Column ?? 0}" : sourceName;
+            throw new ConfigException([new ConfigError("", StripLocation(e.Message), where)]);
+        }
+    }
+
+    static string StripLocation(string message)
+    {
+        // Tomlyn prefixes "file(line,col) : error : "; we print our own file:line:col.
+        var i = message.IndexOf(" : error : ", StringComparison.Ordinal);
+        return i >= 0 ? message[(i + " : error : ".Length)..] : message;
+    }
+
+    /// <summary>Deep-merges <paramref name="table"/> over the current document.</summary>
+    public void Merge(TomlTable table, string origin) => MergeInto(Root, table, "", origin);
+
+    void MergeInto(TomlTable target, TomlTable source, string prefix, string origin)
+    {
+        foreach (var (key, value) in source)
+        {
+            var path = prefix.Length == 0 ? key : prefix + "." + key;
+            if (value is TomlTable sub && target.TryGetValue(key, out var existing) && existing is TomlTable existingTable)
+                MergeInto(existingTable, sub, path, origin);
+            else
+            {
+                target[key] = value;
+                ForgetOrigins(path);
+                RecordOrigins(value, path, origin);
+            }
+        }
+    }
+
+    void RecordOrigins(object value, string path, string origin)
+    {
+        if (value is TomlTable t) foreach (var (k, v) in t) RecordOrigins(v, path + "." + k, origin);
+        else _origins[path] = origin;
+    }
+
+    void ForgetOrigins(string path)
+    {
+        foreach (var k in _origins.Keys.Where(k => k == path || k.StartsWith(path + ".", StringComparison.Ordinal)).ToList()) _origins.Remove(k);
+    }
+
+    /// <summary>
+    /// Applies <c>a.b.c=value</c>. The value is read as a TOML value (<c>3</c>, <c>0.1</c>, <c>true</c>, <c>"x"</c>,
+    /// <c>[1, 2]</c>); anything that is not valid TOML is taken as a plain string, so <c>model.name=llama</c> works.
+    /// Types are checked when the key is bound.
+    /// </summary>
+    public void Set(string assignment)
+    {
+        var origin = $"--set {assignment}";
+        var eq = assignment.IndexOf('=');
+        if (eq <= 0) throw new ConfigException([new ConfigError(assignment, "expected key=value", "--set")]);
+        var path = assignment[..eq].Trim();
+        var raw = assignment[(eq + 1)..].Trim();
+        var parts = path.Split('.');
+        if (parts.Any(p => p.Length == 0)) throw new ConfigException([new ConfigError(path, "empty key segment", origin)]);
+
+        object value;
+        try { value = TomlSerializer.Deserialize<TomlTable>("v = " + raw)!["v"]; }
+        catch (TomlException) { value = raw; }
+
+        var table = Root;
+        for (int i = 0; i < parts.Length - 1; i++)
+        {
+            if (!table.TryGetValue(parts[i], out var next)) { next = new TomlTable(); table[parts[i]] = next; }
+            if (next is not TomlTable t)
+                throw new ConfigException([new ConfigError(path, $"'{string.Join('.', parts[..(i + 1)])}' is a value, not a table", origin)]);
+            table = t;
+        }
+        table[parts[^1]] = value;
+        ForgetOrigins(path);
+        RecordOrigins(value, path, origin);
+    }
+
+    /// <summary>The value at a dotted path, or null.</summary>
+    public object? Find(string path)
+    {
+        object current = Root;
+        foreach (var part in path.Split('.'))
+        {
+            if (current is not TomlTable t || !t.TryGetValue(part, out var next)) return null;
+            current = next;
+        }
+        return current;
+    }
+
+    /// <summary>Where the value at <paramref name="path"/> (or the first leaf below it) came from.</summary>
+    public string? OriginOf(string path) =>
+        _origins.TryGetValue(path, out var o) ? o : _origins.Where(kv => kv.Key.StartsWith(path + ".", StringComparison.Ordinal)).Select(kv => kv.Value).FirstOrDefault();
+
+    /// <summary>Marks a path (and everything below it) as used by a binding.</summary>
+    public void MarkConsumed(string path) => _consumed.Add(path);
+
+    /// <summary>Leaf keys no binding consumed.</summary>
+    public IEnumerable<string> UnconsumedLeaves() =>
+        _origins.Keys.Where(k => !IsConsumed(k)).Order(StringComparer.Ordinal);
+
+    bool IsConsumed(string path)
+    {
+        for (var p = path; ; )
+        {
+            if (_consumed.Contains(p)) return true;
+            var dot = p.LastIndexOf('.');
+            if (dot < 0) return false;
+            p = p[..dot];
+        }
+    }
+
+    /// <summary>Formats a scalar the way a user wrote it, for messages.</summary>
+    public static string Show(object? value) => value switch
+    {
+        null => "nothing",
+        string s => $"string \"{s}\"",
+        bool b => $"boolean {(b ? "true" : "false")}",
+        long l => $"integer {l.ToString(CultureInfo.InvariantCulture)}",
+        double d => $"float {d.ToString("R", CultureInfo.InvariantCulture)}",
+        TomlTable => "a table",
+        TomlArray or TomlTableArray => "an array",
+        _ => value.GetType().Name,
+    };
+}

@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Ziya2.Configuration;
+using Ziya2.Data;
+using Ziya2.Events;
+using Ziya2.Models;
+using Ziya2.Optimization;
+using Ziya2.Plugins;
+using Ziya2.Recipes;
+
+namespace Ziya2.Kernel.Hosting;
+
+/// <summary>The recipe API as the kernel implements it.</summary>
+sealed class HostRecipeGlobals(
+    RecipeConfig config, ComponentContainer components, IEventBus events, IProgressFactory progress,
+    ILogger log, RunDirectory runDirectory, string recipePath, long seed, CancellationToken cancellation) : RecipeGlobals, IRunEnvironment
+{
+    readonly object _metricsGate = new();
+
+    public override IRecipeConfig Config => config;
+    public override ILogger Log => log;
+    public override string RunDirectory => runDirectory.Path;
+    public override long Seed => seed;
+    public override CancellationToken Cancellation => cancellation;
+    public override IEventBus Events => events;
+
+    public override IDataFilter Filter(string name, string? section = null) => Resolve<IDataFilter>(ComponentKind.DataFilter, name, section ?? $"filters.{name}");
+    public override ILanguageModel Model(string name, string? section = null) => Resolve<ILanguageModel>(ComponentKind.Model, name, section ?? "model");
+    public override IOptimizerFactory Optimizer(string name, string? section = null) => Resolve<IOptimizerFactory>(ComponentKind.Optimizer, name, section ?? "optimizer");
+    public override ILearningRateScheduler Scheduler(string name, string? section = null) => Resolve<ILearningRateScheduler>(ComponentKind.Scheduler, name, section ?? "scheduler");
+
+    public override IRunCallback Callback(string name, string? section = null)
+    {
+        var callback = Resolve<IRunCallback>(ComponentKind.Callback, name, section ?? $"callbacks.{name}");
+        events.Subscribe(callback);
+        return callback;
+    }
+
+    T Resolve<T>(ComponentKind kind, string name, string section)
+    {
+        var descriptor = components.Catalog.Get(kind, name);
+        var options = config.Get(descriptor.OptionsType, section)!;
+        log.LogDebug("Resolving {Kind} '{Name}' from {Plugin} with [{Section}]", kind, name, descriptor.Plugin.Name, section);
+        return (T)components.Resolve(kind, name, options);
+    }
+
+    public override IProgressTask Progress(string description, long total) => progress.Start(description, total);
+
+    public override void Metrics(string eventName, long step, IReadOnlyDictionary<string, double> values)
+    {
+        var record = new Dictionary<string, object> { ["event"] = eventName, ["step"] = step, ["time_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) };
+        foreach (var (k, v) in values) record[k] = double.IsFinite(v) ? v : v.ToString(CultureInfo.InvariantCulture);
+        lock (_metricsGate) File.AppendAllText(runDirectory.MetricsFile, JsonSerializer.Serialize(record) + "\n");
+        events.Publish(new RunEvent(eventName, step, null, values));
+    }
+
+    public override string RecipePath(string path) => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(recipePath))!, path));
+
+    string IRunEnvironment.RunDirectory => runDirectory.Path;
+}

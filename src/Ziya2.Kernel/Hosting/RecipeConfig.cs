@@ -1,0 +1,40 @@
+using Ziya2.Configuration;
+using Ziya2.Kernel.Configuration;
+
+namespace Ziya2.Kernel.Hosting;
+
+/// <summary>
+/// The recipe's view of configuration. Bindings found statically are bound (and checked) before the recipe runs
+/// and served from here; any other path is bound on first use.
+/// </summary>
+public sealed class RecipeConfig(ConfigTree tree) : IRecipeConfig
+{
+    readonly Dictionary<(string Path, Type Type), object?> _bound = new();
+
+    public ConfigTree Tree { get; } = tree;
+
+    /// <summary>All bindings made so far, in order, for the resolved config written to the run directory.</summary>
+    public IEnumerable<(string Path, object? Value)> Bound => _bound.Select(kv => (kv.Key.Path, kv.Value));
+
+    /// <summary>Binds now, collecting errors instead of throwing (used before the run).</summary>
+    public object? Prebind(string path, Type type, List<ConfigError> errors)
+    {
+        if (_bound.TryGetValue((path, type), out var existing)) return existing;
+        var before = errors.Count;
+        var value = new OptionsBinder(Tree).Bind(type, path, errors);
+        if (errors.Count == before) _bound[(path, type)] = value;
+        return value;
+    }
+
+    public object? Get(Type type, string path)
+    {
+        var errors = new List<ConfigError>();
+        var value = Prebind(path, type, errors);
+        if (errors.Count > 0) throw new ConfigException(errors);
+        return value;
+    }
+
+    public T Get<T>(string path) => (T)Get(typeof(T), path)!;
+
+    public bool Has(string path) => Tree.Find(path) is not null;
+}

@@ -1,0 +1,66 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace Ziya2.Kernel.Hosting;
+
+/// <summary>
+/// The folder a run writes into: <c>config.toml</c> (resolved), <c>run.json</c> (recipe hash, fingerprint, status),
+/// <c>logs/</c>, <c>metrics.jsonl</c>. Re-running the same invocation in it resumes; a different recipe or config
+/// is refused unless forced, so results are never mixed.
+/// </summary>
+public sealed class RunDirectory
+{
+    RunDirectory(string path, string fingerprint) { Path = path; Fingerprint = fingerprint; }
+
+    public string Path { get; }
+    public string Fingerprint { get; }
+    public string RunFile => System.IO.Path.Combine(Path, "run.json");
+    public string LogFile => System.IO.Path.Combine(Path, "logs", "ziya2.log");
+    public string MetricsFile => System.IO.Path.Combine(Path, "metrics.jsonl");
+
+    /// <summary>Default location: <c>runs/&lt;recipe&gt;/&lt;UTC timestamp&gt;</c> under the working directory.</summary>
+    public static string DefaultFor(string recipePath) =>
+        System.IO.Path.Combine("runs", System.IO.Path.GetFileNameWithoutExtension(recipePath), DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>Creates or reopens the directory; throws <see cref="RunDirectoryException"/> for a changed invocation.</summary>
+    public static RunDirectory Prepare(string path, string recipePath, string recipeHash, string resolvedConfig, bool force)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recipeHash + "\n" + resolvedConfig)));
+        var dir = new RunDirectory(full, fingerprint);
+        bool resumed = false;
+        if (File.Exists(dir.RunFile))
+        {
+            var previous = JsonNode.Parse(File.ReadAllText(dir.RunFile))?["fingerprint"]?.GetValue<string>();
+            if (previous != fingerprint && !force)
+                throw new RunDirectoryException(
+                    $"run directory {full} belongs to a different invocation (recipe or resolved config changed: fingerprint {previous?[..12]} vs {fingerprint[..12]}); " +
+                    "choose another --run-dir, or pass --force to reuse it");
+            resumed = previous == fingerprint;
+        }
+        Directory.CreateDirectory(System.IO.Path.Combine(full, "logs"));
+        AtomicFile.WriteAllText(System.IO.Path.Combine(full, "config.toml"), resolvedConfig);
+        dir.WriteStatus(resumed ? "resumed" : "running", recipePath, recipeHash, null);
+        return dir;
+    }
+
+    public void WriteStatus(string status, string recipePath, string recipeHash, string? error)
+    {
+        var json = new JsonObject
+        {
+            ["recipe"] = System.IO.Path.GetFullPath(recipePath),
+            ["recipe_hash"] = recipeHash,
+            ["fingerprint"] = Fingerprint,
+            ["sdk_version"] = Ziya2Sdk.Version,
+            ["status"] = status,
+            ["updated_utc"] = DateTime.UtcNow.ToString("O"),
+        };
+        if (error is not null) json["error"] = error;
+        AtomicFile.WriteAllText(RunFile, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+    }
+}
+
+/// <summary>The run directory cannot be used for this invocation.</summary>
+public sealed class RunDirectoryException(string message) : Exception(message);

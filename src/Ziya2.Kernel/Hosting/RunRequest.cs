@@ -1,0 +1,31 @@
+using Microsoft.Extensions.Logging;
+
+namespace Ziya2.Kernel.Hosting;
+
+/// <summary>How logs are written to the console.</summary>
+public enum LogFormat
+{
+    /// <summary>One readable line per entry.</summary>
+    Text,
+    /// <summary>One JSON object per line, for log shippers.</summary>
+    Json,
+}
+
+/// <summary>What <c>ziya2 run</c> / <c>ziya2 validate</c> were asked to do.</summary>
+public sealed record RunRequest(
+    string RecipePath,
+    IReadOnlyList<string> ConfigFiles,
+    IReadOnlyList<string> Overrides,
+    IReadOnlyList<string> PluginDirectories,
+    string? RunDirectory = null,
+    bool Force = false,
+    LogFormat LogFormat = LogFormat.Text,
+    LogLevel LogLevel = LogLevel.Information,
+    string? CacheDirectory = null);
+
+/// <summary>Options every run has, at <c>[run]</c>.</summary>
+public sealed class RunOptions
+{
+    /// <summary>Seed of the run; components derive theirs from it.</summary>
+    public long Seed { get; set; } = 1234;
+}
