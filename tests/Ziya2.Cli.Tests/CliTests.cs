@@ -1,0 +1,84 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+
+namespace Ziya2.Cli.Tests;
+
+public sealed class CliTests : IDisposable
+{
+    static string Meta(string key) => typeof(CliTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+    static readonly string RepoRoot = Meta("RepoRoot");
+    readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-cli-").FullName;
+
+    (int Code, string Out, string Err) Ziya2(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet", [Meta("CliAssembly"), .. args])
+        {
+            WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+        };
+        psi.Environment["CI"] = "true";
+        psi.Environment["ZIYA2_CACHE_DIR"] = Path.Combine(_tmp, "cache");
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    [Fact]
+    public void Tiny_recipe_runs_end_to_end_on_cpu_and_the_loss_falls()
+    {
+        var runDir = Path.Combine(_tmp, "run");
+        var (code, _, err) = Ziya2("run", "recipes/tiny.csx", "--config", "recipes/configs/tiny.toml", "--run-dir", runDir);
+        Assert.True(code == 0, err);
+        var losses = File.ReadLines(Path.Combine(runDir, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("loss").GetDouble()).ToList();
+        Assert.Equal(40, losses.Count);
+        Assert.True(losses.Skip(30).Average() < losses.Take(5).Average() - 1.0, $"loss did not fall: {string.Join(", ", losses)}");
+        Assert.True(File.Exists(Path.Combine(runDir, "checkpoints", "final", "config.json")));
+        Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(runDir, "run.json")));
+        Assert.Contains("dropped min-length:too_short=2", err);
+    }
+
+    [Fact]
+    public void Validate_reports_a_bad_override_with_exit_code_2()
+    {
+        var (code, _, err) = Ziya2("validate", "recipes/tiny.csx", "-c", "recipes/configs/tiny.toml", "--set", "model.hidden_size=wide", "--set", "model.hidden_sise=64");
+        Assert.Equal(2, code);
+        Assert.Contains("--set model.hidden_size=wide: model.hidden_size: expected integer", err);
+        Assert.Contains("model.hidden_sise: unknown key for LlamaOptions (did you mean 'hidden_size'?)", err);
+    }
+
+    [Fact]
+    public void Plugins_list_json_describes_all_four_built_in_kinds()
+    {
+        var (code, stdout, err) = Ziya2("plugins", "list", "--json");
+        Assert.True(code == 0, err);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        var kinds = root.GetProperty("plugins").EnumerateArray()
+            .SelectMany(p => p.GetProperty("components").EnumerateArray().Select(c => c.GetProperty("kind").GetString())).ToHashSet();
+        Assert.Superset(new HashSet<string?> { "filter", "model", "optimizer", "scheduler" }, kinds);
+        Assert.All(root.GetProperty("plugins").EnumerateArray(), p => Assert.Equal("0.1.0", p.GetProperty("sdk_version").GetString()));
+    }
+
+    [Fact]
+    public void Json_logs_are_one_object_per_line_when_headless()
+    {
+        var (code, _, err) = Ziya2("run", "recipes/tiny.csx", "-c", "recipes/configs/tiny.toml", "--set", "train.steps=3", "--set", "train.log_every=1",
+            "--run-dir", Path.Combine(_tmp, "json"), "--log-format", "json");
+        Assert.True(code == 0, err);
+        var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.All(lines, l => Assert.Equal(JsonValueKind.Object, JsonDocument.Parse(l).RootElement.ValueKind));
+    }
+
+    [Fact]
+    public void Usage_errors_exit_2()
+    {
+        var (code, _, err) = Ziya2("run");
+        Assert.Equal(2, code);
+        Assert.Contains("Required argument missing", err);
+    }
+
+    public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
+}

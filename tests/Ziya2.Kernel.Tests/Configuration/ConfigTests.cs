@@ -1,0 +1,126 @@
+using Ziya2.Configuration;
+using Ziya2.Kernel.Configuration;
+
+namespace Ziya2.Kernel.Tests.Configuration;
+
+public enum Precision { Fp32, Bf16Mixed }
+
+public sealed class TrainOptions : IValidatableOptions
+{
+    public int Steps { get; set; } = 10;
+    public double Lr { get; set; } = 1e-4;
+    public bool Packing { get; set; }
+    public Precision Precision { get; set; } = Precision.Fp32;
+    public List<string> Sources { get; set; } = [];
+    public long? TokenBudget { get; set; }
+    [ConfigKey("seq")] public int SequenceLength { get; set; } = 4096;
+    public IEnumerable<string> Validate() { if (Steps <= 0) yield return "steps must be > 0"; }
+}
+
+public class ConfigTests
+{
+    static ConfigTree Tree(TempDir tmp, string toml, params string[] sets) => ConfigTree.Load([tmp.Write("c.toml", toml)], sets);
+
+    [Fact]
+    public void Binds_snake_case_keys_types_enums_lists_and_overrides()
+    {
+        using var tmp = new TempDir();
+        var tree = Tree(tmp, "[train]\nsteps = 5\nlr = 3e-4\nprecision = \"bf16_mixed\"\nsources = [\"a\", \"b\"]\nseq = 128\n", "train.steps=7", "train.packing=true", "train.token_budget=1000000");
+        var o = new OptionsBinder(tree).Bind<TrainOptions>("train");
+        Assert.Equal(7, o.Steps);
+        Assert.Equal(3e-4, o.Lr);
+        Assert.True(o.Packing);
+        Assert.Equal(Precision.Bf16Mixed, o.Precision);
+        Assert.Equal(["a", "b"], o.Sources);
+        Assert.Equal(128, o.SequenceLength);
+        Assert.Equal(1_000_000L, o.TokenBudget);
+    }
+
+    [Fact]
+    public void Later_files_override_earlier_ones_key_by_key()
+    {
+        using var tmp = new TempDir();
+        var tree = ConfigTree.Load([tmp.Write("a.toml", "[train]\nsteps = 5\nlr = 0.1\n"), tmp.Write("b.toml", "[train]\nsteps = 9\n")], []);
+        var o = new OptionsBinder(tree).Bind<TrainOptions>("train");
+        Assert.Equal(9, o.Steps);
+        Assert.Equal(0.1, o.Lr);
+        Assert.EndsWith("b.toml", tree.OriginOf("train.steps"));
+    }
+
+    [Fact]
+    public void Set_with_wrong_type_is_reported_with_its_origin()
+    {
+        using var tmp = new TempDir();
+        var tree = Tree(tmp, "[train]\nsteps = 5\n", "train.steps=many");
+        var e = Assert.Throws<ConfigException>(() => new OptionsBinder(tree).Bind<TrainOptions>("train"));
+        var error = Assert.Single(e.Errors);
+        Assert.Equal("train.steps", error.Path);
+        Assert.Contains("expected integer", error.Message);
+        Assert.Contains("string \"many\"", error.Message);
+        Assert.Equal("--set train.steps=many", error.Origin);
+    }
+
+    [Fact]
+    public void All_errors_are_reported_together_including_unknown_keys_with_suggestions()
+    {
+        using var tmp = new TempDir();
+        var tree = Tree(tmp, "[train]\nstepz = 5\nlr = \"fast\"\nsteps = 0\nprecision = \"fp8\"\n", "train.packing=3");
+        var e = Assert.Throws<ConfigException>(() => new OptionsBinder(tree).Bind<TrainOptions>("train"));
+        Assert.Equal(5, e.Errors.Count);
+        Assert.Contains(e.Errors, x => x.Path == "train.stepz" && x.Message.Contains("did you mean 'steps'"));
+        Assert.Contains(e.Errors, x => x.Path == "train.lr" && x.Message.Contains("expected float"));
+        Assert.Contains(e.Errors, x => x.Path == "train.precision" && x.Message.Contains("fp32, bf16_mixed"));
+        Assert.Contains(e.Errors, x => x.Path == "train.packing" && x.Message.Contains("expected boolean"));
+        Assert.Contains(e.Errors, x => x.Message == "steps must be > 0");
+    }
+
+    [Fact]
+    public void Integer_overflow_is_an_error_not_a_wraparound()
+    {
+        using var tmp = new TempDir();
+        var tree = Tree(tmp, "[train]\nsteps = 9999999999\n");
+        var e = Assert.Throws<ConfigException>(() => new OptionsBinder(tree).Bind<TrainOptions>("train"));
+        Assert.Contains("does not fit", Assert.Single(e.Errors).Message);
+    }
+
+    [Fact]
+    public void Keys_outside_every_binding_are_unconsumed()
+    {
+        using var tmp = new TempDir();
+        var tree = Tree(tmp, "[train]\nsteps = 5\n[eval]\nevery = 10\n", "extra.flag=true");
+        new OptionsBinder(tree).Bind<TrainOptions>("train");
+        Assert.Equal(["eval.every", "extra.flag"], tree.UnconsumedLeaves());
+    }
+
+    [Fact]
+    public void Toml_syntax_error_points_at_file_line_and_column()
+    {
+        using var tmp = new TempDir();
+        var path = tmp.Write("bad.toml", "[train]\nsteps = 5\nlr = = 3\n");
+        var e = Assert.Throws<ConfigException>(() => ConfigTree.Load([path], []));
+        Assert.StartsWith($"{path}:3:", Assert.Single(e.Errors).Origin);
+    }
+
+    [Fact]
+    public void Missing_config_file_is_an_error()
+    {
+        var e = Assert.Throws<ConfigException>(() => ConfigTree.Load(["/nonexistent/x.toml"], []));
+        Assert.Contains("not found", Assert.Single(e.Errors).Message);
+    }
+
+    [Fact]
+    public void Bound_options_serialize_back_with_defaults()
+    {
+        var table = (Tomlyn.Model.TomlTable)OptionsBinder.ToToml(new TrainOptions { Steps = 3 })!;
+        Assert.Equal(3L, table["steps"]);
+        Assert.Equal(4096L, table["seq"]);
+        Assert.Equal("fp32", table["precision"]);
+    }
+
+    [Theory]
+    [InlineData("WarmupFraction", "warmup_fraction")]
+    [InlineData("LRMin", "lr_min")]
+    [InlineData("Beta1", "beta1")]
+    [InlineData("NumKeyValueHeads", "num_key_value_heads")]
+    public void Property_names_map_to_snake_case(string property, string key) => Assert.Equal(key, OptionsBinder.ToSnake(property));
+}

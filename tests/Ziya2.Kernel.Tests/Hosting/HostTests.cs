@@ -1,0 +1,92 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Ziya2.Kernel.Hosting;
+
+namespace Ziya2.Kernel.Tests.Hosting;
+
+public class HostTests
+{
+    sealed class Env : IDisposable
+    {
+        public TempDir Tmp { get; } = new();
+        public StringWriter Out { get; } = new();
+        public StringWriter Err { get; } = new();
+        public string Plugins => Tmp.Combine("plugins");
+        public Env() => PluginBuilder.FilterPlugin(Plugins, "TestFilters", "min-length");
+        public Ziya2Host Host => new(NullLoggerFactory.Instance, Out, Err);
+        public RunRequest Request(string recipe, string? toml = null, string[]? sets = null, string? runDir = null, bool force = false) =>
+            new(Tmp.Write("recipe.csx", recipe), toml is null ? [] : [Tmp.Write("config.toml", toml)], sets ?? [], [Plugins],
+                runDir ?? Tmp.Combine("run"), force, CacheDirectory: Tmp.Combine("cache"));
+        public void Dispose() => Tmp.Dispose();
+    }
+
+    const string FilterRecipe = "var f = Filter(\"min-length\");\nvar d = f.Apply(new Document(\"1\", \"abc\"));\nLog.LogInformation(\"{A}\", d.Action);\n";
+
+    [Fact]
+    public void Validate_resolves_components_binds_their_options_and_runs_nothing()
+    {
+        using var env = new Env();
+        var code = env.Host.Validate(env.Request(FilterRecipe, "[filters.min-length]\nmin = 3\n"));
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains("filter 'min-length' ← TestFilters", env.Out.ToString());
+        Assert.False(Directory.Exists(env.Tmp.Combine("run")));
+    }
+
+    [Fact]
+    public void Validate_reports_every_problem_at_once_with_locations()
+    {
+        using var env = new Env();
+        var recipe = "var f = Filter(\"min-length\");\nvar g = Filter(\"kenlm\");\nvar s = Config.Get<int>(\"train.steps\");\n";
+        var code = env.Host.Validate(env.Request(recipe, "[filters.min-length]\nmin = \"three\"\n[stray]\nkey = 1\n", ["train.steps=ten"]));
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        var err = env.Err.ToString();
+        Assert.Contains("recipe.csx:2:9: error ZY0101: no filter named 'kenlm'; available filters: min-length", err);
+        Assert.Contains("filters.min-length.min: expected integer (32-bit), got string \"three\"", err);
+        Assert.Contains("--set train.steps=ten: train.steps: expected integer (32-bit)", err);
+        Assert.Contains("stray.key: unknown key", err);
+        Assert.Contains("4 problem(s) found", err);
+    }
+
+    [Fact]
+    public async Task Run_writes_resolved_config_and_status_into_the_run_directory()
+    {
+        using var env = new Env();
+        var code = await env.Host.RunAsync(env.Request(FilterRecipe, "[filters.min-length]\nmin = 3\n", ["run.seed=7"]), CancellationToken.None);
+        Assert.Equal(ExitCodes.Ok, code);
+        var config = File.ReadAllText(env.Tmp.Combine("run", "config.toml"));
+        Assert.Contains("min = 3", config);
+        Assert.Contains("seed = 7", config);
+        Assert.Contains("\"status\": \"completed\"", File.ReadAllText(env.Tmp.Combine("run", "run.json")));
+        Assert.True(File.Exists(env.Tmp.Combine("run", "logs", "ziya2.log")));
+    }
+
+    [Fact]
+    public async Task Runtime_exception_reports_the_recipe_line_and_exit_code_1()
+    {
+        using var env = new Env();
+        var code = await env.Host.RunAsync(env.Request("var a = 1;\nvar b = 2;\nthrow new InvalidOperationException(\"boom at three\");\n"), CancellationToken.None);
+        Assert.Equal(ExitCodes.RunFailed, code);
+        Assert.Matches(@"recipe\.csx:3:\d+: error: InvalidOperationException: boom at three", env.Err.ToString());
+        Assert.Contains("\"status\": \"failed\"", File.ReadAllText(env.Tmp.Combine("run", "run.json")));
+    }
+
+    [Fact]
+    public async Task A_changed_invocation_in_the_same_run_directory_is_refused_unless_forced()
+    {
+        using var env = new Env();
+        Assert.Equal(ExitCodes.Ok, await env.Host.RunAsync(env.Request(FilterRecipe, "[filters.min-length]\nmin = 3\n"), CancellationToken.None));
+        Assert.Equal(ExitCodes.Ok, await env.Host.RunAsync(env.Request(FilterRecipe, "[filters.min-length]\nmin = 3\n"), CancellationToken.None));
+        Assert.Equal(ExitCodes.InvalidInput, await env.Host.RunAsync(env.Request(FilterRecipe, "[filters.min-length]\nmin = 4\n"), CancellationToken.None));
+        Assert.Contains("belongs to a different invocation", env.Err.ToString());
+        Assert.Equal(ExitCodes.Ok, await env.Host.RunAsync(env.Request(FilterRecipe, "[filters.min-length]\nmin = 4\n", force: true), CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task Compile_errors_exit_2_before_anything_runs()
+    {
+        using var env = new Env();
+        var code = await env.Host.RunAsync(env.Request("var x = ;\n"), CancellationToken.None);
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Contains("recipe.csx:1:9: error CS1525", env.Err.ToString());
+        Assert.False(File.Exists(env.Tmp.Combine("run", "run.json")));
+    }
+}
