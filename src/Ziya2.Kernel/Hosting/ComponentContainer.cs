@@ -54,9 +54,8 @@ public sealed class ComponentContainer : IDisposable
         }
         catch (DependencyResolutionException e)
         {
-            var root = e; Exception inner = e;
-            while (inner.InnerException is not null) inner = inner.InnerException;
-            throw new ComponentConstructionException($"{kind} '{name}' ({descriptor.ImplementationType.FullName} from {descriptor.Plugin.Name}) could not be constructed: {inner.Message}", root);
+            var inner = e.GetBaseException();
+            throw new ComponentConstructionException($"{kind} '{name}' ({descriptor.ImplementationType.FullName} from {descriptor.Plugin.Name}) could not be constructed: {inner.Message}", e);
         }
     }
 

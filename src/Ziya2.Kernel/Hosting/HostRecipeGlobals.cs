@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Ziya2.Configuration;
@@ -25,20 +27,27 @@ sealed class HostRecipeGlobals(
     public override CancellationToken Cancellation => cancellation;
     public override IEventBus Events => events;
 
-    public override IDataFilter Filter(string name, string? section = null) => Resolve<IDataFilter>(ComponentKind.DataFilter, name, section ?? $"filters.{name}");
-    public override ILanguageModel Model(string name, string? section = null) => Resolve<ILanguageModel>(ComponentKind.Model, name, section ?? "model");
-    public override IOptimizerFactory Optimizer(string name, string? section = null) => Resolve<IOptimizerFactory>(ComponentKind.Optimizer, name, section ?? "optimizer");
-    public override ILearningRateScheduler Scheduler(string name, string? section = null) => Resolve<ILearningRateScheduler>(ComponentKind.Scheduler, name, section ?? "scheduler");
+    public override IDataFilter Filter(string name, string? section = null) => Resolve<IDataFilter>(name, section);
+    public override ILanguageModel Model(string name, string? section = null) => Resolve<ILanguageModel>(name, section);
+    public override IOptimizerFactory Optimizer(string name, string? section = null) => Resolve<IOptimizerFactory>(name, section);
+    public override ILearningRateScheduler Scheduler(string name, string? section = null) => Resolve<ILearningRateScheduler>(name, section);
 
     public override IRunCallback Callback(string name, string? section = null)
     {
-        var callback = Resolve<IRunCallback>(ComponentKind.Callback, name, section ?? $"callbacks.{name}");
+        var callback = Resolve<IRunCallback>(name, section);
         events.Subscribe(callback);
         return callback;
     }
 
-    T Resolve<T>(ComponentKind kind, string name, string section)
+    /// <summary>
+    /// Kind and default section come from the API method's <see cref="RecipeComponentAttribute"/>, the same place
+    /// <c>validate</c> reads them, so the two can never disagree.
+    /// </summary>
+    T Resolve<T>(string name, string? section, [CallerMemberName] string apiMethod = "")
     {
+        var attribute = typeof(RecipeGlobals).GetMethod(apiMethod)!.GetCustomAttribute<RecipeComponentAttribute>()!;
+        var kind = ComponentKind.Find(attribute.Kind)!;
+        section ??= attribute.SectionFor(name);
         var descriptor = components.Catalog.Get(kind, name);
         var options = config.Get(descriptor.OptionsType, section)!;
         log.LogDebug("Resolving {Kind} '{Name}' from {Plugin} with [{Section}]", kind, name, descriptor.Plugin.Name, section);

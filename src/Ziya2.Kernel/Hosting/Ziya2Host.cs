@@ -66,12 +66,12 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         if (p.Compiled is { } compiled)
         {
             var manifest = compiled.Manifest;
-            foreach (var request_ in manifest.Components)
+            foreach (var wanted in manifest.Components)
             {
-                var kind = ComponentKind.Find(request_.Kind);
-                if (kind is null) { p.Errors.Add($"{request_.Location}: error ZY0100: unknown component kind '{request_.Kind}'"); continue; }
-                if (!p.Catalog.TryGet(kind, request_.Name, out var descriptor, out var why)) { p.Errors.Add($"{request_.Location}: error ZY0101: {why}"); continue; }
-                p.Config.Prebind(request_.Section, descriptor!.OptionsType, configErrors);
+                var kind = ComponentKind.Find(wanted.Kind);
+                if (kind is null) { p.Errors.Add($"{wanted.Location}: error ZY0100: unknown component kind '{wanted.Kind}'"); continue; }
+                if (!p.Catalog.TryGet(kind, wanted.Name, out var descriptor, out var why)) { p.Errors.Add($"{wanted.Location}: error ZY0101: {why}"); continue; }
+                p.Config.Prebind(wanted.Section, descriptor!.OptionsType, configErrors);
             }
             foreach (var binding in manifest.Bindings)
             {

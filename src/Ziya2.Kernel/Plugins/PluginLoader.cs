@@ -97,7 +97,6 @@ public static class PluginLoader
 
     static string Describe(Exception e) => e switch
     {
-        PluginLoadException p when p.InnerException is null => p.Message,
         PluginLoadException p => p.Message,
         TargetInvocationException { InnerException: { } inner } => Describe(inner),
         TypeInitializationException { InnerException: { } inner } => $"{e.GetType().Name}: {Describe(inner)}",

@@ -24,7 +24,7 @@ static class RecipeAnalyzer
                 if (model.GetSymbolInfo(call).Symbol is not IMethodSymbol method) continue;
                 var definition = method.ReducedFrom ?? method.OriginalDefinition;
                 var attributes = definition.GetAttributes();
-                var where = RecipeDiagnostic.Error(call.GetLocation(), "", "") is var d ? $"{d.File}:{d.Line}:{d.Column}" : "";
+                var where = RecipeDiagnostic.Where(call.GetLocation());
                 var component = attributes.FirstOrDefault(a => a.AttributeClass?.Name == nameof(RecipeComponentAttribute));
                 if (component is not null)
                 {

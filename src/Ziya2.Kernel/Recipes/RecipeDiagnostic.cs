@@ -24,6 +24,13 @@ public sealed record RecipeDiagnostic(string File, int Line, int Column, string 
         return new RecipeDiagnostic(span.Path ?? "", span.StartLinePosition.Line + 1, span.StartLinePosition.Character + 1, "error", id, message);
     }
 
+    /// <summary><c>file:line:col</c> of <paramref name="location"/>, the file as stored (absolute).</summary>
+    public static string Where(Location location)
+    {
+        var span = location.GetMappedLineSpan();
+        return $"{span.Path}:{span.StartLinePosition.Line + 1}:{span.StartLinePosition.Character + 1}";
+    }
+
     /// <summary>Relative to the working directory when below it, as compilers print paths.</summary>
     public static string DisplayPath(string path)
     {
