@@ -32,6 +32,18 @@ public class HostTests
     }
 
     [Fact]
+    public void Plugin_directories_can_come_from_the_config()
+    {
+        using var env = new Env();
+        var extra = env.Tmp.Combine("more-plugins");
+        PluginBuilder.FilterPlugin(extra, "ExtraFilters", "langid");
+        var recipe = "var f = Filter(\"langid\");\n";
+        Assert.Equal(ExitCodes.InvalidInput, env.Host.Validate(env.Request(recipe)));
+        Assert.Equal(ExitCodes.Ok, env.Host.Validate(env.Request(recipe, $"[plugins]\ndirectories = [\"{extra}\"]\n")));
+        Assert.Contains("filter 'langid' ← ExtraFilters", env.Out.ToString());
+    }
+
+    [Fact]
     public void Validate_reports_every_problem_at_once_with_locations()
     {
         using var env = new Env();
