@@ -1,95 +1,123 @@
-using System.Text.Json;
 using TorchSharp;
-using TorchSharp.Modules;
 using Ziya2.Models;
+using Ziya2.Plugins.Llama.Checkpoints;
+using Ziya2.Plugins.Llama.Modules;
 using static TorchSharp.torch;
 
 namespace Ziya2.Plugins.Llama;
 
-/// <summary>A LLaMA model built from <see cref="LlamaOptions"/>, initialised with normal(0, initializer_range).</summary>
+/// <summary>
+/// A LLaMA model: built from <see cref="LlamaOptions"/>, initialised with normal(0, initializer_range) or loaded from
+/// a Hugging Face checkpoint, saved as one, and exported to GGUF for llama.cpp.
+/// </summary>
 public sealed class LlamaModel : ILanguageModel
 {
-    readonly LlamaOptions _options;
     readonly LlamaNetwork _network;
 
     public LlamaModel(LlamaOptions options)
     {
-        _options = options;
-        manual_seed(options.Seed);
-        _network = new LlamaNetwork(options);
-        using (no_grad())
-        {
-            foreach (var (name, p) in _network.named_parameters())
-                if (!name.EndsWith("layernorm.weight", StringComparison.Ordinal) && name != "norm.weight")
-                    nn.init.normal_(p, 0, options.InitializerRange);
-        }
+        Config = options.Resolve();
+        Numerics = options.Numerics;
+        _network = new LlamaNetwork(Config, Numerics);
+        if (options.Checkpoint is not null) HfCheckpoint.Load(options.Checkpoint, HfParameters());
+        else Initialize(options.Seed);
+        if (Numerics.Precision == Precision.Bf16) _network.to(ScalarType.BFloat16);
+    }
+
+    /// <summary>The resolved architecture.</summary>
+    public LlamaConfig Config { get; }
+    internal LlamaNumerics Numerics { get; }
+    internal LlamaNetwork Network => _network;
+
+    void Initialize(long seed)
+    {
+        var generator = new Generator((ulong)seed);
+        using var _ = no_grad();
+        foreach (var (name, p) in _network.named_parameters())
+            if (p.dim() >= 2) nn.init.normal_(p, 0, Config.InitializerRange, generator);   // 1-D: norm weights stay 1
     }
 
     public string Architecture => "llama";
     public nn.Module<Tensor, Tensor> Module => _network;
-    public int VocabSize => _options.VocabSize;
-    public int MaxSequenceLength => _options.MaxPositionEmbeddings;
+    public int VocabSize => Config.VocabSize;
+    public int MaxSequenceLength => Config.MaxPositionEmbeddings;
+    public string ConfigJson => Config.ToJson();
     public long ParameterCount => _network.parameters().Sum(p => p.numel());
 
-    public string ConfigJson => JsonSerializer.Serialize(new Dictionary<string, object?>
-    {
-        ["architectures"] = new[] { "LlamaForCausalLM" }, ["model_type"] = "llama",
-        ["vocab_size"] = _options.VocabSize, ["hidden_size"] = _options.HiddenSize, ["intermediate_size"] = _options.IntermediateSize,
-        ["num_hidden_layers"] = _options.NumHiddenLayers, ["num_attention_heads"] = _options.NumAttentionHeads,
-        ["num_key_value_heads"] = _options.KeyValueHeads, ["rms_norm_eps"] = _options.RmsNormEps, ["rope_theta"] = _options.RopeTheta,
-        ["max_position_embeddings"] = _options.MaxPositionEmbeddings, ["tie_word_embeddings"] = _options.TieWordEmbeddings,
-        ["initializer_range"] = _options.InitializerRange, ["hidden_act"] = "silu",
-    }, new JsonSerializerOptions { WriteIndented = true });
-
-    /// <summary>6N for the matmul parameters plus 12·L·d·T for attention scores (PaLM's formula, no causal discount).</summary>
+    /// <summary>6N over the matmul parameters (embedding lookup excluded, LM head included) + 12·L·d·T for attention scores.</summary>
     public double TrainingFlopsPerToken(int sequenceLength)
     {
-        long embedding = (long)_options.VocabSize * _options.HiddenSize;
-        long matmulParams = ParameterCount - embedding - NormParameters() + (_options.TieWordEmbeddings ? embedding : 0);
-        return 6.0 * matmulParams + 12.0 * _options.NumHiddenLayers * _options.HiddenSize * sequenceLength;
+        long d = Config.HiddenSize, kv = (long)Config.NumKeyValueHeads * Config.HeadDim;
+        long perLayer = 2 * d * d + 2 * d * kv + 3 * d * Config.IntermediateSize;
+        long matmul = Config.NumHiddenLayers * perLayer + (long)Config.VocabSize * d;
+        return 6.0 * matmul + 12.0 * Config.NumHiddenLayers * d * sequenceLength;
     }
 
-    long NormParameters() => (2L * _options.NumHiddenLayers + 1) * _options.HiddenSize;
+    public Tensor Forward(Tensor ids, Tensor? documentIds = null)
+    {
+        if (documentIds is null) return _network.Run(ids, null, null, null);
+        using var scope = NewDisposeScope();
+        if (!documentIds.shape.SequenceEqual(ids.shape)) throw new ArgumentException("documentIds must have the shape of ids");
+        var (positions, mask) = LlamaNetwork.DocumentLayout(documentIds);
+        return _network.Run(ids, positions, mask, null).MoveToOuterDisposeScope();
+    }
+
+    public IReadOnlyList<long> Generate(IReadOnlyList<long> prompt, GenerationOptions options) => Generation.Run(_network, Config, prompt, options);
 
     public IReadOnlyList<ParameterGroup> GetParameterGroups()
     {
-        var decay = new List<Parameter>();
-        var noDecay = new List<Parameter>();
-        foreach (var (name, p) in _network.named_parameters())
-            (p.dim() < 2 ? noDecay : decay).Add(p);   // norms (1-D) take no weight decay
+        var decay = new List<TorchSharp.Modules.Parameter>();
+        var noDecay = new List<TorchSharp.Modules.Parameter>();
+        foreach (var (_, p) in _network.named_parameters()) (p.dim() < 2 ? noDecay : decay).Add(p);   // norms: no weight decay
         return [new ParameterGroup("decay", decay, true), new ParameterGroup("no_decay", noDecay, false)];
     }
 
-    const string WeightsFile = "model.ts.bin", ConfigFile = "config.json";
+    /// <summary>HF name → live parameter.</summary>
+    internal IReadOnlyDictionary<string, Tensor> HfParameters() =>
+        _network.named_parameters().ToDictionary(x => HfNames.ToHf(x.name), x => (Tensor)x.parameter, StringComparer.Ordinal);
 
-    public void Save(string directory)
-    {
-        var full = Path.GetFullPath(directory);
-        var tmp = full + ".tmp-" + Environment.ProcessId;
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
-        Directory.CreateDirectory(tmp);
-        _network.save(Path.Combine(tmp, WeightsFile));
-        File.WriteAllText(Path.Combine(tmp, ConfigFile), ConfigJson);
-        if (Directory.Exists(full)) Directory.Delete(full, recursive: true);
-        Directory.Move(tmp, full);
-    }
+    /// <summary>Largest shard written by <see cref="Save"/> (HF's default is 5 GB; smaller values are for tests).</summary>
+    public long MaxShardBytes { get; set; } = 5L << 30;
 
+    /// <summary>Saves a Hugging Face checkpoint in the weights' own dtype.</summary>
+    public void Save(string directory) => SaveHf(directory, _network.parameters().First().dtype);
+
+    void SaveHf(string directory, ScalarType dtype) =>
+        HfCheckpoint.Save(directory, Config.ToJson(), _network.named_parameters().Select(x => (HfNames.ToHf(x.name), (Tensor)x.parameter)).ToList(), dtype, MaxShardBytes);
+
+    /// <summary>Loads a Hugging Face checkpoint of this architecture; refused untouched if anything differs.</summary>
     public void Load(string directory)
     {
-        var weights = Path.Combine(directory, WeightsFile);
-        var config = Path.Combine(directory, ConfigFile);
-        if (!File.Exists(weights) || !File.Exists(config))
-            throw new InvalidDataException($"{directory} is not a llama checkpoint: needs {WeightsFile} and {ConfigFile}");
-        if (JsonDocument.Parse(File.ReadAllText(config)).RootElement.GetProperty("hidden_size").GetInt32() != _options.HiddenSize)
-            throw new InvalidDataException($"{config}: architecture differs from the configured model");
-        // Read into a scratch network first: a damaged or mismatched file must not leave live weights half-loaded.
-        using var scratch = new LlamaNetwork(_options);
-        try { scratch.load(weights, strict: true); }
-        catch (Exception e) { throw new InvalidDataException($"{weights}: {e.Message}", e); }
-        using (no_grad())
+        var configPath = Path.Combine(directory, HfCheckpoint.ConfigFile);
+        if (!File.Exists(configPath)) throw new InvalidDataException($"{directory}: no {HfCheckpoint.ConfigFile}");
+        var stored = LlamaConfig.FromJson(File.ReadAllText(configPath), configPath);
+        if (stored with { InitializerRange = Config.InitializerRange } != Config)
+            throw new InvalidDataException($"{configPath}: architecture differs from this model ({Describe(stored)} vs {Describe(Config)})");
+        HfCheckpoint.Load(directory, HfParameters());
+    }
+
+    static string Describe(LlamaConfig c) => $"vocab {c.VocabSize}, d {c.HiddenSize}, ff {c.IntermediateSize}, L {c.NumHiddenLayers}, H {c.NumAttentionHeads}/{c.NumKeyValueHeads}";
+
+    public IReadOnlyList<string> ExportFormats { get; } = ["hf", "gguf"];
+
+    /// <summary>The vocabulary written into GGUF exports; defaults to the byte-fallback layout of the tiny models.</summary>
+    public GgufVocabulary? Vocabulary { get; set; }
+
+    public void Export(string format, string path, string dtype)
+    {
+        var type = dtype switch
         {
-            var source = scratch.named_parameters().ToDictionary(x => x.name, x => x.parameter);
-            foreach (var (name, p) in _network.named_parameters()) p.copy_(source[name]);
+            "f32" => ScalarType.Float32, "f16" => ScalarType.Float16, "bf16" => ScalarType.BFloat16,
+            _ => throw new ArgumentException($"unknown dtype '{dtype}'; use f32, f16 or bf16"),
+        };
+        switch (format)
+        {
+            case "hf": SaveHf(path, type); break;
+            case "gguf":
+                GgufWriter.Write(path, Config, _network.named_parameters().Select(x => (x.name, (Tensor)x.parameter)).ToList(), type,
+                    Vocabulary ?? GgufVocabulary.ByteFallback(Config.VocabSize), Path.GetFileNameWithoutExtension(path));
+                break;
+            default: throw new ArgumentException($"unknown export format '{format}'; use {string.Join(" or ", ExportFormats)}");
         }
     }
 

@@ -2,35 +2,100 @@ using Ziya2.Configuration;
 
 namespace Ziya2.Plugins.Llama;
 
-/// <summary>Architecture of a LLaMA model; key names follow Hugging Face's <c>LlamaConfig</c>.</summary>
+/// <summary>Compute precision of the model.</summary>
+public enum Precision
+{
+    /// <summary>Everything in float32.</summary>
+    Fp32,
+    /// <summary>Float32 master weights and residual stream; matmuls in bfloat16 (Ziya2's BF16 mixed precision).</summary>
+    Bf16Mixed,
+    /// <summary>Weights and activations in bfloat16 (optimizer moments follow the weights).</summary>
+    Bf16,
+}
+
+/// <summary>
+/// Options of the <c>llama</c> model component. The architecture comes from <see cref="Preset"/>, then from the
+/// checkpoint's <c>config.json</c> when <see cref="Checkpoint"/> is set, then from any field given here. Keys are
+/// Hugging Face's.
+/// </summary>
 public sealed class LlamaOptions : IValidatableOptions
 {
-    public int VocabSize { get; set; } = 32000;
-    public int HiddenSize { get; set; } = 4096;
-    public int IntermediateSize { get; set; } = 11008;
-    public int NumHiddenLayers { get; set; } = 32;
-    public int NumAttentionHeads { get; set; } = 32;
-    /// <summary>Key/value heads for grouped-query attention; defaults to <see cref="NumAttentionHeads"/> (plain MHA).</summary>
-    public int? NumKeyValueHeads { get; set; }
-    public double RmsNormEps { get; set; } = 1e-5;
-    public double RopeTheta { get; set; } = 10000.0;
-    public int MaxPositionEmbeddings { get; set; } = 4096;
-    public bool TieWordEmbeddings { get; set; }
-    /// <summary>Standard deviation of the normal initialisation.</summary>
-    public double InitializerRange { get; set; } = 0.02;
-    /// <summary>Seed of the weight initialisation.</summary>
-    public long Seed { get; set; } = 1234;
+    /// <summary>Named architecture: llama2-7b, llama2-13b, ziya2-13b, tiny, small-100m.</summary>
+    public string? Preset { get; set; }
+    /// <summary>Hugging Face checkpoint directory to load (config.json + *.safetensors).</summary>
+    public string? Checkpoint { get; set; }
 
-    public int KeyValueHeads => NumKeyValueHeads ?? NumAttentionHeads;
-    public int HeadDim => HiddenSize / NumAttentionHeads;
+    public int? VocabSize { get; set; }
+    public int? HiddenSize { get; set; }
+    public int? IntermediateSize { get; set; }
+    public int? NumHiddenLayers { get; set; }
+    public int? NumAttentionHeads { get; set; }
+    public int? NumKeyValueHeads { get; set; }
+    public double? RmsNormEps { get; set; }
+    public double? RopeTheta { get; set; }
+    public int? MaxPositionEmbeddings { get; set; }
+    public bool? TieWordEmbeddings { get; set; }
+    public int? BosTokenId { get; set; }
+    public int? EosTokenId { get; set; }
+    public int? PadTokenId { get; set; }
+    public double? InitializerRange { get; set; }
+
+    /// <summary>Compute precision.</summary>
+    public Precision Precision { get; set; } = Precision.Fp32;
+    /// <summary>Compute RoPE in float32 whatever the activation dtype (Ziya2 §3.4).</summary>
+    public bool RopeFp32 { get; set; } = true;
+    /// <summary>Compute RMSNorm in float32 (Ziya2 §3.5).</summary>
+    public bool RmsNormFp32 { get; set; } = true;
+    /// <summary>Run attention's softmax in float32 (Ziya2 §3.5). On CUDA, flash kernels already accumulate in FP32.</summary>
+    public bool SoftmaxFp32 { get; set; } = true;
+    /// <summary>Recompute each decoder block in backward instead of storing its activations.</summary>
+    public bool ActivationCheckpointing { get; set; }
+    /// <summary>Seed of the random initialisation (ignored when a checkpoint is loaded).</summary>
+    public long Seed { get; set; } = 1234;
 
     public IEnumerable<string> Validate()
     {
-        if (VocabSize <= 0 || HiddenSize <= 0 || IntermediateSize <= 0 || NumHiddenLayers <= 0 || NumAttentionHeads <= 0)
-            yield return "vocab_size, hidden_size, intermediate_size, num_hidden_layers and num_attention_heads must be > 0";
-        else if (HiddenSize % NumAttentionHeads != 0) yield return "hidden_size must be divisible by num_attention_heads";
-        else if (HeadDim % 2 != 0) yield return "head dimension (hidden_size / num_attention_heads) must be even for RoPE";
-        if (KeyValueHeads <= 0 || NumAttentionHeads % KeyValueHeads != 0) yield return "num_attention_heads must be a multiple of num_key_value_heads";
-        if (MaxPositionEmbeddings <= 0) yield return "max_position_embeddings must be > 0";
+        if (Preset is not null && !LlamaConfig.Presets.ContainsKey(Preset))
+            yield return $"unknown preset '{Preset}'; presets: {string.Join(", ", LlamaConfig.Presets.Keys)}";
+        if (Checkpoint is not null && !File.Exists(Path.Combine(Checkpoint, "config.json")))
+        {
+            yield return $"checkpoint '{Checkpoint}' has no config.json";
+            yield break;
+        }
+        string? problem = null;
+        try { Resolve(); }
+        catch (Exception e) when (e is ArgumentException or InvalidDataException or KeyNotFoundException) { problem = e.Message; }
+        if (problem is not null) yield return problem;
     }
+
+    /// <summary>The architecture these options describe.</summary>
+    public LlamaConfig Resolve()
+    {
+        var c = Preset is null ? new LlamaConfig() : LlamaConfig.Presets[Preset];
+        if (Checkpoint is not null)
+        {
+            var path = Path.Combine(Checkpoint, "config.json");
+            c = LlamaConfig.FromJson(File.ReadAllText(path), path);
+        }
+        c = c with
+        {
+            VocabSize = VocabSize ?? c.VocabSize, HiddenSize = HiddenSize ?? c.HiddenSize, IntermediateSize = IntermediateSize ?? c.IntermediateSize,
+            NumHiddenLayers = NumHiddenLayers ?? c.NumHiddenLayers, NumAttentionHeads = NumAttentionHeads ?? c.NumAttentionHeads,
+            NumKeyValueHeads = NumKeyValueHeads ?? (NumAttentionHeads is { } h && Checkpoint is null && Preset is null ? h : c.NumKeyValueHeads),
+            RmsNormEps = RmsNormEps ?? c.RmsNormEps, RopeTheta = RopeTheta ?? c.RopeTheta, MaxPositionEmbeddings = MaxPositionEmbeddings ?? c.MaxPositionEmbeddings,
+            TieWordEmbeddings = TieWordEmbeddings ?? c.TieWordEmbeddings, BosTokenId = BosTokenId ?? c.BosTokenId, EosTokenId = EosTokenId ?? c.EosTokenId,
+            PadTokenId = PadTokenId ?? c.PadTokenId, InitializerRange = InitializerRange ?? c.InitializerRange,
+        };
+        var problems = c.Validate().ToList();
+        if (problems.Count > 0) throw new ArgumentException(string.Join("; ", problems));
+        return c;
+    }
+
+    internal LlamaNumerics Numerics => new(Precision, RopeFp32, RmsNormFp32, SoftmaxFp32, ActivationCheckpointing);
+}
+
+/// <summary>Numerics switches threaded through the modules.</summary>
+internal sealed record LlamaNumerics(Precision Precision, bool RopeFp32, bool RmsNormFp32, bool SoftmaxFp32, bool ActivationCheckpointing)
+{
+    public static LlamaNumerics Default { get; } = new(Precision.Fp32, true, true, true, false);
 }

@@ -36,6 +36,10 @@ IEnumerable<Document> ReadJsonl(string path)
     }
 }
 
-/// <summary>UTF-8 bytes as token ids (vocabulary 256): the tokenizer-free default of the tiny recipe.</summary>
+/// <summary>
+/// Byte-level tokens, laid out as SentencePiece's byte fallback: 0 &lt;unk&gt;, 1 &lt;s&gt;, 2 &lt;/s&gt;, byte b → 3 + b.
+/// Each document is wrapped in &lt;s&gt; … &lt;/s&gt;. The tokenizer-free default of the tiny recipe (the llama "tiny"
+/// preset has 320 ids and exports to GGUF with this vocabulary).
+/// </summary>
 long[] ByteTokens(IEnumerable<Document> documents) =>
-    documents.SelectMany(d => Encoding.UTF8.GetBytes(d.Text + "\n")).Select(b => (long)b).ToArray();
+    documents.SelectMany(d => Encoding.UTF8.GetBytes(d.Text).Select(b => 3L + b).Prepend(1L).Append(2L)).ToArray();

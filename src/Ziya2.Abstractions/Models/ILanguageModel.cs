@@ -15,6 +15,16 @@ public interface ILanguageModel : IDisposable
     /// <summary>The network: token ids <c>[batch, time]</c> (int64) → logits <c>[batch, time, vocab]</c>.</summary>
     nn.Module<Tensor, Tensor> Module { get; }
 
+    /// <summary>
+    /// Logits <c>[batch, time, vocab]</c> (float32) for token ids <c>[batch, time]</c>. With <paramref name="documentIds"/>
+    /// (same shape; equal ids mark one document inside a packed row) tokens attend only within their document and
+    /// positions restart at each document, as if every document had been run alone.
+    /// </summary>
+    Tensor Forward(Tensor ids, Tensor? documentIds = null);
+
+    /// <summary>Continues <paramref name="prompt"/> (one sequence) with a KV cache; returns only the new tokens.</summary>
+    IReadOnlyList<long> Generate(IReadOnlyList<long> prompt, GenerationOptions options);
+
     /// <summary>Vocabulary size (rows of the embedding matrix).</summary>
     int VocabSize { get; }
 
@@ -35,6 +45,12 @@ public interface ILanguageModel : IDisposable
 
     /// <summary>Writes weights and configuration into <paramref name="directory"/>; atomic (complete or absent).</summary>
     void Save(string directory);
+
+    /// <summary>Formats <see cref="Export"/> accepts, e.g. <c>hf</c>, <c>gguf</c>.</summary>
+    IReadOnlyList<string> ExportFormats { get; }
+
+    /// <summary>Writes the model to <paramref name="path"/> in <paramref name="format"/> with tensors stored as <paramref name="dtype"/> (<c>f32</c>, <c>f16</c>, <c>bf16</c>).</summary>
+    void Export(string format, string path, string dtype);
 
     /// <summary>
     /// Reads weights from <paramref name="directory"/>. Implementations validate the checkpoint completely before
