@@ -31,10 +31,11 @@ public sealed class LlamaModel : ILanguageModel
 
     void Initialize(long seed)
     {
+        // A private generator: initialisation is reproducible from the seed and leaves the global RNG alone.
         var generator = new Generator((ulong)seed);
         using var _ = no_grad();
         foreach (var (name, p) in _network.named_parameters())
-            if (p.dim() >= 2) nn.init.normal_(p, 0, Config.InitializerRange, generator);   // 1-D: norm weights stay 1
+            if (p.dim() >= 2) p.copy_(randn(p.shape, generator: generator) * Config.InitializerRange);   // 1-D: norm weights stay 1
     }
 
     public string Architecture => "llama";
