@@ -7,7 +7,7 @@ namespace Ziya2.Plugins.Tests.Llama;
 /// Logits against tests/reference/llama_reference.py, an independent float64 NumPy implementation of the HF LLaMA
 /// forward whose fixtures are Hugging Face checkpoints written without torch.
 /// </summary>
-public class ReferenceParityTests
+public class ReferenceParityTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     [Theory]
     [InlineData("mha")]
@@ -23,6 +23,7 @@ public class ReferenceParityTests
         var logits = model.Forward(ids, expected.DocumentIds is null ? null : Fixtures.Ids(expected.DocumentIds));
         var reference = tensor(expected.Logits.SelectMany(r => r.SelectMany(p => p)).ToArray()).reshape(logits.shape);
         var relative = (logits - reference).abs().max().item<float>() / reference.abs().max().item<float>();
+        output.WriteLine($"{name}: max |Δ| / max |logit| = {relative:E2}");
         Assert.True(relative <= 1e-4, $"{name}: relative error {relative:E2}");
     }
 
