@@ -49,7 +49,10 @@ static class Program
         });
         var pluginsCommand = new Command("plugins", "Inspect plugins") { list };
 
-        var root = new RootCommand("ziya2 — data-centric continual pre-training of LLaMA-family models (Ziya2 regime)") { run, validate, pluginsCommand };
+        var root = new RootCommand("ziya2 — data-centric continual pre-training of LLaMA-family models (Ziya2 regime)")
+        {
+            run, validate, pluginsCommand, ModelCommands.Create(plugins, logLevel),
+        };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

@@ -181,6 +181,31 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         return TomlSerializer.Serialize(resolved);
     }
 
+    /// <summary>
+    /// Builds one component outside a recipe (for commands such as <c>ziya2 model info</c>): options at
+    /// <paramref name="section"/> come from <paramref name="overrides"/> (<c>section.key=value</c>). Dispose the
+    /// returned lifetime to release the component.
+    /// </summary>
+    public (object Component, IDisposable Lifetime) CreateComponent(ComponentKind kind, string name, string section, IReadOnlyList<string> overrides, IEnumerable<string> pluginDirectories)
+    {
+        var catalog = LoadPlugins(pluginDirectories);
+        var descriptor = catalog.Get(kind, name);
+        var tree = ConfigTree.Load([], overrides);
+        var errors = new List<ConfigError>();
+        var options = new OptionsBinder(tree).Bind(descriptor.OptionsType, section, errors)!;
+        if (errors.Count > 0) throw new ConfigException(errors);
+        var container = new ComponentContainer(catalog, loggers, new EventBus(), new CommandEnvironment());
+        try { return (container.Resolve(kind, name, options), container); }
+        catch { container.Dispose(); throw; }
+    }
+
+    sealed class CommandEnvironment : IRunEnvironment
+    {
+        public string RunDirectory => Environment.CurrentDirectory;
+        public long Seed => new RunOptions().Seed;
+        public CancellationToken Cancellation => CancellationToken.None;
+    }
+
     /// <summary><c>ziya2 plugins list</c>.</summary>
     public PluginCatalog LoadPlugins(IEnumerable<string> extraDirectories) =>
         PluginLoader.Load(DefaultPluginRoots().Concat(extraDirectories), _log);

@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging;
+using Ziya2.Kernel.Configuration;
+using Ziya2.Kernel.Hosting;
+using Ziya2.Kernel.Plugins;
+using Ziya2.Models;
+using Ziya2.Plugins;
+using static TorchSharp.torch;
+
+namespace Ziya2.Cli;
+
+/// <summary>
+/// <c>ziya2 model info|score|generate|export &lt;checkpoint&gt;</c>. The model component is chosen by the checkpoint's
+/// <c>config.json</c> <c>model_type</c> and built with <c>checkpoint = &lt;dir&gt;</c>; <c>--set key=value</c> adds
+/// options (e.g. <c>precision=bf16_mixed</c>).
+/// </summary>
+static class ModelCommands
+{
+    public static Command Create(Option<string[]> plugins, Option<LogLevel> logLevel)
+    {
+        var checkpoint = new Argument<string>("checkpoint") { Description = "Hugging Face checkpoint directory (config.json + safetensors)" };
+        var set = new Option<string[]>("--set") { Description = "Model option key=value (e.g. precision=bf16_mixed); repeatable", Arity = ArgumentArity.ZeroOrMore };
+        var json = new Option<bool>("--json") { Description = "Machine-readable output" };
+        var ids = new Option<string?>("--ids") { Description = "Comma-separated token ids" };
+        var text = new Option<string?>("--text") { Description = "Text to tokenize with the checkpoint's tokenizer" };
+
+        var seq = new Option<int?>("--seq-len") { Description = "Sequence length for FLOPs/token (default: max_position_embeddings)" };
+        var info = new Command("info", "Configuration, parameter count and training FLOPs/token") { checkpoint, set, json, seq, plugins, logLevel };
+        info.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (model, o) =>
+        {
+            var t = r.GetValue(seq) ?? model.MaxSequenceLength;
+            var result = new JsonObject
+            {
+                ["architecture"] = model.Architecture, ["parameters"] = model.ParameterCount, ["sequence_length"] = t,
+                ["training_flops_per_token"] = model.TrainingFlopsPerToken(t), ["config"] = JsonNode.Parse(model.ConfigJson),
+            };
+            if (r.GetValue(json)) o.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            else
+            {
+                o.WriteLine($"architecture      {model.Architecture}");
+                o.WriteLine($"parameters        {model.ParameterCount:N0}");
+                o.WriteLine($"FLOPs/token       {model.TrainingFlopsPerToken(t):E3} (training, T={t})");
+                o.WriteLine(model.ConfigJson);
+            }
+            return ExitCodes.Ok;
+        }));
+
+        var topK = new Option<int>("--top-k") { Description = "Top logits to show per position", DefaultValueFactory = _ => 5 };
+        var score = new Command("score", "Per-position log-probabilities of the given tokens and the top-k logits") { checkpoint, ids, text, topK, set, json, plugins, logLevel };
+        score.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (model, o) =>
+        {
+            var tokens = Tokens(r.GetValue(ids), r.GetValue(text));
+            using var scope = NewDisposeScope();
+            using var _ = no_grad();
+            model.Module.eval();
+            var logits = model.Forward(tensor(tokens).unsqueeze(0))[0];
+            var logProbs = logits.log_softmax(-1);
+            var k = Math.Min(r.GetValue(topK), model.VocabSize);
+            var (topValues, topIds) = logits.topk(k, dim: -1);
+            var positions = new JsonArray();
+            for (int i = 0; i < tokens.Length; i++)
+            {
+                var top = new JsonArray();
+                for (int j = 0; j < k; j++) top.Add(new JsonObject { ["id"] = topIds[i, j].item<long>(), ["logit"] = topValues[i, j].item<float>() });
+                positions.Add(new JsonObject
+                {
+                    ["position"] = i, ["token"] = tokens[i],
+                    // log p(token_i | tokens_<i): the previous position's distribution; none for the first token.
+                    ["logprob"] = i == 0 ? null : logProbs[i - 1, tokens[i]].item<float>(),
+                    ["top"] = top,
+                });
+            }
+            if (r.GetValue(json)) o.WriteLine(new JsonObject { ["tokens"] = new JsonArray(tokens.Select(t => (JsonNode)t).ToArray()), ["positions"] = positions }.ToJsonString());
+            else
+                foreach (var p in positions)
+                    o.WriteLine($"{p!["position"],4} token {p["token"],7}  logprob {(p["logprob"] is null ? "      -" : p["logprob"]!.GetValue<float>().ToString("F4", CultureInfo.InvariantCulture)),9}  top: " +
+                                string.Join("  ", p["top"]!.AsArray().Select(x => $"{x!["id"]}:{x["logit"]!.GetValue<float>().ToString("F3", CultureInfo.InvariantCulture)}")));
+            return ExitCodes.Ok;
+        }));
+
+        var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 32 };
+        var temperature = new Option<double>("--temperature") { Description = "0 = greedy", DefaultValueFactory = _ => 0.0 };
+        var topP = new Option<double>("--top-p") { DefaultValueFactory = _ => 1.0 };
+        var stop = new Option<string?>("--stop") { Description = "Comma-separated stop token ids (default: eos)" };
+        var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 1234 };
+        var generate = new Command("generate", "Continue a prompt with the KV cache") { checkpoint, ids, text, maxNew, temperature, topP, stop, seed, set, json, plugins, logLevel };
+        generate.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (model, o) =>
+        {
+            var prompt = Tokens(r.GetValue(ids), r.GetValue(text));
+            var eos = JsonNode.Parse(model.ConfigJson)?["eos_token_id"]?.GetValue<long>();
+            var stops = r.GetValue(stop) is { } s ? ParseIds(s) : eos is { } e ? [e] : [];
+            var output = model.Generate(prompt, new GenerationOptions
+            {
+                MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP), StopTokens = stops, Seed = r.GetValue(seed),
+            });
+            o.WriteLine(r.GetValue(json) ? JsonSerializer.Serialize(new { prompt, generated = output }) : string.Join(",", output));
+            return ExitCodes.Ok;
+        }));
+
+        var format = new Option<string>("--format") { Description = "hf or gguf", Required = true };
+        var dtype = new Option<string>("--dtype") { Description = "f32, f16 or bf16", DefaultValueFactory = _ => "f32" };
+        var output = new Option<string>("--out") { Description = "Output directory (hf) or file (gguf)", Required = true };
+        var export = new Command("export", "Write the checkpoint as Hugging Face safetensors or GGUF (llama.cpp)") { checkpoint, format, dtype, output, set, plugins, logLevel };
+        export.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (model, o) =>
+        {
+            model.Export(r.GetValue(format)!, r.GetValue(output)!, r.GetValue(dtype)!);
+            o.WriteLine($"wrote {r.GetValue(output)} ({r.GetValue(format)}, {r.GetValue(dtype)})");
+            return ExitCodes.Ok;
+        }));
+
+        return new Command("model", "Inspect, score, generate with and export model checkpoints") { info, score, generate, export };
+    }
+
+    static int Run(ParseResult r, Argument<string> checkpoint, Option<string[]> set, Option<string[]> plugins, Option<LogLevel> logLevel, Func<ILanguageModel, TextWriter, int> body)
+    {
+        using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
+        var dir = Path.GetFullPath(r.GetValue(checkpoint)!);
+        try
+        {
+            var configPath = Path.Combine(dir, "config.json");
+            if (!File.Exists(configPath)) throw new InvalidDataException($"{dir}: not a checkpoint (no config.json)");
+            var architecture = JsonNode.Parse(File.ReadAllText(configPath))?["model_type"]?.GetValue<string>() ?? "llama";
+            var overrides = (r.GetValue(set) ?? []).Select(s => "model." + s).Prepend($"model.checkpoint=\"{dir.Replace("\\", "\\\\")}\"").ToList();
+            var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Model, architecture, "model", overrides, r.GetValue(plugins) ?? []);
+            using (lifetime) return body((ILanguageModel)component, Console.Out);
+        }
+        catch (Exception e) when (e is ConfigException or ComponentNotFoundException or InvalidDataException or ArgumentException or FormatException or JsonException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.InvalidInput;
+        }
+        catch (ComponentConstructionException e) when (e.InnerException?.GetBaseException() is InvalidDataException or ArgumentException)
+        {
+            Console.Error.WriteLine($"error: {e.Message}");
+            return ExitCodes.InvalidInput;
+        }
+    }
+
+    static long[] Tokens(string? ids, string? text)
+    {
+        if (ids is not null && text is not null) throw new ArgumentException("give --ids or --text, not both");
+        if (text is not null) throw new ArgumentException("--text needs the checkpoint's tokenizer, which this version cannot load yet; pass --ids");
+        if (ids is null) throw new ArgumentException("--ids is required");
+        return ParseIds(ids);
+    }
+
+    static long[] ParseIds(string s) =>
+        s.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x => long.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+}

@@ -1,0 +1,85 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text.Json;
+
+namespace Ziya2.Cli.Tests;
+
+public sealed class ModelCommandTests : IDisposable
+{
+    static string Meta(string key) => typeof(ModelCommandTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+    static readonly string RepoRoot = Meta("RepoRoot");
+    static string Fixture(string name) => Path.Combine(RepoRoot, "tests", "reference", "fixtures", name);
+    readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-model-").FullName;
+
+    static (int Code, string Out, string Err) Ziya2(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet", [Meta("CliAssembly"), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["CI"] = "true";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    [Fact]
+    public void Score_gives_the_reference_log_probabilities()
+    {
+        using var expected = JsonDocument.Parse(File.ReadAllText(Path.Combine(Fixture("mha"), "expected.json")));
+        var ids = expected.RootElement.GetProperty("ids")[0].EnumerateArray().Select(x => x.GetInt64()).ToArray();
+        var logits = expected.RootElement.GetProperty("logits")[0].EnumerateArray().Select(r => r.EnumerateArray().Select(x => x.GetDouble()).ToArray()).ToArray();
+        var (code, stdout, err) = Ziya2("model", "score", Fixture("mha"), "--ids", string.Join(',', ids), "--json", "--top-k", "3");
+        Assert.True(code == 0, err);
+        var positions = JsonDocument.Parse(stdout).RootElement.GetProperty("positions").EnumerateArray().ToList();
+        Assert.Equal(ids.Length, positions.Count);
+        Assert.Equal(JsonValueKind.Null, positions[0].GetProperty("logprob").ValueKind);
+        for (int i = 1; i < ids.Length; i++)
+        {
+            var row = logits[i - 1];
+            var max = row.Max();
+            var expectedLogProb = row[ids[i]] - max - Math.Log(row.Sum(x => Math.Exp(x - max)));
+            Assert.Equal(expectedLogProb, positions[i].GetProperty("logprob").GetDouble(), 3);
+        }
+        var top = positions[2].GetProperty("top")[0];
+        Assert.Equal(Array.IndexOf(logits[2], logits[2].Max()), top.GetProperty("id").GetInt32());
+    }
+
+    [Fact]
+    public void Info_reports_parameters_and_flops()
+    {
+        var (code, stdout, err) = Ziya2("model", "info", Fixture("gqa"), "--json", "--seq-len", "16");
+        Assert.True(code == 0, err);
+        var root = JsonDocument.Parse(stdout).RootElement;
+        // vocab 64, d 32, ff 48, 2 layers, 4 heads / 2 KV heads, untied
+        long d = 32, kv = 16, layer = 2 * d * d + 2 * d * kv + 3 * d * 48 + 2 * d;
+        Assert.Equal(2 * 64 * d + 2 * layer + d, root.GetProperty("parameters").GetInt64());
+        Assert.Equal(2, root.GetProperty("config").GetProperty("num_key_value_heads").GetInt32());
+    }
+
+    [Fact]
+    public void Export_writes_gguf_and_hf_and_generate_is_deterministic()
+    {
+        var gguf = Path.Combine(_tmp, "m.gguf");
+        var (code, _, err) = Ziya2("model", "export", Fixture("tied"), "--format", "hf", "--dtype", "f16", "--out", Path.Combine(_tmp, "hf"));
+        Assert.True(code == 0, err);
+        Assert.True(File.Exists(Path.Combine(_tmp, "hf", "model.safetensors")));
+        var a = Ziya2("model", "generate", Path.Combine(_tmp, "hf"), "--ids", "1,2,3", "--max-new-tokens", "6", "--temperature", "0.8", "--seed", "5");
+        var b = Ziya2("model", "generate", Path.Combine(_tmp, "hf"), "--ids", "1,2,3", "--max-new-tokens", "6", "--temperature", "0.8", "--seed", "5");
+        Assert.True(a.Code == 0, a.Err);
+        Assert.Equal(a.Out, b.Out);
+        (code, _, err) = Ziya2("model", "export", Fixture("tied"), "--format", "gguf", "--out", gguf);
+        Assert.Equal(2, code);   // vocabulary 64 < 259: no byte vocabulary fits, and the message says so
+        Assert.Contains("259", err);
+    }
+
+    [Fact]
+    public void Bad_checkpoint_and_bad_options_exit_2()
+    {
+        Assert.Equal(2, Ziya2("model", "info", _tmp).Code);
+        var (code, _, err) = Ziya2("model", "info", Fixture("mha"), "--set", "precision=fp8");
+        Assert.Equal(2, code);
+        Assert.Contains("expected one of fp32, bf16_mixed, bf16", err);
+    }
+
+    public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
+}
