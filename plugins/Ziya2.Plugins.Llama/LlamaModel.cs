@@ -13,10 +13,12 @@ namespace Ziya2.Plugins.Llama;
 public sealed class LlamaModel : ILanguageModel
 {
     readonly LlamaNetwork _network;
+    readonly string? _checkpoint;
 
     public LlamaModel(LlamaOptions options)
     {
         Config = options.Resolve();
+        _checkpoint = options.Checkpoint;
         Numerics = options.Numerics;
         _network = new LlamaNetwork(Config, Numerics);
         if (options.Checkpoint is not null) HfCheckpoint.Load(options.Checkpoint, HfParameters());
@@ -115,6 +117,9 @@ public sealed class LlamaModel : ILanguageModel
         {
             case "hf": SaveHf(path, type); break;
             case "gguf":
+                if (Vocabulary is null && _checkpoint is not null && new[] { "tokenizer.model", "tokenizer.json" }.Any(f => File.Exists(Path.Combine(_checkpoint, f))))
+                    throw new ArgumentException($"{_checkpoint} has its own tokenizer; writing its vocabulary into GGUF needs the tokenizer plugin, which is not available yet. " +
+                                                "Refusing to write the byte-level placeholder vocabulary for it.");
                 GgufWriter.Write(path, Config, _network.named_parameters().Select(x => (x.name, (Tensor)x.parameter)).ToList(), type,
                     Vocabulary ?? GgufVocabulary.ByteFallback(Config.VocabSize), Path.GetFileNameWithoutExtension(path));
                 break;

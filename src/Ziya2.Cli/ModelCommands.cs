@@ -111,10 +111,10 @@ static class ModelCommands
             return ExitCodes.Ok;
         }));
 
-        return new Command("model", "Inspect, score, generate with and export model checkpoints") { info, score, generate, export };
+        return new Command("model", "Inspect, score, generate with, export and benchmark models") { info, score, generate, export, ModelBenchmark.Create(plugins, logLevel) };
     }
 
-    static int Run(ParseResult r, Argument<string> checkpoint, Option<string[]> set, Option<string[]> plugins, Option<LogLevel> logLevel, Func<ILanguageModel, TextWriter, int> body)
+    internal static int Run(ParseResult r, Argument<string> checkpoint, Option<string[]> set, Option<string[]> plugins, Option<LogLevel> logLevel, Func<ILanguageModel, TextWriter, int> body)
     {
         using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
         var dir = Path.GetFullPath(r.GetValue(checkpoint)!);

@@ -80,6 +80,18 @@ public class GgufTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void Checkpoint_with_its_own_tokenizer_is_not_exported_with_a_placeholder_vocabulary()
+    {
+        using var tmp = new TempDir();
+        using (var m = new LlamaModel(Options(2, false))) m.Save(tmp.Combine("ckpt"));
+        File.WriteAllBytes(tmp.Combine("ckpt", "tokenizer.model"), [0x0a, 0x00]);
+        using var model = new LlamaModel(new LlamaOptions { Checkpoint = tmp.Combine("ckpt") });
+        var e = Assert.Throws<ArgumentException>(() => model.Export("gguf", tmp.Combine("x.gguf"), "f32"));
+        Assert.Contains("own tokenizer", e.Message);
+        Assert.False(File.Exists(tmp.Combine("x.gguf")));
+    }
+
+    [Fact]
     public void Byte_vocabulary_needs_room_for_259_ids()
     {
         using var tmp = new TempDir();
