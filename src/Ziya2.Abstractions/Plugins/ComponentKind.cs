@@ -20,11 +20,14 @@ public sealed record ComponentKind(string Name, Type ServiceType)
     /// <summary>Learning-rate schedulers (<see cref="Optimization.ILearningRateScheduler"/>).</summary>
     public static ComponentKind Scheduler { get; } = new("scheduler", typeof(Optimization.ILearningRateScheduler));
 
+    /// <summary>Tokenizers (<see cref="Tokenization.ITokenizer"/>).</summary>
+    public static ComponentKind Tokenizer { get; } = new("tokenizer", typeof(Tokenization.ITokenizer));
+
     /// <summary>Training and pipeline callbacks (<see cref="Events.IRunCallback"/>).</summary>
     public static ComponentKind Callback { get; } = new("callback", typeof(Events.IRunCallback));
 
     /// <summary>The kinds this SDK version defines.</summary>
-    public static IReadOnlyList<ComponentKind> All { get; } = [DataFilter, Model, Optimizer, Scheduler, Callback];
+    public static IReadOnlyList<ComponentKind> All { get; } = [DataFilter, Model, Optimizer, Scheduler, Tokenizer, Callback];
 
     /// <summary>Finds a kind by <see cref="Name"/>.</summary>
     public static ComponentKind? Find(string name) => All.FirstOrDefault(k => k.Name == name);

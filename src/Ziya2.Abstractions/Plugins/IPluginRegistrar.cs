@@ -40,6 +40,11 @@ public static class PluginRegistrarExtensions
         where TScheduler : class, Optimization.ILearningRateScheduler where TOptions : class, new()
     { r.Add(ComponentKind.Scheduler, name, typeof(TScheduler), typeof(TOptions), description); return r; }
 
+    /// <summary>Declares a tokenizer.</summary>
+    public static IPluginRegistrar AddTokenizer<TTokenizer, TOptions>(this IPluginRegistrar r, string name, string description)
+        where TTokenizer : class, Tokenization.ITokenizer where TOptions : class, new()
+    { r.Add(ComponentKind.Tokenizer, name, typeof(TTokenizer), typeof(TOptions), description); return r; }
+
     /// <summary>Declares a callback (an <see cref="Events.IEventObserver"/> or <see cref="Events.IEventHandler"/>).</summary>
     public static IPluginRegistrar AddCallback<TCallback, TOptions>(this IPluginRegistrar r, string name, string description)
         where TCallback : class, Events.IRunCallback where TOptions : class, new()

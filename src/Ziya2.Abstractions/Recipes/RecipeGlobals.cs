@@ -48,6 +48,10 @@ public abstract class RecipeGlobals
     [RecipeComponent("scheduler", "scheduler")]
     public abstract ILearningRateScheduler Scheduler(string name, string? section = null);
 
+    /// <summary>Resolves tokenizer <paramref name="name"/>; options from <paramref name="section"/> (default <c>tokenizer</c>).</summary>
+    [RecipeComponent("tokenizer", "tokenizer")]
+    public abstract Tokenization.ITokenizer Tokenizer(string name, string? section = null);
+
     /// <summary>Resolves callback <paramref name="name"/> and subscribes it to <see cref="Events"/>; options from <c>callbacks.{name}</c>.</summary>
     [RecipeComponent("callback", "callbacks.{name}")]
     public abstract IRunCallback Callback(string name, string? section = null);

@@ -32,6 +32,8 @@ sealed class HostRecipeGlobals(
     public override IOptimizerFactory Optimizer(string name, string? section = null) => Resolve<IOptimizerFactory>(name, section);
     public override ILearningRateScheduler Scheduler(string name, string? section = null) => Resolve<ILearningRateScheduler>(name, section);
 
+    public override Ziya2.Tokenization.ITokenizer Tokenizer(string name, string? section = null) => Resolve<Ziya2.Tokenization.ITokenizer>(name, section);
+
     public override IRunCallback Callback(string name, string? section = null)
     {
         var callback = Resolve<IRunCallback>(name, section);

@@ -27,7 +27,7 @@ public sealed class RecipeCompiler(string cacheDirectory)
     [
         "System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading", "System.Threading.Tasks",
         "Microsoft.Extensions.Logging", "TorchSharp",
-        "Ziya2", "Ziya2.Configuration", "Ziya2.Data", "Ziya2.Events", "Ziya2.Models", "Ziya2.Optimization", "Ziya2.Recipes",
+        "Ziya2", "Ziya2.Configuration", "Ziya2.Data", "Ziya2.Events", "Ziya2.Models", "Ziya2.Optimization", "Ziya2.Recipes", "Ziya2.Tokenization",
     ];
 
     public string CacheDirectory { get; } = cacheDirectory;

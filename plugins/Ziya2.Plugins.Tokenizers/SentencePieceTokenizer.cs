@@ -1,0 +1,54 @@
+using Ziya2.Configuration;
+using Ziya2.Tokenization;
+
+namespace Ziya2.Plugins.Tokenizers;
+
+/// <summary>Options of the <c>sentencepiece</c> tokenizer.</summary>
+public sealed class SentencePieceOptions : IValidatableOptions
+{
+    /// <summary>Path of the <c>tokenizer.model</c> file.</summary>
+    [ConfigRequired] public string Model { get; set; } = "";
+
+    public IEnumerable<string> Validate()
+    {
+        if (Model.Length > 0 && !File.Exists(Model)) yield return $"tokenizer model '{Model}' not found";
+    }
+}
+
+/// <summary>
+/// A LLaMA-style SentencePiece BPE tokenizer read from <c>tokenizer.model</c>, encoding exactly as the SentencePiece
+/// library does. Special tokens follow the HF LLaMA tokenizer: bos/eos ids come from the model (LLaMA: 1 and 2) and
+/// are added on request only; text is always plain text.
+/// </summary>
+public sealed class SentencePieceTokenizer : ITokenizer
+{
+    readonly SentencePieceBpe _bpe;
+
+    public SentencePieceTokenizer(SentencePieceOptions options) : this(SentencePieceModel.Load(options.Model)) { }
+
+    internal SentencePieceTokenizer(SentencePieceModel model)
+    {
+        Model = model;
+        _bpe = new SentencePieceBpe(model);
+        int Check(int id) => id >= 0 && id < model.Pieces.Count ? id : -1;
+        Vocabulary = new TokenizerVocabulary(model.Pieces.Select(p => p.Piece).ToList(), model.Pieces.Select(p => p.Score).ToList(),
+            model.Pieces.Select(p => p.Type).ToList(), model.UnkId,
+            Check(model.BosId) is var b && b >= 0 ? b : null, Check(model.EosId) is var e && e >= 0 ? e : null, Check(model.PadId) is var p && p >= 0 ? p : null);
+    }
+
+    /// <summary>Opens a <c>tokenizer.model</c> file.</summary>
+    public static SentencePieceTokenizer Load(string path) => new(SentencePieceModel.Load(path));
+
+    internal SentencePieceModel Model { get; }
+    public TokenizerVocabulary Vocabulary { get; }
+
+    public IReadOnlyList<int> Encode(string text, bool addBos = false, bool addEos = false)
+    {
+        var ids = _bpe.Encode(text);
+        if (addBos && Vocabulary.BosId is { } bos) ids.Insert(0, bos);
+        if (addEos && Vocabulary.EosId is { } eos) ids.Add(eos);
+        return ids;
+    }
+
+    public string Decode(IReadOnlyList<int> ids) => _bpe.Decode(ids);
+}
