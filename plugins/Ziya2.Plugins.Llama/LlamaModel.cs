@@ -2,6 +2,7 @@ using TorchSharp;
 using Ziya2.Models;
 using Ziya2.Plugins.Llama.Checkpoints;
 using Ziya2.Plugins.Llama.Modules;
+using Ziya2.Tokenization;
 using static TorchSharp.torch;
 
 namespace Ziya2.Plugins.Llama;
@@ -12,7 +13,7 @@ namespace Ziya2.Plugins.Llama;
 /// </summary>
 public sealed class LlamaModel : ILanguageModel
 {
-    readonly LlamaNetwork _network;
+    LlamaNetwork _network;
     readonly string? _checkpoint;
 
     public LlamaModel(LlamaOptions options)
@@ -27,7 +28,7 @@ public sealed class LlamaModel : ILanguageModel
     }
 
     /// <summary>The resolved architecture.</summary>
-    public LlamaConfig Config { get; }
+    public LlamaConfig Config { get; private set; }
     internal LlamaNumerics Numerics { get; }
     internal LlamaNetwork Network => _network;
 
@@ -103,10 +104,7 @@ public sealed class LlamaModel : ILanguageModel
 
     public IReadOnlyList<string> ExportFormats { get; } = ["hf", "gguf"];
 
-    /// <summary>The vocabulary written into GGUF exports; defaults to the byte-fallback layout of the tiny models.</summary>
-    public GgufVocabulary? Vocabulary { get; set; }
-
-    public void Export(string format, string path, string dtype)
+    public void Export(string format, string path, string dtype, ITokenizer? tokenizer = null)
     {
         var type = dtype switch
         {
@@ -117,14 +115,58 @@ public sealed class LlamaModel : ILanguageModel
         {
             case "hf": SaveHf(path, type); break;
             case "gguf":
-                if (Vocabulary is null && _checkpoint is not null && new[] { "tokenizer.model", "tokenizer.json" }.Any(f => File.Exists(Path.Combine(_checkpoint, f))))
-                    throw new ArgumentException($"{_checkpoint} has its own tokenizer; writing its vocabulary into GGUF needs the tokenizer plugin, which is not available yet. " +
-                                                "Refusing to write the byte-level placeholder vocabulary for it.");
+                if (tokenizer is null && _checkpoint is not null && new[] { "tokenizer.model", "tokenizer.json" }.Any(f => File.Exists(Path.Combine(_checkpoint, f))))
+                    throw new ArgumentException($"{_checkpoint} has its own tokenizer; pass it to the export (ziya2 model export does) instead of the byte-level placeholder vocabulary");
+                var vocabulary = tokenizer is null ? GgufVocabulary.ByteFallback(Config.VocabSize) : GgufVocabulary.PadTo(tokenizer.Vocabulary, Config.VocabSize);
                 GgufWriter.Write(path, Config, _network.named_parameters().Select(x => (x.name, (Tensor)x.parameter)).ToList(), type,
-                    Vocabulary ?? GgufVocabulary.ByteFallback(Config.VocabSize), Path.GetFileNameWithoutExtension(path));
+                    vocabulary, Path.GetFileNameWithoutExtension(path));
                 break;
             default: throw new ArgumentException($"unknown export format '{format}'; use {string.Join(" or ", ExportFormats)}");
         }
+    }
+
+    /// <summary>
+    /// Rebuilds the network with <paramref name="newVocabSize"/> rows, copying every weight and filling new rows of the
+    /// embedding and LM head as the (weighted) mean of their source rows (Ziya2 §3.3); unlisted new rows (padding) get
+    /// the mean of all old rows.
+    /// </summary>
+    public void ExtendVocabulary(int newVocabSize, IReadOnlyList<VocabularyRowInit> rows)
+    {
+        int oldVocab = Config.VocabSize;
+        if (newVocabSize < oldVocab) throw new ArgumentException($"new vocabulary ({newVocabSize}) is smaller than the current one ({oldVocab})");
+        foreach (var r in rows)
+        {
+            if (r.NewId < oldVocab || r.NewId >= newVocabSize) throw new ArgumentException($"row {r.NewId} is not a new id in [{oldVocab}, {newVocabSize})");
+            if (r.SourceIds.Count == 0 || r.SourceIds.Any(id => id < 0 || id >= oldVocab)) throw new ArgumentException($"row {r.NewId}: source ids must be existing ids");
+            foreach (var w in new[] { r.Weights, r.OutputWeights })
+                if (w is not null && (w.Count != r.SourceIds.Count || w.Any(x => x < 0) || w.Sum() <= 0)) throw new ArgumentException($"row {r.NewId}: one non-negative weight per source id");
+        }
+        var config = Config with { VocabSize = newVocabSize };
+        var network = new LlamaNetwork(config, Numerics);
+        if (Numerics.Precision == Precision.Bf16) network.to(ScalarType.BFloat16);
+        using (no_grad())
+        {
+            var old = _network.named_parameters().ToDictionary(x => x.name, x => x.parameter);
+            foreach (var (name, p) in network.named_parameters())
+            {
+                var source = old[name];
+                if (name is not ("embed_tokens.weight" or "lm_head.weight")) { p.copy_(source); continue; }
+                using var scope = NewDisposeScope();
+                var src32 = source.to_type(ScalarType.Float32);
+                var filled = src32.mean([0L], keepdim: true).expand(newVocabSize - oldVocab, -1).clone();
+                foreach (var r in rows)
+                {
+                    var ids = tensor(r.SourceIds.Select(i => (long)i).ToArray());
+                    var chosen = name == "lm_head.weight" ? r.OutputWeights ?? r.Weights : r.Weights;
+                    var weights = tensor((chosen ?? r.SourceIds.Select(_ => 1.0).ToList()).ToArray()).to_type(ScalarType.Float32);
+                    filled.narrow(0, r.NewId - oldVocab, 1).copy_((src32.index_select(0, ids) * (weights / weights.sum()).unsqueeze(1)).sum(0, keepdim: true));
+                }
+                p.copy_(cat([src32, filled], 0));
+            }
+        }
+        _network.Dispose();
+        _network = network;
+        Config = config;
     }
 
     public void Dispose() => _network.Dispose();

@@ -45,7 +45,7 @@ sealed class SentencePieceBpe
     }
 
     /// <summary>The normalized, whitespace-escaped form SentencePiece segments.</summary>
-    public string Normalize(string text)
+    public string Normalize(string text, bool dummyPrefix = true)
     {
         if (_model.RemoveExtraWhitespaces)
         {
@@ -58,16 +58,16 @@ sealed class SentencePieceBpe
             text = sb.ToString();
         }
         if (text.Length == 0) return "";
-        if (_model.AddDummyPrefix) text = _model.TreatWhitespaceAsSuffix ? text + " " : " " + text;
+        if (_model.AddDummyPrefix && dummyPrefix) text = _model.TreatWhitespaceAsSuffix ? text + " " : " " + text;
         return _model.EscapeWhitespaces ? text.Replace(' ', Space) : text;
     }
 
     struct Symbol { public int Start, Length, Prev, Next; public bool Frozen; }
 
-    public List<int> Encode(string text)
+    public List<int> Encode(string text, bool dummyPrefix = true)
     {
         var ids = new List<int>();
-        var normalized = Normalize(text);
+        var normalized = Normalize(text, dummyPrefix);
         if (normalized.Length == 0) return ids;
         var s = normalized.AsSpan();
 

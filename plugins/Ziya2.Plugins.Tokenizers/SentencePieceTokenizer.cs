@@ -20,7 +20,7 @@ public sealed class SentencePieceOptions : IValidatableOptions
 /// library does. Special tokens follow the HF LLaMA tokenizer: bos/eos ids come from the model (LLaMA: 1 and 2) and
 /// are added on request only; text is always plain text.
 /// </summary>
-public sealed class SentencePieceTokenizer : ITokenizer
+public sealed class SentencePieceTokenizer : IVocabularyExtender
 {
     readonly SentencePieceBpe _bpe;
 
@@ -51,4 +51,38 @@ public sealed class SentencePieceTokenizer : ITokenizer
     }
 
     public string Decode(IReadOnlyList<int> ids) => _bpe.Decode(ids);
+
+    public IReadOnlyList<int> SplitForInitialization(string piece) => _bpe.Encode(piece, dummyPrefix: false);
+
+    /// <summary>
+    /// Writes <c>tokenizer.model</c> (the original bytes plus the appended pieces, scored below every existing piece in
+    /// order) and Hugging Face <c>tokenizer_config.json</c> / <c>special_tokens_map.json</c>, atomically.
+    /// </summary>
+    public ITokenizer SaveExtended(IReadOnlyList<string> newPieces, string directory)
+    {
+        var existing = new HashSet<string>(Vocabulary.Pieces, StringComparer.Ordinal);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in newPieces)
+            if (string.IsNullOrEmpty(p) || existing.Contains(p) || !seen.Add(p))
+                throw new ArgumentException($"cannot add piece '{p}': empty, duplicated or already in the vocabulary");
+        float floor = Model.Pieces.Min(p => p.Score);
+        var added = newPieces.Select((p, i) => (p, floor - 1 - i, TokenType.Normal)).ToList();
+        var bytes = Model.WithAppendedPieces(added);
+        var extended = new SentencePieceTokenizer(SentencePieceModel.Parse(bytes));
+
+        var full = Path.GetFullPath(directory);
+        var tmp = $"{full}.tmp-{Environment.ProcessId}";
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
+        Directory.CreateDirectory(tmp);
+        File.WriteAllBytes(Path.Combine(tmp, "tokenizer.model"), bytes);
+        HfTokenizerFiles.Write(tmp, extended.Vocabulary);
+        Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+        if (Directory.Exists(full))
+        {
+            foreach (var f in Directory.GetFiles(tmp)) File.Move(f, Path.Combine(full, Path.GetFileName(f)), overwrite: true);
+            Directory.Delete(tmp);
+        }
+        else Directory.Move(tmp, full);
+        return extended;
+    }
 }

@@ -1,26 +1,39 @@
 using System.Text;
 using TorchSharp;
+using Ziya2.Tokenization;
 using static TorchSharp.torch;
 
 namespace Ziya2.Plugins.Llama.Checkpoints;
 
-/// <summary>The vocabulary written into a GGUF file (SentencePiece-style).</summary>
-public sealed record GgufVocabulary(IReadOnlyList<string> Tokens, IReadOnlyList<float> Scores, IReadOnlyList<int> Types, int Bos, int Eos, int Unknown)
+/// <summary>Vocabularies for GGUF files.</summary>
+static class GgufVocabulary
 {
-    public const int Normal = 1, UnknownType = 2, Control = 3, Unused = 5, Byte = 6;
-
     /// <summary>
     /// A byte-fallback-only vocabulary: 0 &lt;unk&gt;, 1 &lt;s&gt;, 2 &lt;/s&gt;, 3..258 &lt;0x00&gt;..&lt;0xFF&gt;, then unused
-    /// fillers — the layout of the tiny byte-level models. Real models pass their tokenizer's vocabulary instead.
+    /// fillers — the layout of the tiny byte-level models. Models with a tokenizer export its vocabulary instead.
     /// </summary>
-    public static GgufVocabulary ByteFallback(int vocabSize)
+    public static TokenizerVocabulary ByteFallback(int vocabSize)
     {
         if (vocabSize < 259) throw new ArgumentException($"a byte-fallback GGUF vocabulary needs at least 259 ids, the model has {vocabSize}; export with the model's tokenizer");
         var tokens = new List<string> { "<unk>", "<s>", "</s>" };
-        var types = new List<int> { UnknownType, Control, Control };
-        for (int b = 0; b < 256; b++) { tokens.Add($"<0x{b:X2}>"); types.Add(Byte); }
-        for (int i = tokens.Count; i < vocabSize; i++) { tokens.Add($"<extra_{i}>"); types.Add(Unused); }
-        return new GgufVocabulary(tokens, Enumerable.Repeat(0f, vocabSize).ToList(), types, 1, 2, 0);
+        var types = new List<TokenType> { TokenType.Unknown, TokenType.Control, TokenType.Control };
+        for (int b = 0; b < 256; b++) { tokens.Add($"<0x{b:X2}>"); types.Add(TokenType.Byte); }
+        for (int i = tokens.Count; i < vocabSize; i++) { tokens.Add($"<extra_{i}>"); types.Add(TokenType.Unused); }
+        return new TokenizerVocabulary(tokens, Enumerable.Repeat(0f, vocabSize).ToList(), types, 0, 1, 2, null);
+    }
+
+    /// <summary>A tokenizer's vocabulary padded with unused fillers to the model's row count (Ziya2 pads to 39,424).</summary>
+    public static TokenizerVocabulary PadTo(TokenizerVocabulary v, int vocabSize)
+    {
+        if (v.Pieces.Count > vocabSize) throw new ArgumentException($"the tokenizer has {v.Pieces.Count} pieces but the model only {vocabSize} rows");
+        if (v.Pieces.Count == vocabSize) return v;
+        var extra = Enumerable.Range(v.Pieces.Count, vocabSize - v.Pieces.Count).ToList();
+        return v with
+        {
+            Pieces = [.. v.Pieces, .. extra.Select(i => $"<extra_{i}>")],
+            Scores = [.. v.Scores, .. extra.Select(_ => 0f)],
+            Types = [.. v.Types, .. extra.Select(_ => TokenType.Unused)],
+        };
     }
 }
 
@@ -63,10 +76,10 @@ static class GgufWriter
         return w.reshape(heads, 2, outDim / heads / 2, inDim).swapaxes(1, 2).reshape(outDim, inDim);
     }
 
-    public static void Write(string path, LlamaConfig c, IReadOnlyList<(string Name, Tensor Tensor)> parameters, ScalarType dtype, GgufVocabulary vocab, string modelName)
+    public static void Write(string path, LlamaConfig c, IReadOnlyList<(string Name, Tensor Tensor)> parameters, ScalarType dtype, TokenizerVocabulary vocab, string modelName)
     {
         if (!Types.TryGetValue(dtype, out var type)) throw new ArgumentException($"GGUF export supports f32, f16, bf16, not {dtype}");
-        if (vocab.Tokens.Count != c.VocabSize) throw new ArgumentException($"vocabulary has {vocab.Tokens.Count} tokens, the model {c.VocabSize}");
+        if (vocab.Pieces.Count != c.VocabSize) throw new ArgumentException($"vocabulary has {vocab.Pieces.Count} tokens, the model {c.VocabSize}");
         var tmp = path + ".tmp-" + Environment.ProcessId;
         using (var scope = NewDisposeScope())
         {
@@ -95,11 +108,13 @@ static class GgufWriter
             U32("llama.attention.head_count_kv", (uint)c.NumKeyValueHeads); F32("llama.attention.layer_norm_rms_epsilon", (float)c.RmsNormEps);
             F32("llama.rope.freq_base", (float)c.RopeTheta); U32("llama.rope.dimension_count", (uint)c.HeadDim);
             Str("tokenizer.ggml.model", "llama");
-            kv.Add(() => { Key(w, "tokenizer.ggml.tokens", TypeArray); w.Write(TypeString); w.Write((ulong)vocab.Tokens.Count); foreach (var s in vocab.Tokens) GgufString(w, s); });
+            kv.Add(() => { Key(w, "tokenizer.ggml.tokens", TypeArray); w.Write(TypeString); w.Write((ulong)vocab.Pieces.Count); foreach (var s in vocab.Pieces) GgufString(w, s); });
             kv.Add(() => { Key(w, "tokenizer.ggml.scores", TypeArray); w.Write(TypeF32); w.Write((ulong)vocab.Scores.Count); foreach (var s in vocab.Scores) w.Write(s); });
-            kv.Add(() => { Key(w, "tokenizer.ggml.token_type", TypeArray); w.Write(TypeI32); w.Write((ulong)vocab.Types.Count); foreach (var s in vocab.Types) w.Write(s); });
-            U32("tokenizer.ggml.bos_token_id", (uint)vocab.Bos); U32("tokenizer.ggml.eos_token_id", (uint)vocab.Eos);
-            U32("tokenizer.ggml.unknown_token_id", (uint)vocab.Unknown);
+            kv.Add(() => { Key(w, "tokenizer.ggml.token_type", TypeArray); w.Write(TypeI32); w.Write((ulong)vocab.Types.Count); foreach (var s in vocab.Types) w.Write((int)s); });
+            if (vocab.BosId is { } bos) U32("tokenizer.ggml.bos_token_id", (uint)bos);
+            if (vocab.EosId is { } eos) U32("tokenizer.ggml.eos_token_id", (uint)eos);
+            if (vocab.PadId is { } pad) U32("tokenizer.ggml.padding_token_id", (uint)pad);
+            U32("tokenizer.ggml.unknown_token_id", (uint)vocab.UnknownId);
             Bool("tokenizer.ggml.add_bos_token", true); Bool("tokenizer.ggml.add_eos_token", false);
 
             w.Write(Encoding.ASCII.GetBytes("GGUF")); w.Write(3u); w.Write((ulong)tensors.Count); w.Write((ulong)kv.Count);

@@ -46,11 +46,21 @@ public interface ILanguageModel : IDisposable
     /// <summary>Writes weights and configuration into <paramref name="directory"/>; atomic (complete or absent).</summary>
     void Save(string directory);
 
+    /// <summary>
+    /// Grows the vocabulary to <paramref name="newVocabSize"/> rows in the input embeddings and (if untied) the LM head.
+    /// Rows listed in <paramref name="rows"/> become the weighted mean of their source rows in both matrices; other new
+    /// rows (padding) the mean of all old rows. Call before creating the optimizer: parameters are replaced.
+    /// </summary>
+    void ExtendVocabulary(int newVocabSize, IReadOnlyList<VocabularyRowInit> rows);
+
     /// <summary>Formats <see cref="Export"/> accepts, e.g. <c>hf</c>, <c>gguf</c>.</summary>
     IReadOnlyList<string> ExportFormats { get; }
 
-    /// <summary>Writes the model to <paramref name="path"/> in <paramref name="format"/> with tensors stored as <paramref name="dtype"/> (<c>f32</c>, <c>f16</c>, <c>bf16</c>).</summary>
-    void Export(string format, string path, string dtype);
+    /// <summary>
+    /// Writes the model to <paramref name="path"/> in <paramref name="format"/> with tensors stored as <paramref name="dtype"/>
+    /// (<c>f32</c>, <c>f16</c>, <c>bf16</c>). Formats that embed a vocabulary (GGUF) take it from <paramref name="tokenizer"/>.
+    /// </summary>
+    void Export(string format, string path, string dtype, Tokenization.ITokenizer? tokenizer = null);
 
     /// <summary>
     /// Reads weights from <paramref name="directory"/>. Implementations validate the checkpoint completely before

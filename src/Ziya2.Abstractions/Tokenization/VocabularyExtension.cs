@@ -1,0 +1,59 @@
+using System.Globalization;
+using System.Text;
+
+namespace Ziya2.Tokenization;
+
+/// <summary>A tokenizer that can be written out with extra pieces (Ziya2 §3.2's vocabulary extension).</summary>
+public interface IVocabularyExtender : ITokenizer
+{
+    /// <summary>
+    /// Writes this tokenizer with <paramref name="newPieces"/> appended (new ids follow the existing ones) into
+    /// <paramref name="directory"/>, in the tokenizer's own format plus Hugging Face tokenizer files, and returns it loaded.
+    /// </summary>
+    ITokenizer SaveExtended(IReadOnlyList<string> newPieces, string directory);
+
+    /// <summary>
+    /// The ids this tokenizer gives <paramref name="piece"/> in running text (without a leading word boundary):
+    /// the embedding rows a new piece is initialised from.
+    /// </summary>
+    IReadOnlyList<int> SplitForInitialization(string piece);
+}
+
+/// <summary>Picks the characters to add to a vocabulary: the most frequent ones of given Unicode ranges it lacks.</summary>
+public static class VocabularyExtension
+{
+    /// <summary>CJK Unified Ideographs, Extension A and Compatibility Ideographs: simplified and traditional Han.</summary>
+    public static IReadOnlyList<(int First, int Last)> CjkRanges { get; } = [(0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0xF900, 0xFAFF)];
+
+    /// <summary>Parses <c>4E00-9FFF,3400-4DBF</c>.</summary>
+    public static IReadOnlyList<(int First, int Last)> ParseRanges(string text) =>
+        text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(r =>
+        {
+            var parts = r.Split('-');
+            if (parts.Length != 2 || !int.TryParse(parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var a)
+                || !int.TryParse(parts[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture, out var b) || a > b)
+                throw new FormatException($"'{r}' is not a hex code point range like 4E00-9FFF");
+            return (a, b);
+        }).ToList();
+
+    /// <summary>
+    /// Counts the characters of <paramref name="ranges"/> in <paramref name="texts"/> and returns the
+    /// <paramref name="count"/> most frequent that are not already single pieces of <paramref name="vocabulary"/>,
+    /// most frequent first, ties by code point — deterministic for the same input.
+    /// </summary>
+    public static IReadOnlyList<(string Character, long Count)> SelectCharacters(TokenizerVocabulary vocabulary, IEnumerable<string> texts, int count, IReadOnlyList<(int First, int Last)> ranges)
+    {
+        var existing = new HashSet<string>(vocabulary.Pieces, StringComparer.Ordinal);
+        var counts = new Dictionary<int, long>();
+        foreach (var text in texts)
+            foreach (var rune in text.EnumerateRunes())
+                if (ranges.Any(r => rune.Value >= r.First && rune.Value <= r.Last))
+                    counts[rune.Value] = counts.GetValueOrDefault(rune.Value) + 1;
+        return counts.Where(kv => !existing.Contains(char.ConvertFromUtf32(kv.Key)))
+            .OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).Take(count)
+            .Select(kv => (char.ConvertFromUtf32(kv.Key), kv.Value)).ToList();
+    }
+
+    /// <summary>Lines of UTF-8 text files, streamed.</summary>
+    public static IEnumerable<string> ReadLines(IEnumerable<string> files) => files.SelectMany(f => File.ReadLines(f, Encoding.UTF8));
+}
