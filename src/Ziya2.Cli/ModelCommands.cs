@@ -8,6 +8,7 @@ using Ziya2.Kernel.Hosting;
 using Ziya2.Kernel.Plugins;
 using Ziya2.Models;
 using Ziya2.Plugins;
+using Ziya2.Tokenization;
 using static TorchSharp.torch;
 
 namespace Ziya2.Cli;
@@ -17,6 +18,9 @@ namespace Ziya2.Cli;
 /// <c>config.json</c> <c>model_type</c> and built with <c>checkpoint = &lt;dir&gt;</c>; <c>--set key=value</c> adds
 /// options (e.g. <c>precision=bf16_mixed</c>).
 /// </summary>
+/// <summary>A model opened from a checkpoint, and its tokenizer if the checkpoint has one (opened on first use).</summary>
+sealed record ModelContext(ILanguageModel Model, Func<ITokenizer?> Tokenizer);
+
 static class ModelCommands
 {
     public static Command Create(Option<string[]> plugins, Option<LogLevel> logLevel)
@@ -29,8 +33,9 @@ static class ModelCommands
 
         var seq = new Option<int?>("--seq-len") { Description = "Sequence length for FLOPs/token (default: max_position_embeddings)" };
         var info = new Command("info", "Configuration, parameter count and training FLOPs/token") { checkpoint, set, json, seq, plugins, logLevel };
-        info.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (model, o) =>
+        info.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (m, o) =>
         {
+            var model = m.Model;
             var t = r.GetValue(seq) ?? model.MaxSequenceLength;
             var result = new JsonObject
             {
@@ -50,9 +55,10 @@ static class ModelCommands
 
         var topK = new Option<int>("--top-k") { Description = "Top logits to show per position", DefaultValueFactory = _ => 5 };
         var score = new Command("score", "Per-position log-probabilities of the given tokens and the top-k logits") { checkpoint, ids, text, topK, set, json, plugins, logLevel };
-        score.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (model, o) =>
+        score.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (m, o) =>
         {
-            var tokens = Tokens(r.GetValue(ids), r.GetValue(text));
+            var model = m.Model;
+            var tokens = Tokens(m, r.GetValue(ids), r.GetValue(text));
             using var scope = NewDisposeScope();
             using var _ = no_grad();
             model.Module.eval();
@@ -87,16 +93,18 @@ static class ModelCommands
         var stop = new Option<string?>("--stop") { Description = "Comma-separated stop token ids (default: eos)" };
         var seed = new Option<long>("--seed") { DefaultValueFactory = _ => 1234 };
         var generate = new Command("generate", "Continue a prompt with the KV cache") { checkpoint, ids, text, maxNew, temperature, topP, stop, seed, set, json, plugins, logLevel };
-        generate.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (model, o) =>
+        generate.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (m, o) =>
         {
-            var prompt = Tokens(r.GetValue(ids), r.GetValue(text));
+            var model = m.Model;
+            var prompt = Tokens(m, r.GetValue(ids), r.GetValue(text));
             var eos = JsonNode.Parse(model.ConfigJson)?["eos_token_id"]?.GetValue<long>();
             var stops = r.GetValue(stop) is { } s ? ParseIds(s) : eos is { } e ? [e] : [];
             var output = model.Generate(prompt, new GenerationOptions
             {
                 MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP), StopTokens = stops, Seed = r.GetValue(seed),
             });
-            o.WriteLine(r.GetValue(json) ? JsonSerializer.Serialize(new { prompt, generated = output }) : string.Join(",", output));
+            var decoded = r.GetValue(text) is not null ? m.Tokenizer()!.Decode(output.Select(x => (int)x).ToList()) : null;
+            o.WriteLine(r.GetValue(json) ? JsonSerializer.Serialize(new { prompt, generated = output, text = decoded }) : decoded ?? string.Join(",", output));
             return ExitCodes.Ok;
         }));
 
@@ -104,17 +112,52 @@ static class ModelCommands
         var dtype = new Option<string>("--dtype") { Description = "f32, f16 or bf16", DefaultValueFactory = _ => "f32" };
         var output = new Option<string>("--out") { Description = "Output directory (hf) or file (gguf)", Required = true };
         var export = new Command("export", "Write the checkpoint as Hugging Face safetensors or GGUF (llama.cpp)") { checkpoint, format, dtype, output, set, plugins, logLevel };
-        export.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (model, o) =>
+        export.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (m, o) =>
         {
-            model.Export(r.GetValue(format)!, r.GetValue(output)!, r.GetValue(dtype)!);
+            m.Model.Export(r.GetValue(format)!, r.GetValue(output)!, r.GetValue(dtype)!, r.GetValue(format) == "gguf" ? m.Tokenizer() : null);
+            if (r.GetValue(format) == "hf")   // a Hugging Face directory carries its tokenizer
+                foreach (var f in new[] { "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json" })
+                    if (File.Exists(Path.Combine(r.GetValue(checkpoint)!, f))) File.Copy(Path.Combine(r.GetValue(checkpoint)!, f), Path.Combine(r.GetValue(output)!, f), overwrite: true);
             o.WriteLine($"wrote {r.GetValue(output)} ({r.GetValue(format)}, {r.GetValue(dtype)})");
             return ExitCodes.Ok;
         }));
 
-        return new Command("model", "Inspect, score, generate with, export and benchmark models") { info, score, generate, export, ModelBenchmark.Create(plugins, logLevel) };
+        var architecture = new Option<string>("--architecture") { Description = "Model component", DefaultValueFactory = _ => "llama" };
+        var tokenizerFile = new Option<string?>("--tokenizer") { Description = "tokenizer.model to copy into the checkpoint" };
+        var init = new Command("init", "Write a randomly initialised checkpoint (options via --set, e.g. preset=tiny)") { architecture, set, tokenizerFile, output, plugins, logLevel };
+        init.SetAction(r =>
+        {
+            using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
+            try
+            {
+                var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Model, r.GetValue(architecture)!, "model",
+                    (r.GetValue(set) ?? []).Select(x => "model." + x).ToList(), r.GetValue(plugins) ?? []);
+                using (lifetime)
+                {
+                    var model = (ILanguageModel)component;
+                    if (r.GetValue(tokenizerFile) is { } tok)
+                    {
+                        using var t = TokenizerCommands.Open(loggers, tok, r.GetValue(plugins) ?? []);
+                        if (t.Tokenizer.VocabSize > model.VocabSize) throw new ArgumentException($"the tokenizer has {t.Tokenizer.VocabSize} pieces but the model {model.VocabSize} rows");
+                    }
+                    model.Save(r.GetValue(output)!);
+                    if (r.GetValue(tokenizerFile) is { } file)
+                        File.Copy(Directory.Exists(file) ? Path.Combine(file, "tokenizer.model") : file, Path.Combine(r.GetValue(output)!, "tokenizer.model"), overwrite: true);
+                    Console.Out.WriteLine($"wrote {r.GetValue(output)} ({model.ParameterCount:N0} parameters)");
+                    return ExitCodes.Ok;
+                }
+            }
+            catch (Exception e) when (e is ConfigException or ComponentNotFoundException or InvalidDataException or ArgumentException or ComponentConstructionException)
+            {
+                Console.Error.WriteLine($"error: {e.Message}");
+                return ExitCodes.InvalidInput;
+            }
+        });
+
+        return new Command("model", "Create, inspect, score, generate with, export and benchmark models") { init, info, score, generate, export, ModelBenchmark.Create(plugins, logLevel) };
     }
 
-    internal static int Run(ParseResult r, Argument<string> checkpoint, Option<string[]> set, Option<string[]> plugins, Option<LogLevel> logLevel, Func<ILanguageModel, TextWriter, int> body)
+    internal static int Run(ParseResult r, Argument<string> checkpoint, Option<string[]> set, Option<string[]> plugins, Option<LogLevel> logLevel, Func<ModelContext, TextWriter, int> body)
     {
         using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
         var dir = Path.GetFullPath(r.GetValue(checkpoint)!);
@@ -125,7 +168,17 @@ static class ModelCommands
             var architecture = JsonNode.Parse(File.ReadAllText(configPath))?["model_type"]?.GetValue<string>() ?? "llama";
             var overrides = (r.GetValue(set) ?? []).Select(s => "model." + s).Prepend($"model.checkpoint=\"{dir.Replace("\\", "\\\\")}\"").ToList();
             var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Model, architecture, "model", overrides, r.GetValue(plugins) ?? []);
-            using (lifetime) return body((ILanguageModel)component, Console.Out);
+            using (lifetime)
+            {
+                TokenizerCommands.OpenTokenizer? tokenizer = null;
+                try
+                {
+                    var context = new ModelContext((ILanguageModel)component, () =>
+                        File.Exists(Path.Combine(dir, "tokenizer.model")) ? (tokenizer ??= TokenizerCommands.Open(loggers, dir, r.GetValue(plugins) ?? [])).Tokenizer : null);
+                    return body(context, Console.Out);
+                }
+                finally { tokenizer?.Dispose(); }
+            }
         }
         catch (Exception e) when (e is ConfigException or ComponentNotFoundException or InvalidDataException or ArgumentException or FormatException or JsonException)
         {
@@ -139,11 +192,14 @@ static class ModelCommands
         }
     }
 
-    static long[] Tokens(string? ids, string? text)
+    /// <summary>Ids from <c>--ids</c>, or <c>--text</c> encoded with the checkpoint's tokenizer (bos prepended, as HF LLaMA does).</summary>
+    static long[] Tokens(ModelContext m, string? ids, string? text)
     {
         if (ids is not null && text is not null) throw new ArgumentException("give --ids or --text, not both");
-        if (text is not null) throw new ArgumentException("--text needs the checkpoint's tokenizer, which this version cannot load yet; pass --ids");
-        if (ids is null) throw new ArgumentException("--ids is required");
+        if (text is not null)
+            return (m.Tokenizer() ?? throw new ArgumentException("--text needs a tokenizer.model in the checkpoint directory; pass --ids"))
+                .Encode(text, addBos: true).Select(i => (long)i).ToArray();
+        if (ids is null) throw new ArgumentException("give --ids or --text");
         return ParseIds(ids);
     }
 

@@ -83,3 +83,58 @@ public sealed class ModelCommandTests : IDisposable
 
     public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
 }
+
+public sealed class ModelTextTests : IDisposable
+{
+    static string Meta(string key) => typeof(ModelTextTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+    static readonly string RepoRoot = Meta("RepoRoot");
+    readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-text-").FullName;
+
+    static (int Code, string Out, string Err) Ziya2(params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet", [Meta("CliAssembly"), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["CI"] = "true";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
+    [Fact]
+    public void Tokenizer_extend_resizes_a_checkpoint_and_text_commands_use_its_tokenizer()
+    {
+        var dir = Path.Combine(RepoRoot, "tests", "fixtures", "tokenizer");
+        var baseDir = Path.Combine(_tmp, "base");
+        var (code, _, err) = Ziya2("model", "init", "--set", "preset=tiny", "--set", "vocab_size=1200", "--tokenizer", Path.Combine(dir, "mini.model"), "--out", baseDir);
+        Assert.True(code == 0, err);
+
+        (code, var extendOut, err) = Ziya2("tokenizer", "extend", "--base", Path.Combine(baseDir, "tokenizer.model"), "--corpus", Path.Combine(dir, "chinese_extra.txt"),
+            "--count", "100", "--out", Path.Combine(_tmp, "ext"), "--model", baseDir);
+        Assert.True(code == 0, err);
+        Assert.Contains("vocabulary 1200 → 1300", extendOut);
+        Assert.Contains("model rows 1200 → 1408 (multiple of 128)", extendOut);
+        Assert.Contains("fewer tokens than base on Chinese", extendOut);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(dir, "extended.model")), File.ReadAllBytes(Path.Combine(_tmp, "ext", "tokenizer.model")));
+
+        // The extended checkpoint loads, and --text goes through its tokenizer (bos first, new CJK pieces used).
+        (code, var scored, err) = Ziya2("model", "score", Path.Combine(_tmp, "ext"), "--text", "龙舟比赛 Hello", "--json");
+        Assert.True(code == 0, err);
+        var tokens = JsonDocument.Parse(scored).RootElement.GetProperty("tokens").EnumerateArray().Select(x => x.GetInt32()).ToArray();
+        Assert.Equal(1, tokens[0]);
+        (code, var encoded, err) = Ziya2("tokenizer", "encode", "--tokenizer", Path.Combine(_tmp, "ext"), "--text", "龙舟比赛 Hello", "--bos");
+        Assert.True(code == 0, err);
+        Assert.Equal(JsonSerializer.Deserialize<int[]>(encoded)!, tokens);
+        Assert.Contains(tokens, id => id >= 1200);
+        (code, var decoded, err) = Ziya2("tokenizer", "decode", "--tokenizer", Path.Combine(_tmp, "ext", "tokenizer.model"), "--ids", string.Join(',', tokens));
+        Assert.True(code == 0, err);
+        Assert.Equal("龙舟比赛 Hello", decoded.TrimEnd('\n'));
+        (code, _, err) = Ziya2("model", "generate", Path.Combine(_tmp, "ext"), "--text", "数据", "--max-new-tokens", "4");
+        Assert.True(code == 0, err);
+        (code, _, err) = Ziya2("model", "export", Path.Combine(_tmp, "ext"), "--format", "gguf", "--out", Path.Combine(_tmp, "ext.gguf"));
+        Assert.True(code == 0, err);
+        Assert.True(new FileInfo(Path.Combine(_tmp, "ext.gguf")).Length > 0);
+    }
+
+    public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
+}

@@ -53,6 +53,33 @@ public class GgufTests(Xunit.Abstractions.ITestOutputHelper output)
     }
 
     [Fact]
+    public void Sentencepiece_vocabulary_is_written_and_llama_cpp_tokenizes_like_us()
+    {
+        using var tmp = new TempDir();
+        var tokenizer = Ziya2.Plugins.Tokenizers.SentencePieceTokenizer.Load(Path.Combine(Fixtures.RepoRoot, "tests", "fixtures", "tokenizer", "mini.model"));
+        var options = Options(2, false);
+        options.VocabSize = 1280;   // 1,200 pieces padded to a multiple of 128, as Ziya2 pads 39,4xx to 39,424
+        using var model = new LlamaModel(options);
+        var gguf = tmp.Combine("sp.gguf");
+        model.Export("gguf", gguf, "f32", tokenizer);
+        foreach (var text in new[] { "Hello world", "数据工厂把原始网页变成训练文本。", "def train_step(model, batch):", "混合中英文 mixed text 12345" })
+        {
+            var psi = new ProcessStartInfo("dotnet", [Probe, gguf, "--tokenize", text]) { RedirectStandardOutput = true, RedirectStandardError = true };
+            using var p = Process.Start(psi)!;
+            var stdout = p.StandardOutput.ReadToEnd();
+            var stderr = p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            Assert.True(p.ExitCode == 0, stderr);
+            Assert.Equal(tokenizer.Encode(text), JsonSerializer.Deserialize<int[]>(stdout)!);
+        }
+        long[] ids = [1, 500, 900, 1199, 3, 42];
+        using var scope = NewDisposeScope();
+        var ours = model.Forward(tensor(ids).unsqueeze(0))[0];
+        var theirs = tensor(LlamaCpp(gguf, ids).SelectMany(r => r).ToArray()).reshape(ours.shape);
+        Assert.True((ours - theirs).abs().max().item<float>() / ours.abs().max().item<float>() <= 1e-4);
+    }
+
+    [Fact]
     public void Rope_permutation_matches_the_index_formula()
     {
         int heads = 2, hd = 8, inDim = 3;
