@@ -20,7 +20,7 @@ public class SentencePieceParityTests
     internal static void AssertAllLinesMatch(SentencePieceTokenizer tokenizer, string expectedFile)
     {
         var lines = Expected(expectedFile);
-        Assert.True(lines.Length > 60);
+        Assert.True(lines.Length > 900);
         var wrong = lines.Where(l => !tokenizer.Encode(l.Text).SequenceEqual(l.Ids))
             .Select(l => $"'{l.Text}': expected [{string.Join(",", l.Ids)}] got [{string.Join(",", tokenizer.Encode(l.Text))}]").ToList();
         Assert.True(wrong.Count == 0, $"{wrong.Count}/{lines.Length} lines differ:\n" + string.Join("\n", wrong.Take(5)));
