@@ -128,7 +128,7 @@ static class ModelCommands
         init.SetAction(r =>
         {
             using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
-            try
+            return InvalidInput.Guard(() =>
             {
                 var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Model, r.GetValue(architecture)!, "model",
                     (r.GetValue(set) ?? []).Select(x => "model." + x).ToList(), r.GetValue(plugins) ?? []);
@@ -146,12 +146,7 @@ static class ModelCommands
                     Console.Out.WriteLine($"wrote {r.GetValue(output)} ({model.ParameterCount:N0} parameters)");
                     return ExitCodes.Ok;
                 }
-            }
-            catch (Exception e) when (e is ConfigException or ComponentNotFoundException or InvalidDataException or ArgumentException or ComponentConstructionException)
-            {
-                Console.Error.WriteLine($"error: {e.Message}");
-                return ExitCodes.InvalidInput;
-            }
+            });
         });
 
         return new Command("model", "Create, inspect, score, generate with, export and benchmark models") { init, info, score, generate, export, ModelBenchmark.Create(plugins, logLevel) };
@@ -161,12 +156,12 @@ static class ModelCommands
     {
         using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
         var dir = Path.GetFullPath(r.GetValue(checkpoint)!);
-        try
+        return InvalidInput.Guard(() =>
         {
             var configPath = Path.Combine(dir, "config.json");
             if (!File.Exists(configPath)) throw new InvalidDataException($"{dir}: not a checkpoint (no config.json)");
             var architecture = JsonNode.Parse(File.ReadAllText(configPath))?["model_type"]?.GetValue<string>() ?? "llama";
-            var overrides = (r.GetValue(set) ?? []).Select(s => "model." + s).Prepend($"model.checkpoint=\"{dir.Replace("\\", "\\\\")}\"").ToList();
+            var overrides = (r.GetValue(set) ?? []).Select(s => "model." + s).Prepend(Overrides.Text("model.checkpoint", dir)).ToList();
             var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Model, architecture, "model", overrides, r.GetValue(plugins) ?? []);
             using (lifetime)
             {
@@ -179,17 +174,7 @@ static class ModelCommands
                 }
                 finally { tokenizer?.Dispose(); }
             }
-        }
-        catch (Exception e) when (e is ConfigException or ComponentNotFoundException or InvalidDataException or ArgumentException or FormatException or JsonException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.InvalidInput;
-        }
-        catch (ComponentConstructionException e) when (e.InnerException?.GetBaseException() is InvalidDataException or ArgumentException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.InvalidInput;
-        }
+        });
     }
 
     /// <summary>Ids from <c>--ids</c>, or <c>--text</c> encoded with the checkpoint's tokenizer (bos prepended, as HF LLaMA does).</summary>

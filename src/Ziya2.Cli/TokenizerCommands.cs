@@ -101,21 +101,11 @@ static class TokenizerCommands
     internal static int Run(ParseResult r, Option<string[]> plugins, Option<LogLevel> logLevel, string path, Func<ITokenizer, int> body)
     {
         using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
-        try
+        return InvalidInput.Guard(() =>
         {
             using var t = Open(loggers, path, r.GetValue(plugins) ?? []);
             return body(t.Tokenizer);
-        }
-        catch (Exception e) when (e is ConfigException or ComponentNotFoundException or InvalidDataException or ArgumentException or FormatException or JsonException or IOException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.InvalidInput;
-        }
-        catch (ComponentConstructionException e) when (e.InnerException?.GetBaseException() is InvalidDataException or ArgumentException or IOException)
-        {
-            Console.Error.WriteLine($"error: {e.Message}");
-            return ExitCodes.InvalidInput;
-        }
+        });
     }
 
     internal sealed record OpenTokenizer(ITokenizer Tokenizer, IDisposable Lifetime) : IDisposable
@@ -127,7 +117,7 @@ static class TokenizerCommands
     {
         var file = Directory.Exists(path) ? Path.Combine(path, "tokenizer.model") : path;
         var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Tokenizer, "sentencepiece", "tokenizer",
-            [$"tokenizer.model=\"{Path.GetFullPath(file).Replace("\\", "\\\\")}\""], pluginDirs);
+            [Overrides.Text("tokenizer.model", Path.GetFullPath(file))], pluginDirs);
         return new OpenTokenizer((ITokenizer)component, lifetime);
     }
 
@@ -137,7 +127,7 @@ static class TokenizerCommands
         if (weighting is not ("uniform" or "bytes" or "first-out")) throw new ArgumentException($"unknown weighting '{weighting}'; use uniform, bytes or first-out");
         using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
         var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Model, "llama", "model",
-            [$"model.checkpoint=\"{Path.GetFullPath(checkpoint).Replace("\\", "\\\\")}\""], r.GetValue(plugins) ?? []);
+            [Overrides.Text("model.checkpoint", Path.GetFullPath(checkpoint))], r.GetValue(plugins) ?? []);
         using (lifetime)
         {
             var model = (ILanguageModel)component;

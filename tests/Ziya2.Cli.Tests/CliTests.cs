@@ -1,30 +1,13 @@
-using System.Diagnostics;
-using System.Reflection;
 using System.Text.Json;
 
 namespace Ziya2.Cli.Tests;
 
 public sealed class CliTests : IDisposable
 {
-    static string Meta(string key) => typeof(CliTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
-    static readonly string RepoRoot = Meta("RepoRoot");
+    static readonly string RepoRoot = CliRunner.RepoRoot;
     readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-cli-").FullName;
 
-    (int Code, string Out, string Err) Ziya2(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet", [Meta("CliAssembly"), .. args])
-        {
-            WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
-        };
-        psi.Environment["CI"] = "true";
-        psi.Environment["ZIYA2_CACHE_DIR"] = Path.Combine(_tmp, "cache");
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    (int Code, string Out, string Err) Ziya2(params string[] args) => CliRunner.Run(args, Path.Combine(_tmp, "cache"));
 
     [Fact]
     public void Tiny_recipe_runs_end_to_end_on_cpu_and_the_loss_falls()

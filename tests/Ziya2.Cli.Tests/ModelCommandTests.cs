@@ -1,26 +1,14 @@
-using System.Diagnostics;
-using System.Reflection;
 using System.Text.Json;
 
 namespace Ziya2.Cli.Tests;
 
 public sealed class ModelCommandTests : IDisposable
 {
-    static string Meta(string key) => typeof(ModelCommandTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
-    static readonly string RepoRoot = Meta("RepoRoot");
+    static readonly string RepoRoot = CliRunner.RepoRoot;
     static string Fixture(string name) => Path.Combine(RepoRoot, "tests", "reference", "fixtures", name);
     readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-model-").FullName;
 
-    static (int Code, string Out, string Err) Ziya2(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet", [Meta("CliAssembly"), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["CI"] = "true";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    static (int Code, string Out, string Err) Ziya2(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Score_gives_the_reference_log_probabilities()
@@ -86,20 +74,10 @@ public sealed class ModelCommandTests : IDisposable
 
 public sealed class ModelTextTests : IDisposable
 {
-    static string Meta(string key) => typeof(ModelTextTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
-    static readonly string RepoRoot = Meta("RepoRoot");
+    static readonly string RepoRoot = CliRunner.RepoRoot;
     readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-text-").FullName;
 
-    static (int Code, string Out, string Err) Ziya2(params string[] args)
-    {
-        var psi = new ProcessStartInfo("dotnet", [Meta("CliAssembly"), .. args]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.Environment["CI"] = "true";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    static (int Code, string Out, string Err) Ziya2(params string[] args) => CliRunner.Run(args);
 
     [Fact]
     public void Tokenizer_extend_resizes_a_checkpoint_and_text_commands_use_its_tokenizer()

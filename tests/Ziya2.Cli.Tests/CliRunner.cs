@@ -1,0 +1,28 @@
+using System.Diagnostics;
+using System.Reflection;
+
+namespace Ziya2.Cli.Tests;
+
+/// <summary>Runs the built <c>ziya2</c> as a user would: its own process, headless (<c>CI=true</c>), no stdin.</summary>
+static class CliRunner
+{
+    static string Meta(string key) => typeof(CliRunner).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
+
+    public static string RepoRoot { get; } = Meta("RepoRoot");
+
+    public static (int Code, string Out, string Err) Run(string[] args, string? cacheDirectory = null)
+    {
+        var psi = new ProcessStartInfo("dotnet", [Meta("CliAssembly"), .. args])
+        {
+            WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+        };
+        psi.Environment["CI"] = "true";
+        if (cacheDirectory is not null) psi.Environment["ZIYA2_CACHE_DIR"] = cacheDirectory;
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+}
