@@ -17,6 +17,7 @@ sealed class SentencePieceBpe
     readonly Dictionary<string, int> _pieces = new(StringComparer.Ordinal);     // normal, user-defined, unused
     readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _lookup;
     readonly Dictionary<string, int> _userDefined = new(StringComparer.Ordinal);
+    readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _userDefinedLookup;
     readonly int _maxUserDefinedLength;
     readonly int[] _byteIds = new int[256];
 
@@ -42,6 +43,7 @@ sealed class SentencePieceBpe
         }
         if (model.ByteFallback && _byteIds.Contains(-1)) throw new InvalidDataException("byte_fallback is on but not all 256 <0xNN> pieces exist");
         _lookup = _pieces.GetAlternateLookup<ReadOnlySpan<char>>();
+        _userDefinedLookup = _userDefined.GetAlternateLookup<ReadOnlySpan<char>>();
     }
 
     /// <summary>The normalized, whitespace-escaped form SentencePiece segments.</summary>
@@ -78,8 +80,8 @@ sealed class SentencePieceBpe
             int length = char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1]) ? 2 : 1;
             bool frozen = false;
             for (int n = Math.Min(_maxUserDefinedLength, s.Length - i); n > length; n--)
-                if (_userDefined.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(s.Slice(i, n))) { length = n; frozen = true; break; }
-            if (!frozen && _userDefined.Count > 0 && _userDefined.GetAlternateLookup<ReadOnlySpan<char>>().ContainsKey(s.Slice(i, length))) frozen = true;
+                if (_userDefinedLookup.ContainsKey(s.Slice(i, n))) { length = n; frozen = true; break; }
+            if (!frozen && _userDefined.Count > 0 && _userDefinedLookup.ContainsKey(s.Slice(i, length))) frozen = true;
             symbols.Add(new Symbol { Start = i, Length = length, Prev = symbols.Count - 1, Next = -1, Frozen = frozen });
             i += length;
         }

@@ -28,8 +28,8 @@ sealed class Rotary : nn.Module
     /// <summary>cos/sin for <paramref name="positions"/> <c>[B, T]</c>, shaped <c>[B, 1, T, D]</c> to broadcast over heads.</summary>
     public (Tensor Cos, Tensor Sin) Tables(Tensor positions)
     {
-        if (positions.max().item<long>() >= MaxPositions)
-            throw new ArgumentException($"position {positions.max().item<long>()} exceeds max_position_embeddings {MaxPositions}");
+        long last = positions.max().item<long>();
+        if (last >= MaxPositions) throw new ArgumentException($"position {last} exceeds max_position_embeddings {MaxPositions}");
         var device = positions.device;
         return (rope_cos.to(device)[positions].unsqueeze(1), rope_sin.to(device)[positions].unsqueeze(1));
     }
