@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ziya2.Data;
+using Ziya2.DataFactory.Reading;
+using Ziya2.DataFactory.Writing;
+
+namespace Ziya2.DataFactory.Pipeline;
+
+/// <summary>A named step and how to make an instance of it (one per worker, so steps need not be thread-safe).</summary>
+public sealed record PipelineStep(string Name, Func<IDataFilter> Create);
+
+/// <summary>How a pipeline runs.</summary>
+public sealed class PipelineOptions
+{
+    /// <summary>Uncompressed bytes per output file before a new one starts.</summary>
+    public long MaxShardBytes { get; set; } = 256L << 20;
+    /// <summary>Longest accepted JSON line (or text file); longer ones are rejected without being held in memory.</summary>
+    public int MaxLineBytes { get; set; } = 64 << 20;
+    /// <summary>Shards processed at once.</summary>
+    public int Parallelism { get; set; } = Environment.ProcessorCount;
+    /// <summary>Reuse an output directory written by a different pipeline (its previous results are deleted).</summary>
+    public bool Force { get; set; }
+    public FieldMapping Fields { get; set; } = new();
+}
+
+/// <summary>A finished run.</summary>
+public sealed record PipelineResult(PipelineStats Stats, int ShardsSkipped, string OutputDirectory);
+
+/// <summary>
+/// Runs documents through steps, shard by shard in parallel: every document ends in <c>kept/</c> or, with its reason
+/// and step, in <c>rejected/</c>. Output per shard is deterministic; a shard is done when its marker in <c>_done/</c>
+/// exists, so an interrupted run resumes where it stopped and produces the same bytes. A different pipeline
+/// (fingerprint) in the same output directory is refused unless forced.
+/// </summary>
+public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOptions options)
+{
+    public const string ReadStep = "read";
+    static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public PipelineResult Run(IReadOnlyList<InputShard> shards, string outputDirectory, string fingerprint,
+        Action<string, PipelineStats>? shardDone = null, CancellationToken cancellation = default)
+    {
+        var clock = Stopwatch.StartNew();
+        var output = Path.GetFullPath(outputDirectory);
+        string kept = Path.Combine(output, "kept"), rejected = Path.Combine(output, "rejected"), done = Path.Combine(output, "_done");
+        PrepareOutput(output, fingerprint, shards);
+        foreach (var dir in new[] { kept, rejected, done }) Directory.CreateDirectory(dir);
+        foreach (var tmp in Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories)) File.Delete(tmp);   // leftovers of a killed run
+
+        var results = new PipelineStats?[shards.Count];
+        int skipped = 0;
+        for (int i = 0; i < shards.Count; i++)
+        {
+            var marker = Path.Combine(done, shards[i].Name + ".json");
+            if (File.Exists(marker)) { results[i] = JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(marker)); skipped++; }
+        }
+        Parallel.For(0, shards.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation }, i =>
+        {
+            if (results[i] is not null) return;
+            var stats = RunShard(shards[i], kept, rejected, cancellation);
+            stats.Reconcile($"shard {shards[i].Name}");
+            WriteAtomically(Path.Combine(done, shards[i].Name + ".json"), JsonSerializer.Serialize(stats, Indented));
+            results[i] = stats;
+            shardDone?.Invoke(shards[i].Name, stats);
+        });
+
+        var total = new PipelineStats();
+        foreach (var r in results) total.Add(r!);
+        total.Reconcile("run");
+        total.Seconds = clock.Elapsed.TotalSeconds;
+        WriteAtomically(Path.Combine(output, "stats.json"), JsonSerializer.Serialize(total, Indented));
+        WriteAtomically(Path.Combine(output, "funnel.svg"), FunnelChart.Svg(total));
+        return new PipelineResult(total, skipped, output);
+    }
+
+    void PrepareOutput(string output, string fingerprint, IReadOnlyList<InputShard> shards)
+    {
+        var manifest = Path.Combine(output, "pipeline.json");
+        if (File.Exists(manifest))
+        {
+            var previous = JsonNode.Parse(File.ReadAllText(manifest))?["fingerprint"]?.GetValue<string>();
+            if (previous == fingerprint) return;
+            if (!options.Force)
+                throw new PipelineConflictException($"{output} holds the output of a different pipeline or input set; use another output directory, or force to replace it");
+            foreach (var dir in new[] { "kept", "rejected", "_done" }) if (Directory.Exists(Path.Combine(output, dir))) Directory.Delete(Path.Combine(output, dir), recursive: true);
+        }
+        Directory.CreateDirectory(output);
+        WriteAtomically(manifest, new JsonObject
+        {
+            ["fingerprint"] = fingerprint,
+            ["steps"] = new JsonArray(steps.Select(s => (JsonNode)s.Name).ToArray()),
+            ["inputs"] = new JsonArray(shards.Select(s => (JsonNode)s.Path).ToArray()),
+        }.ToJsonString(Indented));
+    }
+
+    PipelineStats RunShard(InputShard shard, string keptDir, string rejectedDir, CancellationToken cancellation)
+    {
+        // A shard that was renamed into place but has no marker was interrupted: start it over.
+        foreach (var dir in new[] { keptDir, rejectedDir })
+            foreach (var stale in Directory.EnumerateFiles(dir, shard.Name + "-*.jsonl.zst")) File.Delete(stale);
+
+        var instances = steps.Select(s => (s.Name, Filter: s.Create())).ToList();
+        var stats = new PipelineStats { Shards = 1, Steps = [new StepStats { Name = ReadStep }, .. steps.Select(s => new StepStats { Name = s.Name })] };
+        using var keptWriter = new ShardWriter(keptDir, shard.Name, options.MaxShardBytes);
+        using var rejectedWriter = new ShardWriter(rejectedDir, shard.Name, options.MaxShardBytes);
+        var reader = new ShardReader(options.Fields, options.MaxLineBytes);
+        long sinceCheck = 0;
+        foreach (var record in reader.Read(shard))
+        {
+            if (++sinceCheck % 1024 == 0) cancellation.ThrowIfCancellationRequested();
+            stats.Input++;
+            var read = stats.Steps[0];
+            read.Input++;
+            if (record is MalformedRecord bad)
+            {
+                read.Dropped++;
+                read.Reasons[bad.Reason] = read.Reasons.GetValueOrDefault(bad.Reason) + 1;
+                stats.Malformed++; stats.Rejected++;
+                rejectedWriter.Write(new JsonObject
+                {
+                    ["raw"] = bad.Raw, ["reason"] = bad.Reason, ["detail"] = bad.Detail, ["step"] = ReadStep,
+                    ["source_file"] = bad.Origin.File, ["source_line"] = bad.Origin.Line,
+                });
+                continue;
+            }
+            var parsed = (ParsedRecord)record;
+            var doc = parsed.Document;
+            read.Kept++;
+            Count(read, doc, doc);
+            (string Step, string Reason)? dropped = null;
+            for (int s = 0; s < instances.Count && dropped is null; s++)
+            {
+                var st = stats.Steps[s + 1];
+                st.Input++;
+                var before = doc;
+                FilterDecision decision;
+                try { decision = instances[s].Filter.Apply(doc); }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    decision = FilterDecision.Drop($"error: {e.GetType().Name}: {e.Message}");
+                }
+                switch (decision.Action)
+                {
+                    case FilterAction.Drop:
+                        st.Dropped++;
+                        st.Reasons[decision.Reason!] = st.Reasons.GetValueOrDefault(decision.Reason!) + 1;
+                        Count(st, before, null);
+                        dropped = (instances[s].Name, decision.Reason!);
+                        break;
+                    case FilterAction.Rewrite:
+                        st.Kept++; st.Rewritten++;
+                        doc = decision.Document!;
+                        Count(st, before, doc);
+                        break;
+                    default:
+                        st.Kept++;
+                        Count(st, before, doc);
+                        break;
+                }
+            }
+            if (dropped is { } d)
+            {
+                stats.Rejected++;
+                var r = (JsonObject)parsed.Fields.DeepClone();
+                r["reason"] = d.Reason; r["step"] = d.Step;
+                r["source_file"] = parsed.Origin.File; r["source_line"] = parsed.Origin.Line;
+                rejectedWriter.Write(r);
+            }
+            else
+            {
+                stats.Kept++;
+                keptWriter.Write(Output(parsed.Fields, doc));
+            }
+        }
+        keptWriter.Complete();
+        rejectedWriter.Complete();
+        return stats;
+    }
+
+    /// <summary>Characters (UTF-16 code units) and UTF-8 bytes into and out of a step; nothing out when dropped.</summary>
+    static void Count(StepStats st, Document before, Document? after)
+    {
+        st.CharsIn += before.Text.Length; st.BytesIn += Encoding.UTF8.GetByteCount(before.Text);
+        if (after is not null) { st.CharsOut += after.Text.Length; st.BytesOut += Encoding.UTF8.GetByteCount(after.Text); }
+    }
+
+    /// <summary>The original fields with the processed text and identity, plus the attributes steps wrote.</summary>
+    JsonObject Output(JsonObject original, Document doc)
+    {
+        var o = (JsonObject)original.DeepClone();
+        o[options.Fields.Id] = doc.Id;
+        o[options.Fields.Text] = doc.Text;
+        if (doc.Url is not null) o[options.Fields.Url] = doc.Url;
+        if (doc.Source is not null) o[options.Fields.Source] = doc.Source;
+        if (doc.Language is not null) o[options.Fields.Language] = doc.Language;
+        if (doc.Attributes.Count > 0)
+        {
+            var attributes = o["attributes"] as JsonObject ?? new JsonObject();
+            foreach (var (k, v) in doc.Attributes) attributes[k] = JsonValue.Create(v);
+            o["attributes"] = attributes;
+        }
+        return o;
+    }
+
+    static void WriteAtomically(string path, string text)
+    {
+        File.WriteAllText(path + ".tmp", text);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+}
+
+/// <summary>The output directory belongs to another pipeline.</summary>
+public sealed class PipelineConflictException(string message) : Exception(message);

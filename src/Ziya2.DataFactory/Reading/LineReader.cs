@@ -1,0 +1,49 @@
+namespace Ziya2.DataFactory.Reading;
+
+/// <summary>
+/// Splits a byte stream into lines without ever holding more than <c>maxLineBytes</c> of one line: a longer line is
+/// skipped to its end and reported with its length, so a 100 MB single line costs no memory.
+/// </summary>
+static class LineReader
+{
+    public readonly record struct Line(long Number, byte[]? Bytes, long Length);
+
+    public static IEnumerable<Line> Read(Stream stream, int maxLineBytes)
+    {
+        var buffer = new byte[1 << 16];
+        var line = new MemoryStream();
+        long number = 1, length = 0;
+        bool tooLong = false;
+        int read;
+        while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+        {
+            int start = 0;
+            for (int i = 0; i < read; i++)
+            {
+                if (buffer[i] != (byte)'\n') continue;
+                Append(buffer.AsSpan(start, i - start));
+                yield return Finish();
+                start = i + 1;
+            }
+            Append(buffer.AsSpan(start, read - start));
+        }
+        if (length > 0) yield return Finish();
+
+        void Append(ReadOnlySpan<byte> part)
+        {
+            length += part.Length;
+            if (tooLong) return;
+            if (length > maxLineBytes) { tooLong = true; line.SetLength(0); return; }
+            line.Write(part);
+        }
+
+        Line Finish()
+        {
+            var bytes = tooLong ? null : line.ToArray();
+            if (bytes is [.., (byte)'\r']) bytes = bytes[..^1];
+            var result = new Line(number++, bytes, length);
+            line.SetLength(0); length = 0; tooLong = false;
+            return result;
+        }
+    }
+}

@@ -1,0 +1,200 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Parquet;
+using Parquet.Schema;
+using Ziya2.Data;
+
+namespace Ziya2.DataFactory.Reading;
+
+/// <summary>Input formats the factory reads.</summary>
+public enum InputFormat { Jsonl, JsonlGzip, JsonlZstd, Parquet, TextDirectory }
+
+/// <summary>One unit of parallel work: a file (JSONL, compressed JSONL, Parquet) or a directory of text files.</summary>
+public sealed record InputShard(string Path, InputFormat Format)
+{
+    /// <summary>Stable output name: the path relative to its input root, with separators replaced.</summary>
+    public string Name { get; init; } = System.IO.Path.GetFileName(Path);
+
+    public static InputFormat? Detect(string path) =>
+        Directory.Exists(path) ? InputFormat.TextDirectory
+        : path.EndsWith(".jsonl.gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json.gz", StringComparison.OrdinalIgnoreCase) ? InputFormat.JsonlGzip
+        : path.EndsWith(".jsonl.zst", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json.zst", StringComparison.OrdinalIgnoreCase) ? InputFormat.JsonlZstd
+        : path.EndsWith(".jsonl", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? InputFormat.Jsonl
+        : path.EndsWith(".parquet", StringComparison.OrdinalIgnoreCase) ? InputFormat.Parquet
+        : null;
+
+    /// <summary>
+    /// Expands inputs into shards in a stable order: files are shards; a directory containing data files contributes
+    /// each of them; a directory of plain text files is one shard.
+    /// </summary>
+    public static IReadOnlyList<InputShard> Expand(IEnumerable<string> inputs)
+    {
+        var shards = new List<InputShard>();
+        foreach (var input in inputs)
+        {
+            var full = System.IO.Path.GetFullPath(input);
+            if (File.Exists(full))
+            {
+                var format = Detect(full) ?? throw new ArgumentException($"{input}: unknown input format (expected .jsonl, .jsonl.gz, .jsonl.zst, .parquet or a directory of text files)");
+                shards.Add(new InputShard(full, format));
+            }
+            else if (Directory.Exists(full))
+            {
+                var dataFiles = Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories)
+                    .Where(f => Detect(f) is { } fmt && fmt != InputFormat.TextDirectory).Order(StringComparer.Ordinal).ToList();
+                if (dataFiles.Count > 0)
+                    shards.AddRange(dataFiles.Select(f => new InputShard(f, Detect(f)!.Value) { Name = System.IO.Path.GetRelativePath(full, f).Replace('/', '_') }));
+                else shards.Add(new InputShard(full, InputFormat.TextDirectory) { Name = System.IO.Path.GetFileName(full) });
+            }
+            else throw new FileNotFoundException($"{input}: no such file or directory");
+        }
+        var duplicate = shards.GroupBy(s => s.Name).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new ArgumentException($"two inputs map to the same shard name '{duplicate.Key}': {string.Join(", ", duplicate.Select(s => s.Path))}");
+        return shards;
+    }
+}
+
+/// <summary>Reads shards into records. Nothing malformed throws: it becomes a <see cref="MalformedRecord"/>.</summary>
+public sealed class ShardReader(FieldMapping fields, int maxLineBytes = 64 << 20)
+{
+    static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+    const int RawPreviewChars = 4096;
+
+    public IEnumerable<InputRecord> Read(InputShard shard) => shard.Format switch
+    {
+        InputFormat.Parquet => ReadParquet(shard),
+        InputFormat.TextDirectory => ReadTextDirectory(shard),
+        _ => ReadJsonl(shard),
+    };
+
+    IEnumerable<InputRecord> ReadJsonl(InputShard shard)
+    {
+        using var file = File.OpenRead(shard.Path);
+        using Stream stream = shard.Format switch
+        {
+            InputFormat.JsonlGzip => new ICSharpCode.SharpZipLib.GZip.GZipInputStream(file),
+            InputFormat.JsonlZstd => new ZstdSharp.DecompressionStream(file),
+            _ => file,
+        };
+        using var lines = LineReader.Read(stream, maxLineBytes).GetEnumerator();
+        long lastLine = 0;
+        while (true)
+        {
+            LineReader.Line line;
+            string? streamError = null;
+            try
+            {
+                if (!lines.MoveNext()) break;
+                line = lines.Current;
+            }
+            catch (Exception e) when (e is InvalidDataException or IOException or ZstdSharp.ZstdException or ICSharpCode.SharpZipLib.SharpZipBaseException)
+            {
+                // A truncated or corrupt compressed stream: what was read stays; the rest of the shard is reported.
+                streamError = $"{e.GetType().Name}: {e.Message}";
+                line = default;
+            }
+            if (streamError is not null)
+            {
+                yield return new MalformedRecord(new RecordOrigin(shard.Path, lastLine + 1), "corrupt_stream", $"stream unreadable after line {lastLine}: {streamError}", null);
+                yield break;
+            }
+            lastLine = line.Number;
+            var origin = new RecordOrigin(shard.Path, line.Number);
+            if (line.Bytes is null)
+            {
+                yield return new MalformedRecord(origin, "line_too_long", $"line of {line.Length} bytes exceeds the {maxLineBytes}-byte limit", null);
+                continue;
+            }
+            if (line.Bytes.Length == 0 || line.Bytes.AsSpan().Trim(" \t"u8).Length == 0) continue;   // blank lines are not records
+            yield return ParseJsonLine(origin, line.Bytes);
+        }
+    }
+
+    InputRecord ParseJsonLine(RecordOrigin origin, byte[] bytes)
+    {
+        string text;
+        try { text = StrictUtf8.GetString(bytes); }
+        catch (DecoderFallbackException e) { return new MalformedRecord(origin, "invalid_utf8", $"invalid UTF-8 at byte {e.Index}", null); }
+        string? Preview() => text.Length <= RawPreviewChars ? text : text[..RawPreviewChars];
+        if (text.Contains('\0')) return new MalformedRecord(origin, "nul_byte", "line contains a NUL character", Preview()?.Replace("\0", "\\u0000"));
+        JsonNode? node;
+        try { node = JsonNode.Parse(text); }
+        catch (JsonException e) { return new MalformedRecord(origin, "invalid_json", e.Message, Preview()); }
+        if (node is not JsonObject obj) return new MalformedRecord(origin, "not_an_object", "a JSON line must be an object", Preview());
+        return ToDocument(origin, obj, Preview);
+    }
+
+    InputRecord ToDocument(RecordOrigin origin, JsonObject obj, Func<string?> preview)
+    {
+        if (obj[fields.Text] is not JsonValue textValue || !textValue.TryGetValue<string>(out var body))
+            return new MalformedRecord(origin, "missing_text", $"no string field '{fields.Text}'", preview());
+        if (body.Contains('\0')) return new MalformedRecord(origin, "nul_byte", "text contains a NUL character", preview()?.Replace("\0", "\\u0000"));
+        string? Str(string key) => obj[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : obj[key] is JsonValue n ? n.ToJsonString() : null;
+        var id = Str(fields.Id) ?? $"{Path.GetFileName(origin.File)}:{origin.Line}";
+        return new ParsedRecord(origin, new Document(id, body)
+        {
+            Url = Str(fields.Url), Source = Str(fields.Source) ?? Path.GetFileName(origin.File), Language = Str(fields.Language),
+        }, obj);
+    }
+
+    IEnumerable<InputRecord> ReadParquet(InputShard shard)
+    {
+        List<InputRecord> records;
+        try { records = ReadParquetRows(shard).GetAwaiter().GetResult(); }
+        catch (Exception e) when (e is IOException or InvalidDataException or ParquetException or NotSupportedException or ArgumentException)
+        {
+            records = [new MalformedRecord(new RecordOrigin(shard.Path, 0), "corrupt_parquet", $"{e.GetType().Name}: {e.Message}", null)];
+        }
+        return records;
+    }
+
+    /// <summary>Row group by row group; string columns only become fields (others are skipped).</summary>
+    async Task<List<InputRecord>> ReadParquetRows(InputShard shard)
+    {
+        var result = new List<InputRecord>();
+        using var stream = File.OpenRead(shard.Path);
+        await using var reader = await ParquetReader.CreateAsync(stream);
+        // Parquet.Net 6 reports string columns as ReadOnlyMemory<char>; they still read into string arrays.
+        var stringFields = reader.Schema.GetDataFields().Where(f => f.ClrType == typeof(string) || f.ClrType == typeof(ReadOnlyMemory<char>)).ToList();
+        long row = 0;
+        for (int g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var group = reader.OpenRowGroupReader(g);
+            var columns = new List<(string Name, string?[] Data)>();
+            foreach (var field in stringFields)
+            {
+                var data = new string?[group.RowCount];
+                await group.ReadAsync(field, data.AsMemory(), null);
+                columns.Add((field.Name, data));
+            }
+            for (long i = 0; i < group.RowCount; i++)
+            {
+                row++;
+                var obj = new JsonObject();
+                foreach (var (name, data) in columns) if (data[i] is string s) obj[name] = s;
+                result.Add(ToDocument(new RecordOrigin(shard.Path, row), obj, () => null));
+            }
+        }
+        return result;
+    }
+
+    IEnumerable<InputRecord> ReadTextDirectory(InputShard shard)
+    {
+        foreach (var file in Directory.EnumerateFiles(shard.Path, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
+        {
+            var origin = new RecordOrigin(file, 1);
+            var relative = Path.GetRelativePath(shard.Path, file);
+            var length = new FileInfo(file).Length;
+            if (length > maxLineBytes) { yield return new MalformedRecord(origin, "file_too_large", $"{length} bytes exceeds the {maxLineBytes}-byte limit", null); continue; }
+            string text;
+            string? error = null;
+            try { text = StrictUtf8.GetString(File.ReadAllBytes(file)); }
+            catch (DecoderFallbackException e) { text = ""; error = $"invalid UTF-8 at byte {e.Index}"; }
+            if (error is not null) { yield return new MalformedRecord(origin, "invalid_utf8", error, null); continue; }
+            if (text.Contains('\0')) { yield return new MalformedRecord(origin, "nul_byte", "file contains a NUL character", null); continue; }
+            yield return new ParsedRecord(origin, new Document(relative, text) { Source = Path.GetFileName(shard.Path) },
+                new JsonObject { ["id"] = relative, ["text"] = text });
+        }
+    }
+}

@@ -1,0 +1,55 @@
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace Ziya2.DataFactory.Writing;
+
+/// <summary>
+/// Writes JSON lines into zstd-compressed shards of bounded (uncompressed) size: <c>&lt;prefix&gt;-00000.jsonl.zst</c>, … .
+/// Files are written under temporary names and renamed by <see cref="Complete"/>, so a killed run never leaves a
+/// file that looks finished. Single-threaded zstd at a fixed level keeps the bytes deterministic.
+/// </summary>
+sealed class ShardWriter(string directory, string prefix, long maxBytes) : IDisposable
+{
+    const int CompressionLevel = 3;
+    readonly List<string> _written = [];
+    Stream? _file;
+    ZstdSharp.CompressionStream? _zstd;
+    long _bytes;
+
+    public long Records { get; private set; }
+
+    public void Write(JsonObject record)
+    {
+        var line = Encoding.UTF8.GetBytes(record.ToJsonString() + "\n");
+        if (_zstd is null || (_bytes > 0 && _bytes + line.Length > maxBytes)) Open();
+        _zstd!.Write(line);
+        _bytes += line.Length;
+        Records++;
+    }
+
+    void Open()
+    {
+        Close();
+        var path = Path.Combine(directory, $"{prefix}-{_written.Count:D5}.jsonl.zst");
+        _written.Add(path);
+        _file = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write);
+        _zstd = new ZstdSharp.CompressionStream(_file, CompressionLevel);
+        _bytes = 0;
+    }
+
+    void Close()
+    {
+        _zstd?.Dispose(); _file?.Dispose();
+        _zstd = null; _file = null;
+    }
+
+    /// <summary>Finishes the last file and renames every file to its final name.</summary>
+    public IReadOnlyList<string> Complete()
+    {
+        Close();
+        foreach (var path in _written) File.Move(path + ".tmp", path, overwrite: true);
+        return _written;
+    }
+
+    public void Dispose() => Close();
+}
