@@ -65,3 +65,55 @@ public sealed class CliTests : IDisposable
 
     public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
 }
+
+public sealed class DataCommandTests : IDisposable
+{
+    readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-data-").FullName;
+
+    [Fact]
+    public void Data_run_writes_the_documented_layout_and_resumes()
+    {
+        var output = Path.Combine(_tmp, "out");
+        var (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", output]);
+        Assert.True(code == 0, err);
+        Assert.Contains("25 records in → 23 kept", stdout);
+        Assert.Contains("too_short=2", stdout);
+        var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "stats.json"))).RootElement;
+        Assert.Equal((25, 23, 2), (stats.GetProperty("input").GetInt32(), stats.GetProperty("kept").GetInt32(), stats.GetProperty("rejected").GetInt32()));
+        Assert.Equal(["read", "normalize-whitespace", "min-length"], stats.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        Assert.Single(Directory.GetFiles(Path.Combine(output, "kept"), "*.jsonl.zst"));
+        Assert.Single(Directory.GetFiles(Path.Combine(output, "rejected"), "*.jsonl.zst"));
+        Assert.True(File.Exists(Path.Combine(output, "funnel.svg")));
+
+        (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", output]);
+        Assert.True(code == 0, err);
+        Assert.Contains("1 already done", stdout);
+
+        (code, _, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", output, "--set", "filters.min-length.min_chars=5"]);
+        Assert.Equal(2, code);
+        Assert.Contains("different pipeline", err);
+        (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", output, "--set", "filters.min-length.min_chars=5", "--force"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("25 records in → 24 kept", stdout);   // only "ok" is shorter than 5
+    }
+
+    [Fact]
+    public void Dry_run_validates_everything_and_processes_nothing()
+    {
+        var output = Path.Combine(_tmp, "dry");
+        var (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", output, "--dry-run"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("step min-length", stdout);
+        Assert.Contains("shard tiny.jsonl", stdout);
+        Assert.False(Directory.Exists(output));
+
+        (code, _, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", output, "--dry-run",
+            "--set", "pipeline.steps=[\"min-length\", \"langid\"]", "--set", "filters.min-length.min_charz=3"]);
+        Assert.Equal(2, code);
+        Assert.Contains("no filter named 'langid'", err);
+        Assert.Contains("did you mean 'min_chars'", err);
+        Assert.False(Directory.Exists(output));
+    }
+
+    public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
+}

@@ -107,8 +107,13 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         using var rejectedWriter = new ShardWriter(rejectedDir, shard.Name, options.MaxShardBytes);
         var reader = new ShardReader(options.Fields, options.MaxLineBytes);
         long sinceCheck = 0;
-        foreach (var record in reader.Read(shard))
+        using var records = reader.Read(shard).GetEnumerator();
+        while (true)
         {
+            long readStarted = Stopwatch.GetTimestamp();
+            if (!records.MoveNext()) break;
+            stats.Steps[0].Seconds += Stopwatch.GetElapsedTime(readStarted).TotalSeconds;   // reading, decompressing, parsing
+            var record = records.Current;
             if (++sinceCheck % 1024 == 0) cancellation.ThrowIfCancellationRequested();
             stats.Input++;
             var read = stats.Steps[0];
@@ -136,11 +141,13 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
                 st.Input++;
                 var before = doc;
                 FilterDecision decision;
+                long started = Stopwatch.GetTimestamp();
                 try { decision = instances[s].Filter.Apply(doc); }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     decision = FilterDecision.Drop($"error: {e.GetType().Name}: {e.Message}");
                 }
+                st.Seconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
                 switch (decision.Action)
                 {
                     case FilterAction.Drop:

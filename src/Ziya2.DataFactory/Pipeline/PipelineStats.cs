@@ -14,12 +14,14 @@ public sealed class StepStats
     [JsonPropertyName("chars_out")] public long CharsOut { get; set; }
     [JsonPropertyName("bytes_in")] public long BytesIn { get; set; }
     [JsonPropertyName("bytes_out")] public long BytesOut { get; set; }
+    /// <summary>Time spent inside the step, summed over workers (CPU-seconds); not deterministic, unlike the counts.</summary>
+    [JsonPropertyName("seconds")] public double Seconds { get; set; }
     [JsonPropertyName("reasons")] public SortedDictionary<string, long> Reasons { get; set; } = new(StringComparer.Ordinal);
 
     public void Add(StepStats o)
     {
         Input += o.Input; Kept += o.Kept; Dropped += o.Dropped; Rewritten += o.Rewritten;
-        CharsIn += o.CharsIn; CharsOut += o.CharsOut; BytesIn += o.BytesIn; BytesOut += o.BytesOut;
+        CharsIn += o.CharsIn; CharsOut += o.CharsOut; BytesIn += o.BytesIn; BytesOut += o.BytesOut; Seconds += o.Seconds;
         foreach (var (k, v) in o.Reasons) Reasons[k] = Reasons.GetValueOrDefault(k) + v;
     }
 }

@@ -188,22 +188,15 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
     /// </summary>
     public (object Component, IDisposable Lifetime) CreateComponent(ComponentKind kind, string name, string section, IReadOnlyList<string> overrides, IEnumerable<string> pluginDirectories)
     {
-        var catalog = LoadPlugins(pluginDirectories);
-        var descriptor = catalog.Get(kind, name);
-        var tree = ConfigTree.Load([], overrides);
-        var errors = new List<ConfigError>();
-        var options = new OptionsBinder(tree).Bind(descriptor.OptionsType, section, errors)!;
-        if (errors.Count > 0) throw new ConfigException(errors);
-        var container = new ComponentContainer(catalog, loggers, new EventBus(), new CommandEnvironment());
-        try { return (container.Resolve(kind, name, options), container); }
-        catch { container.Dispose(); throw; }
-    }
-
-    sealed class CommandEnvironment : IRunEnvironment
-    {
-        public string RunDirectory => Environment.CurrentDirectory;
-        public long Seed => new RunOptions().Seed;
-        public CancellationToken Cancellation => CancellationToken.None;
+        var session = ComponentSession.Open(loggers, [], overrides, pluginDirectories);
+        try
+        {
+            if (!session.Catalog.TryGet(kind, name, out _, out var why)) throw new ComponentNotFoundException(why!);
+            var factory = session.Factory(kind, name, section);
+            session.ThrowIfErrors();
+            return (factory!(), session);
+        }
+        catch { session.Dispose(); throw; }
     }
 
     /// <summary><c>ziya2 plugins list</c>.</summary>
