@@ -98,6 +98,21 @@ public sealed class DataCommandTests : IDisposable
     }
 
     [Fact]
+    public void Preprocessing_pipeline_runs_with_the_plugins_bundled_opencc_data()
+    {
+        var input = Path.Combine(_tmp, "trad.jsonl");
+        File.WriteAllText(input, "{\"id\":\"a\",\"text\":\"這是一段繁體中文的句子，用來測試傳統漢字的處理😀，還有ＡＢＣ１２３和足夠長的內容來通過長度過濾。\"}\n");
+        var (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/preprocess.toml", "--input", input, "--output", Path.Combine(_tmp, "pre")]);
+        Assert.True(code == 0, err);
+        var steps = JsonDocument.Parse(File.ReadAllText(Path.Combine(_tmp, "pre", "stats.json"))).RootElement.GetProperty("steps").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("rewritten").GetInt32());
+        Assert.Equal(1, steps["t2s"]);
+        Assert.Equal(1, steps["normalize-text"]);
+        Assert.Equal(1, steps["remove-invisible"]);
+        Assert.Contains("1 records in → 1 kept", stdout);
+    }
+
+    [Fact]
     public void Dry_run_validates_everything_and_processes_nothing()
     {
         var output = Path.Combine(_tmp, "dry");

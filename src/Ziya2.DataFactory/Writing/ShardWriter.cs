@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 
 namespace Ziya2.DataFactory.Writing;
@@ -11,6 +12,12 @@ namespace Ziya2.DataFactory.Writing;
 sealed class ShardWriter(string directory, string prefix, long maxBytes) : IDisposable
 {
     const int CompressionLevel = 3;
+    // Text stays readable UTF-8 (Chinese is 3 bytes, not a 6-byte \uXXXX escape); only what JSON requires is escaped.
+    static readonly JsonSerializerOptions Json = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
+    };
     readonly List<string> _written = [];
     Stream? _file;
     ZstdSharp.CompressionStream? _zstd;
@@ -20,7 +27,7 @@ sealed class ShardWriter(string directory, string prefix, long maxBytes) : IDisp
 
     public void Write(JsonObject record)
     {
-        var line = Encoding.UTF8.GetBytes(record.ToJsonString() + "\n");
+        var line = Encoding.UTF8.GetBytes(record.ToJsonString(Json) + "\n");
         if (_zstd is null || (_bytes > 0 && _bytes + line.Length > maxBytes)) Open();
         _zstd!.Write(line);
         _bytes += line.Length;

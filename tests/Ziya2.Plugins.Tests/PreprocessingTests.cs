@@ -1,0 +1,59 @@
+using Ziya2.Data;
+using Ziya2.Plugins.DataFilters;
+using Ziya2.Plugins.Tests.Llama;
+
+namespace Ziya2.Plugins.Tests;
+
+public class PreprocessingTests
+{
+    static string Fixture(string name) => Path.Combine(Fixtures.RepoRoot, "tests", "fixtures", "opencc", name);
+
+    [Fact]
+    public void T2s_matches_opencc_line_for_line()
+    {
+        var filter = new TraditionalToSimplified(new TraditionalToSimplifiedOptions());
+        var input = File.ReadAllLines(Fixture("input.txt"));
+        var expected = File.ReadAllLines(Fixture("expected.txt"));
+        Assert.Equal(expected.Length, input.Length);
+        for (int i = 0; i < input.Length; i++)
+        {
+            var d = filter.Apply(new Document($"{i}", input[i]));
+            Assert.Equal(expected[i], d.Document?.Text ?? input[i]);
+        }
+    }
+
+    [Fact]
+    public void T2s_leaves_simplified_and_english_text_alone_and_counts_changes()
+    {
+        var filter = new TraditionalToSimplified(new TraditionalToSimplifiedOptions());
+        Assert.Equal(FilterAction.Keep, filter.Apply(new Document("1", "数据工厂 data factory")).Action);
+        var rewritten = filter.Apply(new Document("2", "資料與模型"));
+        Assert.Equal("资料与模型", rewritten.Document!.Text);
+        Assert.Equal(2L, rewritten.Document.Attributes["t2s_changed"]);   // 資→资, 與→与
+    }
+
+    [Fact]
+    public void Normalize_text_converts_full_width_alphanumerics_newlines_and_spaces_but_keeps_cjk_punctuation()
+    {
+        var filter = new TextNormalizer(new TextNormalizerOptions());
+        var d = filter.Apply(new Document("1", "ＡＢＣ１２３　test\r\nline2\rline3\u00A0x\u2003y 数据，真好！e\u0301"));
+        Assert.Equal("ABC123 test\nline2\nline3 x y 数据，真好！é", d.Document!.Text);
+        Assert.Equal(FilterAction.Keep, filter.Apply(new Document("2", "已经规范的文本，没有问题。\nplain")).Action);
+        var punctuation = new TextNormalizer(new TextNormalizerOptions { FullWidthPunctuation = true });
+        Assert.Equal("数据,真好!", punctuation.Apply(new Document("3", "数据，真好！")).Document!.Text);
+        Assert.Throws<ArgumentException>(() => new TextNormalizer(new TextNormalizerOptions { Form = "nfd" }));
+    }
+
+    [Fact]
+    public void Remove_invisible_drops_controls_format_characters_and_emoji_but_not_code_math_or_cjk()
+    {
+        var filter = new InvisibleAndEmojiRemover(new InvisibleAndEmojiRemoverOptions());
+        var d = filter.Apply(new Document("1", "a\u200Bb\uFEFFc\u0007d 😀 👍🏽 👨‍👩‍👧 🇨🇳 ✨❤️ 数据\uE000end"));
+        Assert.Equal("abcd      数据end", d.Document!.Text);
+        Assert.True((long)d.Document.Attributes["removed_chars"] > 10);
+        const string code = "def f(x):\n\treturn x ** 2  # ≤ ∑ ¥ € → ─┐ 「引号」『』《书名》，。！？";
+        Assert.Equal(FilterAction.Keep, filter.Apply(new Document("2", code)).Action);
+        var keepEmoji = new InvisibleAndEmojiRemover(new InvisibleAndEmojiRemoverOptions { Emoji = false });
+        Assert.Equal("ok 😀", keepEmoji.Apply(new Document("3", "ok\u200B 😀")).Document!.Text);
+    }
+}
