@@ -1,5 +1,6 @@
 using Ziya2;
 using Ziya2.Plugins;
+using Ziya2.Plugins.DataFilters.Rules;
 
 [assembly: Ziya2Plugin(Ziya2Sdk.Version)]
 
@@ -13,5 +14,18 @@ public sealed class DataFiltersPlugin : IZiya2Plugin
         .AddDataFilter<WhitespaceNormalizer, NoOptions>("normalize-whitespace", "Collapses runs of spaces/tabs, trims lines, limits blank lines to one")
         .AddDataFilter<TextNormalizer, TextNormalizerOptions>("normalize-text", "Unicode NFC, full-width alphanumerics to ASCII, one newline convention, plain spaces")
         .AddDataFilter<InvisibleAndEmojiRemover, InvisibleAndEmojiRemoverOptions>("remove-invisible", "Removes control/format/private-use characters and emoji")
-        .AddDataFilter<TraditionalToSimplified, TraditionalToSimplifiedOptions>("t2s", "Traditional to Simplified Chinese, identical to OpenCC t2s");
+        .AddDataFilter<TraditionalToSimplified, TraditionalToSimplifiedOptions>("t2s", "Traditional to Simplified Chinese, identical to OpenCC t2s")
+        // Rule-based filtering, document level (paper §2.1 RF); each rule is its own component with its own options.
+        .AddDataFilter<MaxLengthRule, MaxLengthOptions>("max-length", "Drops documents longer than threshold characters")
+        .AddDataFilter<DigitRatioRule, DigitRatioOptions>("digit-ratio", "Drops documents whose characters are mostly digits")
+        .AddDataFilter<SymbolRatioRule, SymbolRatioOptions>("symbol-ratio", "Gopher symbol (#, ellipsis) to word ratio, Chinese-aware")
+        .AddDataFilter<BulletLinesRule, BulletLinesOptions>("bullet-lines", "Drops documents that are mostly bullet lines")
+        .AddDataFilter<EllipsisLinesRule, EllipsisLinesOptions>("ellipsis-lines", "Drops documents whose lines mostly end in an ellipsis")
+        .AddDataFilter<HtmlRemnantsRule, HtmlRemnantsOptions>("html-remnants", "Drops documents with HTML tags/entities left over")
+        .AddDataFilter<UrlDensityRule, UrlDensityOptions>("url-density", "Drops documents made mostly of URLs")
+        .AddDataFilter<ContentRatioRule, ContentRatioOptions>("content-ratio", "Drops documents with too few letters/ideographs among their characters")
+        .AddDataFilter<LineRepetitionRule, RepetitionOptions>("line-repetition", "Drops documents with many repeated lines")
+        .AddDataFilter<ParagraphRepetitionRule, RepetitionOptions>("paragraph-repetition", "Drops documents with many repeated paragraphs")
+        .AddDataFilter<MeanWordLengthRule, MeanWordLengthOptions>("mean-word-length", "Gopher mean word length for non-Chinese documents")
+        .AddDataFilter<StopWordsRule, StopWordsOptions>("stop-words", "Requires English or Chinese function words (running text)");
 }

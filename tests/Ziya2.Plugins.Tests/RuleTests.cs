@@ -1,0 +1,131 @@
+using Ziya2.Data;
+using Ziya2.Plugins.DataFilters.Rules;
+
+namespace Ziya2.Plugins.Tests;
+
+/// <summary>Each document rule on text it must keep and text it must drop, in English and Chinese.</summary>
+public class RuleTests
+{
+    const string GoodEnglish = "The committee met on Tuesday to review the budget. It agreed that the new library should open in the spring, and that the old building will be repaired with the remaining funds.";
+    const string GoodChinese = "委员会在周二开会审议了预算。大家一致认为新图书馆应该在春天开放，旧楼也会用剩下的资金进行修缮，这是一个很好的决定。";
+
+    static string? Reason(IDataFilter f, string text)
+    {
+        var d = f.Apply(new Document("t", text));
+        return d.Action == FilterAction.Drop ? d.Reason : null;
+    }
+
+    static void KeepsGoodText(IDataFilter f)
+    {
+        Assert.Null(Reason(f, GoodEnglish));
+        Assert.Null(Reason(f, GoodChinese));
+    }
+
+    [Fact]
+    public void Max_length()
+    {
+        var f = new MaxLengthRule(new MaxLengthOptions { Threshold = 200 });
+        KeepsGoodText(f);
+        Assert.Equal("too_long", Reason(f, new string('长', 201)));
+        Assert.Null(Reason(f, new string('长', 200)));   // characters, not UTF-8 bytes
+    }
+
+    [Fact]
+    public void Digit_ratio()
+    {
+        var f = new DigitRatioRule(new DigitRatioOptions());
+        KeepsGoodText(f);
+        Assert.Equal("too_many_digits", Reason(f, "2023-01-01 12:00 1234 5678 9012 3456 price 99"));
+        Assert.Equal("too_many_digits", Reason(f, "价格 12345678 元 87654321"));
+    }
+
+    [Fact]
+    public void Symbol_ratio()
+    {
+        var f = new SymbolRatioRule(new SymbolRatioOptions());
+        KeepsGoodText(f);
+        Assert.Equal("too_many_symbols", Reason(f, "#tag #news #sale #hot #deal buy now ... more ... #win"));
+        Assert.Equal("too_many_symbols", Reason(f, "热门……#话题#……#推荐#……#关注#……"));
+    }
+
+    [Fact]
+    public void Bullet_lines()
+    {
+        var f = new BulletLinesRule(new BulletLinesOptions());
+        KeepsGoodText(f);
+        Assert.Equal("too_many_bullets", Reason(f, "• 首页\n• 新闻\n• 关于我们\n• 联系方式"));
+        Assert.Null(Reason(f, "Shopping list:\n- eggs\n- milk\nThat is all for today, thanks."));
+    }
+
+    [Fact]
+    public void Ellipsis_lines()
+    {
+        var f = new EllipsisLinesRule(new EllipsisLinesOptions());
+        KeepsGoodText(f);
+        Assert.Equal("too_many_ellipsis_lines", Reason(f, "Click to read the full story...\nYou won't believe what happened next…\nBreaking news today"));
+        Assert.Equal("too_many_ellipsis_lines", Reason(f, "点击查看全文……\n精彩内容请关注…\n今日新闻"));
+    }
+
+    [Fact]
+    public void Html_remnants()
+    {
+        var f = new HtmlRemnantsRule(new HtmlRemnantsOptions());
+        KeepsGoodText(f);
+        Assert.Equal("html_remnants", Reason(f, "<div class=\"nav\"><a href=\"/\">首页</a>&nbsp;|&nbsp;<a href=\"/news\">新闻</a></div>"));
+        Assert.Null(Reason(f, "In C++ use std::vector<int> and List<T> in C#; compare a < b when x > y; that is fine."));
+        Assert.Equal("html_remnants", Reason(f, "正文<br/>更多<BR>内容<script src=x></script>"));
+    }
+
+    [Fact]
+    public void Url_density()
+    {
+        var f = new UrlDensityRule(new UrlDensityOptions());
+        KeepsGoodText(f);
+        Assert.Equal("url_dense", Reason(f, "下载地址 https://example.com/a/b/c/d.zip 备用 http://mirror.example.org/files/d.zip www.example.net/x"));
+        Assert.Null(Reason(f, GoodEnglish + " More at https://example.com."));
+    }
+
+    [Fact]
+    public void Content_ratio()
+    {
+        var f = new ContentRatioRule(new ContentRatioOptions());
+        KeepsGoodText(f);
+        Assert.Equal("low_content", Reason(f, "=== *** ### !!! ??? --- +++ ||| /// 123 456"));
+        Assert.Equal("low_content", Reason(f, "【】【】（）——！！？？……12 34 ★★★ 好"));
+    }
+
+    [Fact]
+    public void Line_and_paragraph_repetition()
+    {
+        var lines = new LineRepetitionRule(new RepetitionOptions());
+        var paragraphs = new ParagraphRepetitionRule(new RepetitionOptions());
+        KeepsGoodText(lines);
+        KeepsGoodText(paragraphs);
+        Assert.Equal("repeated_lines", Reason(lines, "版权所有\n欢迎光临\n版权所有\n欢迎光临\n正文一句话"));
+        Assert.Equal("repeated_lines", Reason(lines, "Buy now\nBuy now\nBuy now\nReal sentence here."));
+        Assert.Equal("repeated_paragraphs", Reason(paragraphs, "第一段。\n\n广告：点击购买\n\n第二段。\n\n广告：点击购买\n\n广告：点击购买"));
+    }
+
+    [Fact]
+    public void Mean_word_length_applies_to_non_chinese_text_only()
+    {
+        var f = new MeanWordLengthRule(new MeanWordLengthOptions());
+        KeepsGoodText(f);
+        Assert.Equal("bad_word_length", Reason(f, "a b c d e f g h i j k l m n o p"));
+        Assert.Equal("bad_word_length", Reason(f, "3f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c 0a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d"));
+        Assert.Null(Reason(f, "数据工厂把原始网页变成训练文本"));
+    }
+
+    [Fact]
+    public void Stop_words_in_both_languages()
+    {
+        var f = new StopWordsRule(new StopWordsOptions());
+        KeepsGoodText(f);
+        Assert.Equal("no_stop_words", Reason(f, "Cheap Flights Hotels Car Rental Deals Tickets"));
+        Assert.Equal("no_stop_words", Reason(f, "特价机票 酒店预订 租车优惠 门票团购"));
+    }
+
+    [Fact]
+    public void Thresholds_are_validated() =>
+        Assert.Single(new DigitRatioOptions { Threshold = -1 }.Validate());
+}
