@@ -36,6 +36,7 @@ sealed class OpenCcDictionary
     readonly Dictionary<string, string> _phrases, _characters;
     readonly Dictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> _phraseLookup, _characterLookup;
     readonly int _maxPhraseLength;
+    readonly HashSet<char> _phraseStarts;   // most positions start no phrase: skip the per-length lookups there
 
     OpenCcDictionary(Dictionary<string, string> phrases, Dictionary<string, string> characters)
     {
@@ -43,6 +44,7 @@ sealed class OpenCcDictionary
         _phraseLookup = phrases.GetAlternateLookup<ReadOnlySpan<char>>();
         _characterLookup = characters.GetAlternateLookup<ReadOnlySpan<char>>();
         _maxPhraseLength = phrases.Keys.Select(k => k.Length).DefaultIfEmpty(0).Max();
+        _phraseStarts = phrases.Keys.Select(k => k[0]).ToHashSet();
     }
 
     public static OpenCcDictionary Load(string directory) => new(Read(Path.Combine(directory, "TSPhrases.txt")), Read(Path.Combine(directory, "TSCharacters.txt")));
@@ -72,11 +74,13 @@ sealed class OpenCcDictionary
         var span = text.AsSpan();
         for (int i = 0; i < span.Length;)
         {
+            if (span[i] < 0x80) { sb.Append(span[i]); i++; continue; }   // ASCII never converts
             int charLength = char.IsHighSurrogate(span[i]) && i + 1 < span.Length && char.IsLowSurrogate(span[i + 1]) ? 2 : 1;
             int matched = 0;
             string? value = null;
-            for (int n = Math.Min(_maxPhraseLength, span.Length - i); n > 0; n--)
-                if (_phraseLookup.TryGetValue(span.Slice(i, n), out value)) { matched = n; break; }
+            if (_phraseStarts.Contains(span[i]))
+                for (int n = Math.Min(_maxPhraseLength, span.Length - i); n > 0; n--)
+                    if (_phraseLookup.TryGetValue(span.Slice(i, n), out value)) { matched = n; break; }
             if (matched == 0 && _characterLookup.TryGetValue(span.Slice(i, charLength), out value)) matched = charLength;
             if (matched == 0) { sb.Append(span.Slice(i, charLength)); i += charLength; continue; }
             if (!span.Slice(i, matched).SequenceEqual(value)) changed++;
