@@ -27,5 +27,9 @@ public sealed class DataFiltersPlugin : IZiya2Plugin
         .AddDataFilter<LineRepetitionRule, RepetitionOptions>("line-repetition", "Drops documents with many repeated lines")
         .AddDataFilter<ParagraphRepetitionRule, RepetitionOptions>("paragraph-repetition", "Drops documents with many repeated paragraphs")
         .AddDataFilter<MeanWordLengthRule, MeanWordLengthOptions>("mean-word-length", "Gopher mean word length for non-Chinese documents")
-        .AddDataFilter<StopWordsRule, StopWordsOptions>("stop-words", "Requires English or Chinese function words (running text)");
+        .AddDataFilter<StopWordsRule, StopWordsOptions>("stop-words", "Requires English or Chinese function words (running text)")
+        // Paragraph and sentence level: remove the offending part, drop the document when too little remains.
+        .AddDataFilter<WordListRule, WordListOptions>("word-list", "Removes lines/paragraphs/sentences with listed phrases (advertising, boilerplate, toxic …)")
+        .AddDataFilter<PrivacyRule, PrivacyOptions>("privacy", "Removes or masks sentences with e-mails, phone numbers, ID numbers")
+        .AddDataFilter<TerminalPunctuationRule, TerminalPunctuationOptions>("terminal-punctuation", "C4: removes short lines without terminal punctuation (menus, broken sentences)");
 }

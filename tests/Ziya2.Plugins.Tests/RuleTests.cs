@@ -129,3 +129,50 @@ public class RuleTests
     public void Thresholds_are_validated() =>
         Assert.Single(new DigitRatioOptions { Threshold = -1 }.Validate());
 }
+
+public class PartRemovalRuleTests
+{
+    static FilterDecision Run(IDataFilter f, string text) => f.Apply(new Document("t", text));
+
+    [Fact]
+    public void Word_lists_remove_advertising_paragraphs_and_drop_documents_that_are_mostly_ads()
+    {
+        var f = new WordListRule(new WordListOptions { Lists = ["advertising.txt", "boilerplate.txt"], Reason = "advertising" });
+        var d = Run(f, "新款手机今天发布，性能提升明显，续航也更长了。\n\n限时抢购！点击购买，全场包邮！\n\n评测显示它的相机在夜间表现很好。\n\n© 2024 版权所有");
+        Assert.Equal(FilterAction.Rewrite, d.Action);
+        Assert.Equal("新款手机今天发布，性能提升明显，续航也更长了。\n\n评测显示它的相机在夜间表现很好。", d.Document!.Text);
+        Assert.Equal(2L, d.Document.Attributes["advertising_removed"]);
+        Assert.Equal("advertising", Run(f, "Buy now! Free shipping on every order.\n\nShort note.").Reason);
+        Assert.Equal(FilterAction.Keep, Run(f, "The committee met on Tuesday to review the budget.").Action);
+    }
+
+    [Fact]
+    public void Word_lists_work_per_sentence_and_validate_their_files()
+    {
+        var f = new WordListRule(new WordListOptions { Lists = ["advertising.txt"], Unit = TextUnit.Sentence, MinRemaining = 0.2 });
+        var d = Run(f, "这家店的面条很好吃。加微信领取优惠券！我们下次还会再来。");
+        Assert.Equal("这家店的面条很好吃。我们下次还会再来。", d.Document!.Text);
+        Assert.Contains(new WordListOptions { Lists = ["no-such-list.txt"] }.Validate(), m => m.Contains("not found"));
+    }
+
+    [Fact]
+    public void Privacy_removes_or_masks_personal_data()
+    {
+        var remove = new PrivacyRule(new PrivacyOptions());
+        var d = Run(remove, "会议定在周五下午举行。请联系张先生，电话 13812345678。地点在三楼会议室，欢迎大家参加。");
+        Assert.Equal("会议定在周五下午举行。地点在三楼会议室，欢迎大家参加。", d.Document!.Text);
+        var mask = new PrivacyRule(new PrivacyOptions { Mode = "mask" });
+        Assert.Equal("Write to <EMAIL> or call <PHONE>; ID <ID>.",
+            Run(mask, "Write to alice.smith@example.com or call +1 415 555 0134; ID 11010519491231002X.").Document!.Text);
+        Assert.Equal(FilterAction.Keep, Run(mask, "Version 1.2.3 shipped on 2024-05-01 with 1381234 downloads.").Action);
+    }
+
+    [Fact]
+    public void Terminal_punctuation_removes_menus_and_broken_lines_and_keeps_sentences()
+    {
+        var f = new TerminalPunctuationRule(new TerminalPunctuationOptions());
+        var d = Run(f, "首页 新闻 体育 娱乐\n今天的比赛非常精彩，主队在最后一分钟扳平了比分。\nThe crowd cheered for ten minutes.\n点击查看更多\nRead more");
+        Assert.Equal("今天的比赛非常精彩，主队在最后一分钟扳平了比分。\nThe crowd cheered for ten minutes.", d.Document!.Text);
+        Assert.Equal("no_sentences", Run(f, "Home\nAbout us\nContact\nLogin\nRegister\nOk.").Reason);
+    }
+}
