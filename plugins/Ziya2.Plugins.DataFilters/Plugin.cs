@@ -15,6 +15,8 @@ public sealed class DataFiltersPlugin : IZiya2Plugin
         .AddDataFilter<TextNormalizer, TextNormalizerOptions>("normalize-text", "Unicode NFC, full-width alphanumerics to ASCII, one newline convention, plain spaces")
         .AddDataFilter<InvisibleAndEmojiRemover, InvisibleAndEmojiRemoverOptions>("remove-invisible", "Removes control/format/private-use characters and emoji")
         .AddDataFilter<TraditionalToSimplified, TraditionalToSimplifiedOptions>("t2s", "Traditional to Simplified Chinese, identical to OpenCC t2s")
+        .AddDataFilter<CodeFormatter, CodeFormatterOptions>("format-code", "Wraps code documents as ```lang fenced Markdown (Ziya2 Appendix A)")
+        .AddDataFilter<SupervisedFormatter, SupervisedFormatterOptions>("format-supervised", "Renders question/answer records with the bilingual prompt templates")
         // Rule-based filtering, document level (paper §2.1 RF); each rule is its own component with its own options.
         .AddDataFilter<MaxLengthRule, MaxLengthOptions>("max-length", "Drops documents longer than threshold characters")
         .AddDataFilter<DigitRatioRule, DigitRatioOptions>("digit-ratio", "Drops documents whose characters are mostly digits")

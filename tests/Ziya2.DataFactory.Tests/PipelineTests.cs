@@ -205,6 +205,18 @@ public class PipelineTests
     }
 
     [Fact]
+    public void Mapped_fields_become_document_attributes()
+    {
+        using var tmp = new TempDir();
+        File.WriteAllBytes(tmp.Combine("qa.jsonl"), Lines("{\"id\":\"1\",\"text\":\"\",\"question\":\"Why?\",\"answer\":\"Because.\",\"score\":3}"));
+        var pipeline = new DataPipeline([new PipelineStep("keep", () => new SpamFilter())],
+            new PipelineOptions { Fields = new FieldMapping { Attributes = ["question", "answer", "score"] } });
+        pipeline.Run(InputShard.Expand([tmp.Combine("qa.jsonl")]), tmp.Combine("out"), "fp");
+        var attributes = ReadAll(tmp.Combine("out", "kept")).Single()["attributes"]!;
+        Assert.Equal(("Why?", "Because.", 3L), (attributes["question"]!.GetValue<string>(), attributes["answer"]!.GetValue<string>(), attributes["score"]!.GetValue<long>()));
+    }
+
+    [Fact]
     public void Reconcile_catches_lost_documents()
     {
         var stats = new PipelineStats { Input = 10, Kept = 6, Rejected = 3, Steps = [new StepStats { Name = "read", Input = 10, Kept = 10 }] };

@@ -57,3 +57,31 @@ public class PreprocessingTests
         Assert.Equal("ok 😀", keepEmoji.Apply(new Document("3", "ok\u200B 😀")).Document!.Text);
     }
 }
+
+public class FormattingTests
+{
+    [Fact]
+    public void Code_is_fenced_with_its_language_tag_once()
+    {
+        var f = new CodeFormatter(new CodeFormatterOptions());
+        var d = f.Apply(new Document("1", "SELECT 1;\n") { Language = "SQL" });
+        Assert.Equal("```sql\nSELECT 1;\n```", d.Document!.Text);
+        Assert.Equal(FilterAction.Keep, f.Apply(d.Document with { }).Action);                       // already fenced
+        Assert.Equal(FilterAction.Keep, f.Apply(new Document("2", "普通文本") { Language = "zh" }).Action);
+    }
+
+    [Fact]
+    public void Supervised_records_get_a_deterministic_template_in_their_language()
+    {
+        var f = new SupervisedFormatter(new SupervisedFormatterOptions());
+        var zh = f.Apply(new Document("q1", "").WithAttribute("question", "三皇五帝指的是谁？").WithAttribute("answer", "伏羲、女娲、神农等。"));
+        Assert.Contains(zh.Document!.Text, new[] { "问题:三皇五帝指的是谁？ 回答:伏羲、女娲、神农等。", "问:三皇五帝指的是谁？ 答:伏羲、女娲、神农等。", "问题：三皇五帝指的是谁？\n回答：伏羲、女娲、神农等。" });
+        var en = f.Apply(new Document("q2", "").WithAttribute("question", "What is 2+2?").WithAttribute("answer", "4"));
+        Assert.Contains(en.Document!.Text, new[] { "Question:What is 2+2? Answer:4", "Q:What is 2+2? A:4", "Problem:What is 2+2? Solution:4" });
+        Assert.Equal(en.Document.Text, f.Apply(new Document("q2", "x").WithAttribute("question", "What is 2+2?").WithAttribute("answer", "4")).Document!.Text);
+        var used = Enumerable.Range(0, 60).Select(i => f.Apply(new Document($"id{i}", "").WithAttribute("question", "Why?").WithAttribute("answer", "Because.")).Document!.Attributes["template"]).Distinct().Count();
+        Assert.Equal(3, used);                                                                        // all templates in use
+        Assert.Equal(FilterAction.Keep, f.Apply(new Document("3", "plain text")).Action);
+        Assert.NotEmpty(new SupervisedFormatterOptions { EnglishTemplates = ["no placeholders"] }.Validate());
+    }
+}

@@ -30,4 +30,6 @@ public sealed class FieldMapping
     public string Url { get; set; } = "url";
     public string Source { get; set; } = "source";
     public string Language { get; set; } = "language";
+    /// <summary>Other fields copied into the document's attributes (strings, numbers, booleans), e.g. <c>question</c>, <c>answer</c>.</summary>
+    public List<string> Attributes { get; set; } = [];
 }

@@ -132,10 +132,19 @@ public sealed class ShardReader(FieldMapping fields, int maxLineBytes = 64 << 20
         if (body.Contains('\0')) return new MalformedRecord(origin, "nul_byte", "text contains a NUL character", preview()?.Replace("\0", "\\u0000"));
         string? Str(string key) => obj[key] is JsonValue v && v.TryGetValue<string>(out var s) ? s : obj[key] is JsonValue n ? n.ToJsonString() : null;
         var id = Str(fields.Id) ?? $"{Path.GetFileName(origin.File)}:{origin.Line}";
-        return new ParsedRecord(origin, new Document(id, body)
+        var document = new Document(id, body)
         {
             Url = Str(fields.Url), Source = Str(fields.Source) ?? Path.GetFileName(origin.File), Language = Str(fields.Language),
-        }, obj);
+        };
+        foreach (var name in fields.Attributes)
+            if (obj[name] is JsonValue v)
+            {
+                if (v.TryGetValue<string>(out var s)) document = document.WithAttribute(name, s);
+                else if (v.TryGetValue<bool>(out var b)) document = document.WithAttribute(name, b);
+                else if (v.TryGetValue<long>(out var l)) document = document.WithAttribute(name, l);
+                else if (v.TryGetValue<double>(out var d)) document = document.WithAttribute(name, d);
+            }
+        return new ParsedRecord(origin, document, obj);
     }
 
     IEnumerable<InputRecord> ReadParquet(InputShard shard)
