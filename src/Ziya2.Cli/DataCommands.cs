@@ -21,12 +21,21 @@ public sealed class PipelineSettings : Ziya2.Configuration.IValidatableOptions
     public int MaxShardMb { get; set; } = 256;
     public int MaxLineMb { get; set; } = 64;
     public int Parallelism { get; set; } = Environment.ProcessorCount;
+    /// <summary>Encodings tried for bytes that are not UTF-8 (empty: reject them as invalid UTF-8).</summary>
+    public List<string> LegacyEncodings { get; set; } = ["gb18030", "big5"];
 
     public IEnumerable<string> Validate()
     {
         if (Steps.Count == 0) yield return "steps must name at least one data filter";
         if (Steps.Distinct().Count() != Steps.Count) yield return "a step may appear only once";
         if (MaxShardMb <= 0 || MaxLineMb <= 0 || Parallelism <= 0) yield return "max_shard_mb, max_line_mb and parallelism must be > 0";
+        foreach (var e in LegacyEncodings)
+        {
+            string? problem = null;
+            try { _ = new Ziya2.DataFactory.Reading.LegacyEncodings([e]); }
+            catch (ArgumentException) { problem = $"unknown encoding '{e}'"; }
+            if (problem is not null) yield return problem;
+        }
     }
 }
 
@@ -80,7 +89,7 @@ static class DataCommands
             var options = new PipelineOptions
             {
                 MaxShardBytes = (long)settings.MaxShardMb << 20, MaxLineBytes = settings.MaxLineMb << 20,
-                Parallelism = settings.Parallelism, Force = r.GetValue(forceOpt), Fields = fields,
+                Parallelism = settings.Parallelism, Force = r.GetValue(forceOpt), Fields = fields, LegacyEncodings = settings.LegacyEncodings,
             };
             int finished = 0;
             PipelineResult result;

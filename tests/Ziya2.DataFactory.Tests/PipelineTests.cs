@@ -205,6 +205,27 @@ public class PipelineTests
     }
 
     [Fact]
+    public void Gbk_and_big5_inputs_are_recognised_and_converted_to_utf8()
+    {
+        using var tmp = new TempDir();
+        _ = new LegacyEncodings([]);   // registers the code-page encodings
+        var gbk = Encoding.GetEncoding("gb18030");
+        var big5 = Encoding.GetEncoding("big5");
+        const string simplified = "数据工厂把原始网页变成训练文本，我们在这里记录每一个文档的来源。";
+        const string traditional = "這是一段繁體中文的句子，我們用來測試傳統漢字的處理與轉換。";
+        File.WriteAllBytes(tmp.Combine("gbk.jsonl"), [.. gbk.GetBytes($"{{\"id\":\"g\",\"text\":\"{simplified}\"}}"), (byte)'\n', 0xff, 0xfe, 0x80, (byte)'\n']);
+        Directory.CreateDirectory(tmp.Combine("texts"));
+        File.WriteAllBytes(tmp.Combine("texts", "b.txt"), big5.GetBytes(traditional));
+        var result = Pipeline().Run(InputShard.Expand([tmp.Combine("gbk.jsonl"), tmp.Combine("texts")]), tmp.Combine("out"), "fp");
+        Assert.Equal((3L, 2L, 1L), (result.Stats.Input, result.Stats.Kept, result.Stats.Rejected));   // the stray bytes stay invalid
+        var kept = ReadAll(tmp.Combine("out", "kept"));
+        Assert.Equal(simplified.ToUpperInvariant(), kept[0]["text"]!.GetValue<string>());
+        Assert.Equal("gb18030", kept[0]["attributes"]!["source_encoding"]!.GetValue<string>());
+        Assert.Equal(traditional, kept[1]["text"]!.GetValue<string>());
+        Assert.Equal("big5", kept[1]["attributes"]!["source_encoding"]!.GetValue<string>());
+    }
+
+    [Fact]
     public void Mapped_fields_become_document_attributes()
     {
         using var tmp = new TempDir();

@@ -23,6 +23,8 @@ public sealed class PipelineOptions
     /// <summary>Reuse an output directory written by a different pipeline (its previous results are deleted).</summary>
     public bool Force { get; set; }
     public FieldMapping Fields { get; set; } = new();
+    /// <summary>Legacy encodings tried when bytes are not UTF-8 (empty: reject as invalid UTF-8).</summary>
+    public List<string> LegacyEncodings { get; set; } = ["gb18030", "big5"];
 }
 
 /// <summary>A finished run.</summary>
@@ -105,7 +107,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         var stats = new PipelineStats { Shards = 1, Steps = [new StepStats { Name = ReadStep }, .. steps.Select(s => new StepStats { Name = s.Name })] };
         using var keptWriter = new ShardWriter(keptDir, shard.Name, options.MaxShardBytes);
         using var rejectedWriter = new ShardWriter(rejectedDir, shard.Name, options.MaxShardBytes);
-        var reader = new ShardReader(options.Fields, options.MaxLineBytes);
+        var reader = new ShardReader(options.Fields, options.MaxLineBytes, new LegacyEncodings(options.LegacyEncodings));
         long sinceCheck = 0;
         using var records = reader.Read(shard).GetEnumerator();
         while (true)

@@ -56,7 +56,7 @@ public sealed record InputShard(string Path, InputFormat Format)
 }
 
 /// <summary>Reads shards into records. Nothing malformed throws: it becomes a <see cref="MalformedRecord"/>.</summary>
-public sealed class ShardReader(FieldMapping fields, int maxLineBytes = 64 << 20)
+public sealed class ShardReader(FieldMapping fields, int maxLineBytes = 64 << 20, LegacyEncodings? legacy = null)
 {
     static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
     const int RawPreviewChars = 4096;
@@ -114,15 +114,22 @@ public sealed class ShardReader(FieldMapping fields, int maxLineBytes = 64 << 20
     InputRecord ParseJsonLine(RecordOrigin origin, byte[] bytes)
     {
         string text;
+        string? recoveredFrom = null;
         try { text = StrictUtf8.GetString(bytes); }
-        catch (DecoderFallbackException e) { return new MalformedRecord(origin, "invalid_utf8", $"invalid UTF-8 at byte {e.Index}", null); }
+        catch (DecoderFallbackException e)
+        {
+            if (legacy is null || !legacy.TryDecode(bytes, out text, out var encoding))
+                return new MalformedRecord(origin, "invalid_utf8", $"invalid UTF-8 at byte {e.Index}", null);
+            recoveredFrom = encoding;
+        }
         string? Preview() => text.Length <= RawPreviewChars ? text : text[..RawPreviewChars];
         if (text.Contains('\0')) return new MalformedRecord(origin, "nul_byte", "line contains a NUL character", Preview()?.Replace("\0", "\\u0000"));
         JsonNode? node;
         try { node = JsonNode.Parse(text); }
         catch (JsonException e) { return new MalformedRecord(origin, "invalid_json", e.Message, Preview()); }
         if (node is not JsonObject obj) return new MalformedRecord(origin, "not_an_object", "a JSON line must be an object", Preview());
-        return ToDocument(origin, obj, Preview);
+        var record = ToDocument(origin, obj, Preview);
+        return recoveredFrom is not null && record is ParsedRecord p ? p with { Document = p.Document.WithAttribute("source_encoding", recoveredFrom) } : record;
     }
 
     InputRecord ToDocument(RecordOrigin origin, JsonObject obj, Func<string?> preview)
@@ -197,13 +204,19 @@ public sealed class ShardReader(FieldMapping fields, int maxLineBytes = 64 << 20
             var length = new FileInfo(file).Length;
             if (length > maxLineBytes) { yield return new MalformedRecord(origin, "file_too_large", $"{length} bytes exceeds the {maxLineBytes}-byte limit", null); continue; }
             string text;
-            string? error = null;
-            try { text = StrictUtf8.GetString(File.ReadAllBytes(file)); }
-            catch (DecoderFallbackException e) { text = ""; error = $"invalid UTF-8 at byte {e.Index}"; }
+            string? error = null, encoding = null;
+            var bytes = File.ReadAllBytes(file);
+            try { text = StrictUtf8.GetString(bytes); }
+            catch (DecoderFallbackException e)
+            {
+                if (legacy is not null && legacy.TryDecode(bytes, out text, out var found)) encoding = found;
+                else { text = ""; error = $"invalid UTF-8 at byte {e.Index}"; }
+            }
             if (error is not null) { yield return new MalformedRecord(origin, "invalid_utf8", error, null); continue; }
             if (text.Contains('\0')) { yield return new MalformedRecord(origin, "nul_byte", "file contains a NUL character", null); continue; }
-            yield return new ParsedRecord(origin, new Document(relative, text) { Source = Path.GetFileName(shard.Path) },
-                new JsonObject { ["id"] = relative, ["text"] = text });
+            var document = new Document(relative, text) { Source = Path.GetFileName(shard.Path) };
+            if (encoding is not null) document = document.WithAttribute("source_encoding", encoding);
+            yield return new ParsedRecord(origin, document, new JsonObject { ["id"] = relative, ["text"] = text });
         }
     }
 }
