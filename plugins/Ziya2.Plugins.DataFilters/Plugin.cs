@@ -12,6 +12,7 @@ public sealed class DataFiltersPlugin : IZiya2Plugin
     public void Register(IPluginRegistrar registrar) => registrar
         .AddDataFilter<MinLengthFilter, MinLengthOptions>("min-length", "Drops documents shorter than min_chars characters")
         .AddDataFilter<WhitespaceNormalizer, NoOptions>("normalize-whitespace", "Collapses runs of spaces/tabs, trims lines, limits blank lines to one")
+        .AddDataFilter<LanguageFilter, LanguageFilterOptions>("language", "Lingua language identification: keeps the configured languages (zh, en)")
         .AddDataFilter<TextNormalizer, TextNormalizerOptions>("normalize-text", "Unicode NFC, full-width alphanumerics to ASCII, one newline convention, plain spaces")
         .AddDataFilter<InvisibleAndEmojiRemover, InvisibleAndEmojiRemoverOptions>("remove-invisible", "Removes control/format/private-use characters and emoji")
         .AddDataFilter<TraditionalToSimplified, TraditionalToSimplifiedOptions>("t2s", "Traditional to Simplified Chinese, identical to OpenCC t2s")

@@ -85,3 +85,27 @@ public class FormattingTests
         Assert.NotEmpty(new SupervisedFormatterOptions { EnglishTemplates = ["no placeholders"] }.Validate());
     }
 }
+
+public class LanguageFilterTests
+{
+    static readonly LanguageFilter Filter = new(new LanguageFilterOptions());
+
+    [Fact]
+    public void Keeps_chinese_and_english_with_language_and_confidence()
+    {
+        var zh = Filter.Apply(new Document("1", "数据工厂把原始网页变成训练文本，每一步都记录删除的原因。"));
+        Assert.Equal(("zh", FilterAction.Rewrite), (zh.Document!.Language, zh.Action));
+        var en = Filter.Apply(new Document("2", "The data factory turns raw web pages into training text and records why documents are removed."));
+        Assert.Equal("en", en.Document!.Language);
+        Assert.InRange((double)en.Document.Attributes["language_confidence"], 0.5, 1.0);
+    }
+
+    [Fact]
+    public void Drops_other_languages_and_undecidable_text()
+    {
+        Assert.Equal("language_not_kept", Filter.Apply(new Document("3", "Die Datenfabrik verwandelt rohe Webseiten in Trainingstexte und protokolliert jeden Schritt.")).Reason);
+        Assert.Equal("language_not_kept", Filter.Apply(new Document("4", "東京で会議があります。明日は雨が降るでしょう。")).Reason);   // kana: Japanese
+        Assert.Equal("language_uncertain", Filter.Apply(new Document("5", "12345 !!! ???")).Reason);
+        Assert.Contains(new LanguageFilterOptions { Keep = ["xx"] }.Validate(), m => m.Contains("unknown language code 'xx'"));
+    }
+}
