@@ -31,8 +31,15 @@ public sealed class DataFiltersPlugin : IZiya2Plugin
         .AddDataFilter<ParagraphRepetitionRule, RepetitionOptions>("paragraph-repetition", "Drops documents with many repeated paragraphs")
         .AddDataFilter<MeanWordLengthRule, MeanWordLengthOptions>("mean-word-length", "Gopher mean word length for non-Chinese documents")
         .AddDataFilter<StopWordsRule, StopWordsOptions>("stop-words", "Requires English or Chinese function words (running text)")
+        .AddDataFilter<NonAlphaWordsRule, NonAlphaWordsOptions>("non-alpha-words", "Gopher: too many words without a letter (non-Chinese)")
+        .AddDataFilter<ShortLinesRule, ShortLinesOptions>("short-lines", "FineWeb: too many short lines")
+        .AddDataFilter<UppercaseRatioRule, UppercaseRatioOptions>("uppercase-ratio", "Too many capital Latin letters")
+        .AddDataFilter<NgramRepetitionRule, NgramRepetitionOptions>("ngram-repetition", "Gopher top 2/3/4-gram share, character n-grams for Chinese")
+        .AddDataFilter<LoremIpsumRule, NoOptions>("lorem-ipsum", "C4: drops placeholder text")
         // Paragraph and sentence level: remove the offending part, drop the document when too little remains.
         .AddDataFilter<WordListRule, WordListOptions>("word-list", "Removes lines/paragraphs/sentences with listed phrases (advertising, boilerplate, toxic …)")
         .AddDataFilter<PrivacyRule, PrivacyOptions>("privacy", "Removes or masks sentences with e-mails, phone numbers, ID numbers")
-        .AddDataFilter<TerminalPunctuationRule, TerminalPunctuationOptions>("terminal-punctuation", "C4: removes short lines without terminal punctuation (menus, broken sentences)");
+        .AddDataFilter<TerminalPunctuationRule, TerminalPunctuationOptions>("terminal-punctuation", "C4: removes short lines without terminal punctuation (menus, broken sentences)")
+        .AddDataFilter<JavascriptNoticeRule, JavascriptNoticeOptions>("browser-notices", "C4: removes JavaScript/cookie/browser notice lines")
+        .AddDataFilter<CharRunsRule, CharRunsOptions>("char-runs", "Removes sentences with long runs of one character");
 }

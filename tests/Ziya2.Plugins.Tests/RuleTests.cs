@@ -176,3 +176,71 @@ public class PartRemovalRuleTests
         Assert.Equal("no_sentences", Run(f, "Home\nAbout us\nContact\nLogin\nRegister\nOk.").Reason);
     }
 }
+
+public class MoreRuleTests
+{
+    const string GoodEnglish = "The committee met on Tuesday to review the budget. It agreed that the new library should open in the spring, and that the old building will be repaired with the remaining funds.";
+    const string GoodChinese = "委员会在周二开会审议了预算。大家一致认为新图书馆应该在春天开放，旧楼也会用剩下的资金进行修缮，这是一个很好的决定。";
+
+    static FilterDecision Run(IDataFilter f, string text) => f.Apply(new Document("t", text));
+
+    static void KeepsGoodText(IDataFilter f)
+    {
+        Assert.Equal(FilterAction.Keep, Run(f, GoodEnglish).Action);
+        Assert.Equal(FilterAction.Keep, Run(f, GoodChinese).Action);
+    }
+
+    [Fact]
+    public void Non_alpha_words()
+    {
+        var f = new NonAlphaWordsRule(new NonAlphaWordsOptions());
+        KeepsGoodText(f);
+        Assert.Equal("non_alpha_words", Run(f, "12 34 56 78 90 -- ++ 11 22 33 44 total").Reason);
+    }
+
+    [Fact]
+    public void Short_lines()
+    {
+        var f = new ShortLinesRule(new ShortLinesOptions());
+        KeepsGoodText(f);
+        Assert.Equal("short_lines", Run(f, "首页\n新闻\n体育\n娱乐\n这一行足够长，是一个完整的句子，应该会被保留下来而不是被当作菜单。").Reason);
+    }
+
+    [Fact]
+    public void Uppercase_ratio()
+    {
+        var f = new UppercaseRatioRule(new UppercaseRatioOptions());
+        KeepsGoodText(f);
+        Assert.Equal("uppercase", Run(f, "BUY NOW THE BEST DEALS OF THE YEAR ARE HERE FOR YOU").Reason);
+    }
+
+    [Fact]
+    public void Ngram_repetition_in_both_languages()
+    {
+        var f = new NgramRepetitionRule(new NgramRepetitionOptions());
+        KeepsGoodText(f);
+        Assert.Equal("repeated_ngrams", Run(f, "best price best price best price best price best price on shoes today").Reason);
+        Assert.Equal("repeated_ngrams", Run(f, "好消息好消息好消息好消息好消息，今天全场打折。").Reason);
+    }
+
+    [Fact]
+    public void Lorem_ipsum_and_browser_notices()
+    {
+        Assert.Equal("lorem_ipsum", Run(new LoremIpsumRule(), "Lorem ipsum dolor sit amet, consectetur adipiscing elit.").Reason);
+        KeepsGoodText(new LoremIpsumRule());
+        var notices = new JavascriptNoticeRule(new JavascriptNoticeOptions());
+        KeepsGoodText(notices);
+        var d = Run(notices, "Please enable JavaScript to view this page.\n" + GoodEnglish + "\n您的浏览器不支持此功能，请升级浏览器。");
+        Assert.Equal(GoodEnglish, d.Document!.Text);
+    }
+
+    [Fact]
+    public void Char_runs_remove_noise_sentences_but_keep_separators()
+    {
+        var f = new CharRunsRule(new CharRunsOptions());
+        KeepsGoodText(f);
+        var d = Run(f, "今天的比赛非常精彩，主队最后赢了。哈哈哈哈哈哈哈哈哈哈！我们明天还会再来看比赛。");
+        Assert.Equal("今天的比赛非常精彩，主队最后赢了。我们明天还会再来看比赛。", d.Document!.Text);
+        Assert.Equal(FilterAction.Keep, Run(f, "Title\n\n==========\n\nSome text follows here.").Action);
+    }
+}
