@@ -15,7 +15,7 @@ public sealed class LanguageFilterOptions : IValidatableOptions
     /// <summary>Minimum confidence of the detected language.</summary>
     public double MinConfidence { get; set; } = 0.5;
     /// <summary>Characters from the start of the document used for detection.</summary>
-    public int MaxChars { get; set; } = 2000;
+    public int MaxChars { get; set; } = 500;
 
     public IEnumerable<string> Validate()
     {
@@ -39,16 +39,35 @@ public sealed class LanguageFilter : IDataFilter
     readonly LanguageDetector _detector;
     readonly HashSet<string> _keep;
     readonly LanguageFilterOptions _o;
+    readonly bool _chineseCandidate;
 
     public LanguageFilter(LanguageFilterOptions o)
     {
         _o = o;
         _keep = o.Keep.Select(k => k.ToLowerInvariant()).ToHashSet();
+        _chineseCandidate = o.Candidates.Any(c => string.Equals(c, "zh", StringComparison.OrdinalIgnoreCase));
         var candidates = o.Candidates.Select(c => FromIso(c) ?? throw new ArgumentException($"unknown language code '{c}'")).Distinct().OrderBy(l => l).ToArray();
         // Models live beside the plugin, not beside the host executable, so point Lingua at them explicitly.
         var models = Path.Combine(Path.GetDirectoryName(typeof(LanguageFilter).Assembly.Location)!, "Lingua", "LanguageModels");
         _detector = Detectors.GetOrAdd(string.Join(",", candidates), _ =>
             LanguageDetectorBuilder.FromLanguages(candidates).WithLanguageModelsDirectory(models).Build());
+    }
+
+    /// <summary>
+    /// Lingua's own script rule, applied without scoring n-grams (it costs most of the time): text whose letters are
+    /// mostly Han ideographs, with no kana or hangul, is Chinese with confidence 1.
+    /// </summary>
+    static bool IsHanWithoutKanaOrHangul(string text)
+    {
+        int han = 0, letters = 0;
+        foreach (var r in text.EnumerateRunes())
+        {
+            int v = r.Value;
+            if (v is >= 0x3040 and <= 0x30FF or >= 0xAC00 and <= 0xD7AF or >= 0x1100 and <= 0x11FF) return false;   // kana, hangul
+            if (Rules.TextMetrics.IsCjk(v)) { han++; letters++; }
+            else if (System.Text.Rune.IsLetter(r)) letters++;
+        }
+        return han > 0 && han * 2 > letters;
     }
 
     internal static Language? FromIso(string code) =>
@@ -58,8 +77,13 @@ public sealed class LanguageFilter : IDataFilter
     public FilterDecision Apply(Document d)
     {
         var sample = d.Text.Length <= _o.MaxChars ? d.Text : d.Text[.._o.MaxChars];
-        var confidences = _detector.ComputeLanguageConfidenceValues(sample);
-        var (language, confidence) = confidences.Count == 0 ? (Language.Unknown, 0.0) : confidences.MaxBy(kv => kv.Value) is var top ? (top.Key, top.Value) : default;
+        Language language; double confidence;
+        if (_chineseCandidate && IsHanWithoutKanaOrHangul(sample)) (language, confidence) = (Language.Chinese, 1.0);
+        else
+        {
+            var confidences = _detector.ComputeLanguageConfidenceValues(sample);
+            (language, confidence) = confidences.Count == 0 ? (Language.Unknown, 0.0) : confidences.MaxBy(kv => kv.Value) is var top ? (top.Key, top.Value) : default;
+        }
         if (language == Language.Unknown) return FilterDecision.Drop("language_uncertain");
         var code = LanguageInfo.IsoCode6391(language).ToString().ToLowerInvariant();
         var annotated = (d with { Language = code }).WithAttribute("language_confidence", Math.Round(confidence, 4));

@@ -69,18 +69,22 @@ public sealed class NgramRepetitionRule(NgramRepetitionOptions o) : IDataFilter
         var units = chinese ? d.Text.EnumerateRunes().Where(r => !System.Text.Rune.IsWhiteSpace(r)).Select(r => r.ToString()).ToList() : TextMetrics.Words(d.Text);
         long total = units.Sum(u => (long)u.Length);
         if (units.Count < 10 || total == 0) return FilterDecision.Keep();
+        // Units become small integer ids so an n-gram is a value-type key, not a joined string per position.
+        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
+        var seq = units.Select(u => ids.TryGetValue(u, out var id) ? id : ids[u] = ids.Count).ToArray();
+        var lengths = units.Select(u => u.Length).ToArray();
         foreach (var (n, max) in new[] { (2, o.MaxTop2), (3, o.MaxTop3), (4, o.MaxTop4) })
         {
-            if (units.Count < n) break;
-            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
-            for (int i = 0; i + n <= units.Count; i++)
+            if (seq.Length < n) break;
+            var counts = new Dictionary<(int, int, int, int), (int Count, int Start)>();
+            for (int i = 0; i + n <= seq.Length; i++)
             {
-                var key = string.Join('\u0001', units.Skip(i).Take(n));
-                counts[key] = counts.GetValueOrDefault(key) + 1;
+                var key = (seq[i], seq[i + 1], n > 2 ? seq[i + 2] : -1, n > 3 ? seq[i + 3] : -1);
+                counts[key] = counts.TryGetValue(key, out var c) ? (c.Count + 1, c.Start) : (1, i);
             }
-            var (gram, count) = counts.MaxBy(kv => kv.Value) is var top ? (top.Key, top.Value) : default;
-            if (count < 2) continue;
-            long covered = (long)count * gram.Split('\u0001').Sum(u => u.Length);
+            var top = counts.Values.MaxBy(c => c.Count);
+            if (top.Count < 2) continue;
+            long covered = (long)top.Count * lengths.Skip(top.Start).Take(n).Sum();
             if ((double)covered / total > max) return FilterDecision.Drop("repeated_ngrams");
         }
         return FilterDecision.Keep();
