@@ -35,12 +35,10 @@ public sealed class SupervisedFormatter(SupervisedFormatterOptions o) : IDataFil
     {
         if (!d.Attributes.TryGetValue(o.QuestionAttribute, out var q) || !d.Attributes.TryGetValue(o.AnswerAttribute, out var a)) return FilterDecision.Keep();
         var question = q.ToString()!; var answer = a.ToString()!;
-        var templates = IsChinese(question) ? o.ChineseTemplates : o.EnglishTemplates;
+        var templates = Rules.TextMetrics.IsMostlyChinese(question) ? o.ChineseTemplates : o.EnglishTemplates;
         var template = templates[(int)(Fnv1a(d.Id) % (uint)templates.Count)];
         return FilterDecision.Rewrite((d with { Text = template.Replace("{q}", question).Replace("{a}", answer) }).WithAttribute("template", template));
     }
-
-    static bool IsChinese(string s) => s.EnumerateRunes().Count(r => r.Value is >= 0x4E00 and <= 0x9FFF) * 3 >= s.EnumerateRunes().Count(r => !Rune.IsWhiteSpace(r));
 
     /// <summary>FNV-1a over UTF-8: stable across processes and .NET versions, unlike <c>string.GetHashCode</c>.</summary>
     static uint Fnv1a(string s)
