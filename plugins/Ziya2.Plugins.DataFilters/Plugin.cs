@@ -36,10 +36,19 @@ public sealed class DataFiltersPlugin : IZiya2Plugin
         .AddDataFilter<UppercaseRatioRule, UppercaseRatioOptions>("uppercase-ratio", "Too many capital Latin letters")
         .AddDataFilter<NgramRepetitionRule, NgramRepetitionOptions>("ngram-repetition", "Gopher top 2/3/4-gram share, character n-grams for Chinese")
         .AddDataFilter<LoremIpsumRule, NoOptions>("lorem-ipsum", "C4: drops placeholder text")
+        .AddDataFilter<WordCountRule, WordCountOptions>("word-count", "Gopher: 50 to 100,000 words (one per ideograph in Chinese)")
+        .AddDataFilter<CodeRemnantsRule, CodeRemnantsOptions>("code-remnants", "Drops prose pages whose lines are mostly program text (C4's curly-brace rule, refined)")
+        .AddDataFilter<LinePunctuationRule, LinePunctuationOptions>("line-punctuation", "FineWeb: too few lines end in terminal punctuation, Chinese-aware")
+        .AddDataFilter<MojibakeRule, MojibakeOptions>("mojibake", "Drops text garbled by a wrong decoding (U+FFFD, Ã©, 锟斤拷)")
+        .AddDataFilter<HashtagDensityRule, HashtagDensityOptions>("hashtag-density", "Drops social-media spam made of #tags and @mentions")
         // Paragraph and sentence level: remove the offending part, drop the document when too little remains.
         .AddDataFilter<WordListRule, WordListOptions>("word-list", "Removes lines/paragraphs/sentences with listed phrases (advertising, boilerplate, toxic …)")
         .AddDataFilter<PrivacyRule, PrivacyOptions>("privacy", "Removes or masks sentences with e-mails, phone numbers, ID numbers")
         .AddDataFilter<TerminalPunctuationRule, TerminalPunctuationOptions>("terminal-punctuation", "C4: removes short lines without terminal punctuation (menus, broken sentences)")
         .AddDataFilter<JavascriptNoticeRule, JavascriptNoticeOptions>("browser-notices", "C4: removes JavaScript/cookie/browser notice lines")
-        .AddDataFilter<CharRunsRule, CharRunsOptions>("char-runs", "Removes sentences with long runs of one character");
+        .AddDataFilter<CharRunsRule, CharRunsOptions>("char-runs", "Removes sentences with long runs of one character")
+        .AddDataFilter<NavigationLinesRule, NavigationLinesOptions>("navigation-lines", "Removes menu and breadcrumb lines (Home | News, 首页 > 新闻)")
+        .AddDataFilter<TruncatedSentencesRule, TruncatedSentencesOptions>("truncated-sentences", "Removes cut-off sentences and teasers (… / read more / 展开全文)")
+        .AddDataFilter<MetadataLinesRule, MetadataLinesOptions>("metadata-lines", "Removes publication time, source, editor, counter and share lines")
+        .AddDataFilter<NumericLinesRule, NumericLinesOptions>("numeric-lines", "Removes lines made of numbers and symbols (table rows, scores)");
 }

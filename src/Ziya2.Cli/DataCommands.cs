@@ -16,7 +16,10 @@ namespace Ziya2.Cli;
 /// <summary>Settings of a data pipeline, at <c>[pipeline]</c>.</summary>
 public sealed class PipelineSettings : Ziya2.Configuration.IValidatableOptions
 {
-    /// <summary>Data-filter component names, applied in order; options of each at <c>[filters.&lt;name&gt;]</c>.</summary>
+    /// <summary>
+    /// Step names, applied in order; options of each at <c>[filters.&lt;name&gt;]</c>. A step is the data filter of that
+    /// name unless its section says <c>use = "&lt;filter&gt;"</c>, so one filter can run twice with different options.
+    /// </summary>
     public List<string> Steps { get; set; } = [];
     public int MaxShardMb { get; set; } = 256;
     public int MaxLineMb { get; set; } = 64;
@@ -27,7 +30,7 @@ public sealed class PipelineSettings : Ziya2.Configuration.IValidatableOptions
     public IEnumerable<string> Validate()
     {
         if (Steps.Count == 0) yield return "steps must name at least one data filter";
-        if (Steps.Distinct().Count() != Steps.Count) yield return "a step may appear only once";
+        if (Steps.Distinct().Count() != Steps.Count) yield return "a step name may appear only once (run one filter twice under two names with use = \"<filter>\")";
         if (MaxShardMb <= 0 || MaxLineMb <= 0 || Parallelism <= 0) yield return "max_shard_mb, max_line_mb and parallelism must be > 0";
         foreach (var e in LegacyEncodings)
         {
@@ -66,21 +69,27 @@ static class DataCommands
             var settings = session.Bind<PipelineSettings>("pipeline");
             var fields = session.Bind<FieldMapping>("input");
             var steps = new List<PipelineStep>();
+            var components = new List<string>();
             foreach (var name in settings.Steps)
-                if (session.Factory(ComponentKind.DataFilter, name, $"filters.{name}") is { } factory)
+            {
+                var component = TakeUse(session, $"filters.{name}") ?? name;
+                components.Add(component);
+                if (session.Factory(ComponentKind.DataFilter, component, $"filters.{name}") is { } factory)
                     steps.Add(new PipelineStep(name, () => (IDataFilter)factory()));
+            }
             session.ReportUnknownKeys();
             session.ThrowIfErrors();
 
             var shards = InputShard.Expand(r.GetValue(inputOpt)!);
-            var fingerprint = Fingerprint(session, settings, shards);
+            var fingerprint = Fingerprint(session, settings.Steps.Zip(components), shards);
             if (r.GetValue(dryRunOpt))
             {
                 Console.Out.WriteLine($"pipeline {fingerprint[..12]}: {steps.Count} step(s), {shards.Count} shard(s), output {r.GetValue(outputOpt)}");
-                foreach (var s in settings.Steps)
+                foreach (var (s, component) in settings.Steps.Zip(components))
                 {
-                    var d = session.Catalog.Get(ComponentKind.DataFilter, s);
-                    Console.Out.WriteLine($"  step {s,-24} {d.Plugin.Name} {d.Plugin.Version}: {d.Description}");
+                    var d = session.Catalog.Get(ComponentKind.DataFilter, component);
+                    var label = s == component ? s : $"{s} ({component})";
+                    Console.Out.WriteLine($"  step {label,-32} {d.Plugin.Name} {d.Plugin.Version}: {d.Description}");
                 }
                 foreach (var s in shards) Console.Out.WriteLine($"  shard {s.Name,-32} {s.Format,-13} {Size(s.Path)}");
                 return ExitCodes.Ok;
@@ -102,32 +111,33 @@ static class DataCommands
             catch (PipelineConflictException e) { Console.Error.WriteLine($"error: {e.Message} (--force)"); return ExitCodes.InvalidInput; }
             catch (ReconcileException e) { Console.Error.WriteLine($"error: counts do not reconcile: {e.Message}"); return ExitCodes.RunFailed; }
             catch (OperationCanceledException) { Console.Error.WriteLine("interrupted; run the same command again to resume"); return ExitCodes.RunFailed; }
-            Summary(Console.Out, result);
+            PipelineSummary.Write(Console.Out, result);
             return ExitCodes.Ok;
         });
     }
 
+    /// <summary>
+    /// Reads and removes <c>use</c> from a step's section, so the filter's own options binder never sees it (the
+    /// fingerprint lists each step's filter instead).
+    /// </summary>
+    static string? TakeUse(ComponentSession session, string section)
+    {
+        if (session.Tree.Find(section) is not TomlTable table || !table.TryGetValue("use", out var value)) return null;
+        table.Remove("use");
+        session.Tree.MarkConsumed(section + ".use");
+        if (value is string s && s.Length > 0) return s;
+        throw new ConfigException([new ConfigError(section + ".use", $"must be a data filter name, got {ConfigTree.Show(value)}", session.Tree.OriginOf(section + ".use"))]);
+    }
+
     /// <summary>What determines the output: resolved settings of every step and the input list.</summary>
-    static string Fingerprint(ComponentSession session, PipelineSettings settings, IReadOnlyList<InputShard> shards)
+    static string Fingerprint(ComponentSession session, IEnumerable<(string Step, string Component)> steps, IReadOnlyList<InputShard> shards)
     {
         var text = new StringBuilder(TomlSerializer.Serialize(session.Tree.Root));
+        foreach (var (step, component) in steps) text.Append('\n').Append(step).Append("->").Append(component);
         foreach (var s in shards) text.Append('\n').Append(s.Name).Append('=').Append(s.Path);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }
 
     static string Size(string path) =>
         File.Exists(path) ? $"{new FileInfo(path).Length / 1e6:F1} MB" : $"{Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / 1e6:F1} MB";
-
-    /// <summary>The funnel as text: what each step received and passed, and why documents were dropped.</summary>
-    static void Summary(TextWriter o, PipelineResult result)
-    {
-        var s = result.Stats;
-        o.WriteLine($"{s.Input:N0} records in → {s.Kept:N0} kept ({(double)s.Kept / Math.Max(1, s.Input):P2}), {s.Rejected:N0} rejected; " +
-                    $"{s.Shards} shard(s), {result.ShardsSkipped} already done; {s.Seconds:F1} s");
-        o.WriteLine($"{"step",-24} {"in",12} {"kept",12} {"dropped",10} {"rewritten",10} {"MB in",9} {"MB out",9}  top reasons");
-        foreach (var st in s.Steps)
-            o.WriteLine($"{st.Name,-24} {st.Input,12:N0} {st.Kept,12:N0} {st.Dropped,10:N0} {st.Rewritten,10:N0} {st.BytesIn / 1e6,9:F1} {st.BytesOut / 1e6,9:F1}  " +
-                        string.Join(", ", st.Reasons.OrderByDescending(x => x.Value).Take(3).Select(x => $"{x.Key}={x.Value:N0}")));
-        o.WriteLine($"stats: {Path.Combine(result.OutputDirectory, "stats.json")}  funnel: {Path.Combine(result.OutputDirectory, "funnel.svg")}");
-    }
 }

@@ -113,6 +113,63 @@ public sealed class DataCommandTests : IDisposable
     }
 
     [Fact]
+    public void One_filter_runs_twice_under_two_step_names()
+    {
+        var pipeline = Path.Combine(_tmp, "twice.toml");
+        File.WriteAllText(pipeline, """
+            [pipeline]
+            steps = ["ads", "spam"]
+            [filters.ads]
+            use = "word-list"
+            lists = ["advertising.txt"]
+            unit = "sentence"
+            reason = "ads"
+            [filters.spam]
+            use = "word-list"
+            lists = ["boilerplate.txt"]
+            unit = "sentence"
+            reason = "spam"
+            """);
+        var input = Path.Combine(_tmp, "twice.jsonl");
+        File.WriteAllText(input, "{\"id\":\"a\",\"text\":\"今天天气很好，我们去公园散步。点击购买最新款手机！\"}\n");
+        var output = Path.Combine(_tmp, "twice");
+        var (code, stdout, err) = CliRunner.Run(["data", "run", pipeline, "--input", input, "--output", output, "--dry-run"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("step ads (word-list)", stdout);
+        (code, stdout, err) = CliRunner.Run(["data", "run", pipeline, "--input", input, "--output", output]);
+        Assert.True(code == 0, err);
+        var steps = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "stats.json"))).RootElement.GetProperty("steps").EnumerateArray()
+            .ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("rewritten").GetInt32());
+        Assert.Equal((1, 0), (steps["ads"], steps["spam"]));
+
+        // Changing which filter a step uses is a different pipeline; a non-string `use` is a config error.
+        (code, _, err) = CliRunner.Run(["data", "run", pipeline, "--input", input, "--output", output, "--set", "filters.spam.use=\"min-length\"", "--set", "filters.spam.lists=[]"]);
+        Assert.Equal(2, code);
+        (code, _, err) = CliRunner.Run(["data", "run", pipeline, "--input", input, "--output", output, "--set", "filters.spam.use=3"]);
+        Assert.Equal(2, code);
+        Assert.Contains("filters.spam.use: must be a data filter name", err);
+    }
+
+    [Fact]
+    public void Data_factory_recipe_composes_the_pipeline_in_code_and_resumes()
+    {
+        var run = Path.Combine(_tmp, "factory");
+        var (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--run-dir", run]);
+        Assert.True(code == 0, err + stdout);
+        var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "stats.json"))).RootElement;
+        Assert.Equal(25, stats.GetProperty("input").GetInt32());
+        Assert.Equal(25, stats.GetProperty("kept").GetInt32() + stats.GetProperty("rejected").GetInt32());
+        var names = stats.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
+        Assert.Contains("advertising", names);   // word-list twice, under two names
+        Assert.Contains("sensitive", names);
+        Assert.True(names.Count >= 31, $"{names.Count} steps");
+
+        (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--run-dir", run]);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("1 already done", stdout);
+    }
+
+    [Fact]
     public void Dry_run_validates_everything_and_processes_nothing()
     {
         var output = Path.Combine(_tmp, "dry");

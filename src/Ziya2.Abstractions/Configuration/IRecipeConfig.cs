@@ -18,4 +18,11 @@ public interface IRecipeConfig
 
     /// <summary>Whether the configuration has a value at <paramref name="path"/>.</summary>
     bool Has(string path);
+
+    /// <summary>
+    /// A stable hex digest of the configured values under <paramref name="paths"/> (as written in the TOML files and
+    /// overrides; absent paths count as absent). Resumable outputs use it to tell "same settings, carry on" from
+    /// "different settings, refuse" — for example the data factory's output directory.
+    /// </summary>
+    string Fingerprint(params string[] paths);
 }

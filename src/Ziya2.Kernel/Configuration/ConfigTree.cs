@@ -152,6 +152,18 @@ public sealed class ConfigTree
         }
     }
 
+    /// <summary>A canonical text of a value: tables with keys sorted, so equal settings give equal text whatever the file order.</summary>
+    public static string Canonical(object? value) => value switch
+    {
+        TomlTable t => "{" + string.Join(",", t.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}:{Canonical(kv.Value)}")) + "}",
+        TomlArray a => "[" + string.Join(",", a.Select(Canonical)) + "]",
+        TomlTableArray a => "[" + string.Join(",", a.Select(Canonical)) + "]",
+        string s => System.Text.Json.JsonSerializer.Serialize(s),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        null => "null",
+        _ => value.ToString() ?? "",
+    };
+
     /// <summary>Formats a scalar the way a user wrote it, for messages.</summary>
     public static string Show(object? value) => value switch
     {

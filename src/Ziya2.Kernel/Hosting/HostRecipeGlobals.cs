@@ -19,6 +19,8 @@ sealed class HostRecipeGlobals(
     ILogger log, RunDirectory runDirectory, string recipePath, long seed, CancellationToken cancellation) : RecipeGlobals, IRunEnvironment
 {
     readonly object _metricsGate = new();
+    // Engines call component factories from worker threads (the data factory makes filters per shard worker).
+    readonly object _resolveGate = new();
 
     public override IRecipeConfig Config => config;
     public override ILogger Log => log;
@@ -51,7 +53,8 @@ sealed class HostRecipeGlobals(
         var kind = ComponentKind.Find(attribute.Kind)!;
         section ??= attribute.SectionFor(name);
         var descriptor = components.Catalog.Get(kind, name);
-        var options = config.Get(descriptor.OptionsType, section)!;
+        object options;
+        lock (_resolveGate) options = config.Get(descriptor.OptionsType, section)!;
         log.LogDebug("Resolving {Kind} '{Name}' from {Plugin} with [{Section}]", kind, name, descriptor.Plugin.Name, section);
         return (T)components.Resolve(kind, name, options);
     }

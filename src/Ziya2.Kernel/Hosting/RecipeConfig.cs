@@ -37,4 +37,12 @@ public sealed class RecipeConfig(ConfigTree tree) : IRecipeConfig
     public T Get<T>(string path) => (T)Get(typeof(T), path)!;
 
     public bool Has(string path) => Tree.Find(path) is not null;
+
+    public string Fingerprint(params string[] paths)
+    {
+        var text = new System.Text.StringBuilder();
+        foreach (var path in paths)
+            text.Append(path).Append('=').Append(Tree.Find(path) is { } value ? ConfigTree.Canonical(value) : "<absent>").Append('\n');
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text.ToString())));
+    }
 }

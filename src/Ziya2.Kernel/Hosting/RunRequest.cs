@@ -21,7 +21,8 @@ public sealed record RunRequest(
     bool Force = false,
     LogFormat LogFormat = LogFormat.Text,
     LogLevel LogLevel = LogLevel.Information,
-    string? CacheDirectory = null);
+    string? CacheDirectory = null,
+    IReadOnlyList<System.Reflection.Assembly>? Engines = null);
 
 /// <summary>Options every run has, at <c>[run]</c>.</summary>
 public sealed class RunOptions

@@ -56,7 +56,7 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
 
         try
         {
-            p.Compiled = new RecipeCompiler(request.CacheDirectory ?? RecipeCompiler.DefaultCacheDirectory()).Compile(request.RecipePath);
+            p.Compiled = new RecipeCompiler(request.CacheDirectory ?? RecipeCompiler.DefaultCacheDirectory(), request.Engines).Compile(request.RecipePath);
             p.Warnings.AddRange(p.Compiled.Warnings.Select(w => w.ToString()));
             p.Assembly = new RecipeAssembly(p.Compiled);
         }

@@ -21,7 +21,10 @@ public sealed record CompiledRecipe(RecipeSources Sources, string Hash, byte[] A
 /// analysis and emit entirely; the assembly is loaded into a collectible context, because Roslyn's own
 /// <c>RunAsync</c> leaks one assembly per evaluation (roslyn #41722).
 /// </summary>
-public sealed class RecipeCompiler(string cacheDirectory)
+/// <param name="cacheDirectory">Where compiled recipes are kept.</param>
+/// <param name="engines">Engine libraries the host offers recipes (the data factory, the trainer): referenced by every
+/// recipe, so a recipe may <c>using</c> their namespaces. The kernel knows nothing about them.</param>
+public sealed class RecipeCompiler(string cacheDirectory, IReadOnlyList<Assembly>? engines = null)
 {
     static readonly string[] DefaultImports =
     [
@@ -41,7 +44,9 @@ public sealed class RecipeCompiler(string cacheDirectory)
         return Path.Combine(root, "recipes");
     }
 
-    static IReadOnlyList<Assembly> ReferenceAssemblies() =>
+    IReadOnlyList<Assembly> ReferenceAssemblies() => [.. SdkAssemblies(), .. engines ?? []];
+
+    static IReadOnlyList<Assembly> SdkAssemblies() =>
     [
         typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(List<>).Assembly, typeof(Console).Assembly,
         typeof(ImmutableArray).Assembly, typeof(JsonSerializer).Assembly, typeof(System.Runtime.GCSettings).Assembly,
@@ -51,7 +56,7 @@ public sealed class RecipeCompiler(string cacheDirectory)
     ];
 
     /// <summary>Identity of everything besides the sources that changes the compiled output.</summary>
-    static string Salt() =>
+    string Salt() =>
         $"sdk={Ziya2Sdk.Version};roslyn={typeof(CSharpScript).Assembly.GetName().Version};kernel={typeof(RecipeCompiler).Assembly.ManifestModule.ModuleVersionId};" +
         string.Join(";", ReferenceAssemblies().Distinct().Select(a => $"{a.GetName().Name}:{a.ManifestModule.ModuleVersionId}").Order(StringComparer.Ordinal));
 

@@ -37,6 +37,19 @@ public class ConfigTests
     }
 
     [Fact]
+    public void Fingerprint_ignores_key_order_and_sees_every_change()
+    {
+        using var tmp = new TempDir();
+        string Print(string toml, params string[] sets) =>
+            new Ziya2.Kernel.Hosting.RecipeConfig(ConfigTree.Load([tmp.Write($"{Guid.NewGuid():N}.toml", toml)], sets)).Fingerprint("filters", "factory");
+        var a = Print("[filters.x]\na = 1\nb = \"s\"\n[factory]\nn = [1, 2]\n[other]\nz = 1\n");
+        Assert.Equal(a, Print("[factory]\nn = [1, 2]\n[filters.x]\nb = \"s\"\na = 1\n"));          // order, unrelated sections
+        Assert.NotEqual(a, Print("[filters.x]\na = 1\nb = \"s\"\n[factory]\nn = [2, 1]\n"));
+        Assert.NotEqual(a, Print("[filters.x]\na = 1\nb = \"s\"\n[factory]\nn = [1, 2]\n", "filters.x.a=2"));
+        Assert.NotEqual(a, Print("[filters.x]\na = 1\nb = \"s\"\n"));                            // a section gone
+    }
+
+    [Fact]
     public void Later_files_override_earlier_ones_key_by_key()
     {
         using var tmp = new TempDir();

@@ -3,22 +3,6 @@ using Ziya2.Data;
 namespace Ziya2.Plugins.DataFilters.Rules;
 
 /// <summary>
-/// Gopher's mean word length for non-Chinese documents: outside [<c>min</c>, <c>max</c>] characters per word is not prose
-/// (<c>bad_word_length</c>) — hashes, minified code, or one-letter noise. Chinese documents pass (no word boundaries).
-/// </summary>
-public sealed class MeanWordLengthRule(MeanWordLengthOptions o) : IDataFilter
-{
-    public FilterDecision Apply(Document d)
-    {
-        if (TextMetrics.IsMostlyChinese(d.Text)) return FilterDecision.Keep();
-        var words = TextMetrics.Words(d.Text);
-        if (words.Count == 0) return FilterDecision.Drop("bad_word_length");
-        double mean = words.Average(w => (double)w.Length);
-        return mean < o.Min || mean > o.Max ? FilterDecision.Drop("bad_word_length") : FilterDecision.Keep();
-    }
-}
-
-/// <summary>
 /// Real running text contains function words: English documents need <c>min_english</c> occurrences of Gopher's stop
 /// words (the, be, to, of, and, that, have, with); Chinese documents <c>min_chinese</c> of 的 了 是 在 和 有 不 这 也 就
 /// (<c>no_stop_words</c>). Catches keyword lists, titles strung together, and tables.
