@@ -108,4 +108,23 @@ public class LanguageFilterTests
         Assert.Equal("language_uncertain", Filter.Apply(new Document("5", "12345 !!! ???")).Reason);
         Assert.Contains(new LanguageFilterOptions { Keep = ["xx"] }.Validate(), m => m.Contains("unknown language code 'xx'"));
     }
+
+    [Fact]
+    public void Tells_the_eight_default_candidates_apart_on_one_sentence()
+    {
+        var all = new LanguageFilter(new LanguageFilterOptions { Keep = ["zh", "en", "ja", "ko", "fr", "de", "es", "ru"] });
+        string[] samples =
+        [
+            "The committee will publish its report on the new railway line before the end of the year.",
+            "Der Ausschuss wird seinen Bericht über die neue Bahnstrecke noch vor Ende des Jahres veröffentlichen.",
+            "Le comité publiera son rapport sur la nouvelle ligne de chemin de fer avant la fin de l'année.",
+            "El comité publicará su informe sobre la nueva línea de ferrocarril antes de que termine el año.",
+            "Комитет опубликует свой доклад о новой железнодорожной линии до конца этого года.",
+            "위원회는 올해가 끝나기 전에 새 철도 노선에 관한 보고서를 발표할 예정입니다.",
+            "委员会将在年底之前发布关于新铁路线的报告。",
+            "委員会は年末までに新しい鉄道路線についての報告書を公表する予定です。",
+        ];
+        string[] expected = ["en", "de", "fr", "es", "ru", "ko", "zh", "ja"];
+        Assert.Equal(expected, samples.Select(t => all.Apply(new Document("s", t)).Document!.Language));
+    }
 }
