@@ -58,10 +58,17 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
             var marker = Path.Combine(done, shards[i].Name + ".json");
             if (File.Exists(marker)) { results[i] = JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(marker)); skipped++; }
         }
+        // Corpus steps decide between two passes; their decisions are kept, so a resumed run decides identically.
+        var corpus = Path.Combine(output, "_corpus");
+        var decisions = new byte[]?[steps.Count];
+        if (results.Any(r => r is null))
+            for (int s = 0; s < steps.Count; s++)
+                if (IsCorpusStep(s)) decisions[s] = LoadOrDecide(s, shards, decisions, corpus, cancellation);
+
         Parallel.For(0, shards.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation }, i =>
         {
             if (results[i] is not null) return;
-            var stats = RunShard(shards[i], kept, rejected, cancellation);
+            var stats = RunShard(shards[i], i, kept, rejected, decisions, cancellation);
             stats.Reconcile($"shard {shards[i].Name}");
             WriteAtomically(Path.Combine(done, shards[i].Name + ".json"), JsonSerializer.Serialize(stats, Indented));
             results[i] = stats;
@@ -71,6 +78,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         var total = new PipelineStats();
         foreach (var r in results) total.Add(r!);
         total.Reconcile("run");
+        CommitCorpusSteps(corpus, decisions);
         total.Seconds = clock.Elapsed.TotalSeconds;
         WriteAtomically(Path.Combine(output, "stats.json"), JsonSerializer.Serialize(total, Indented));
         WriteAtomically(Path.Combine(output, "funnel.svg"), FunnelChart.Svg(total));
@@ -86,7 +94,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
             if (previous == fingerprint) return;
             if (!options.Force)
                 throw new PipelineConflictException($"{output} holds the output of a different pipeline or input set; use another output directory, or force to replace it");
-            foreach (var dir in new[] { "kept", "rejected", "_done" }) if (Directory.Exists(Path.Combine(output, dir))) Directory.Delete(Path.Combine(output, dir), recursive: true);
+            foreach (var dir in new[] { "kept", "rejected", "_done", "_corpus" }) if (Directory.Exists(Path.Combine(output, dir))) Directory.Delete(Path.Combine(output, dir), recursive: true);
         }
         Directory.CreateDirectory(output);
         WriteAtomically(manifest, new JsonObject
@@ -97,95 +105,206 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         }.ToJsonString(Indented));
     }
 
-    PipelineStats RunShard(InputShard shard, string keptDir, string rejectedDir, CancellationToken cancellation)
+    bool[]? _corpusSteps;
+
+    /// <summary>Whether step <paramref name="s"/> is an <see cref="ICorpusDataFilter"/> (found by building one instance of each step).</summary>
+    bool IsCorpusStep(int s)
+    {
+        _corpusSteps ??= steps.Select(step =>
+        {
+            var probe = step.Create();
+            (probe as IDisposable)?.Dispose();
+            return probe is ICorpusDataFilter;
+        }).ToArray();
+        return _corpusSteps[s];
+    }
+
+    string DecisionPath(string corpusDir, int s) => Path.Combine(corpusDir, $"{s:D2}-{steps[s].Name}.bin");
+
+    /// <summary>
+    /// Pass 1 for corpus step <paramref name="s"/>: every shard runs the steps before it (earlier corpus steps with
+    /// their decisions) and shows the survivors to a fresh observer; one instance then decides from all observations
+    /// in input order. The decision is written atomically and reused when present.
+    /// </summary>
+    byte[] LoadOrDecide(int s, IReadOnlyList<InputShard> shards, byte[]?[] decisions, string corpusDir, CancellationToken cancellation)
+    {
+        var path = DecisionPath(corpusDir, s);
+        if (File.Exists(path)) return File.ReadAllBytes(path);
+        var observations = new byte[shards.Count][];
+        Parallel.For(0, shards.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation }, i =>
+        {
+            var instances = CreateInstances(s, decisions);
+            var observer = (ICorpusDataFilter)steps[s].Create();
+            try
+            {
+                Walk(shards[i], i, instances, null, cancellation, onMalformed: _ => { }, onDone: (_, doc, position, dropped) =>
+                {
+                    if (dropped is null) observer.Observe(doc, position);
+                });
+                observations[i] = observer.SaveObservations();
+            }
+            finally { Dispose(instances); (observer as IDisposable)?.Dispose(); }
+        });
+        var decider = (ICorpusDataFilter)steps[s].Create();
+        try
+        {
+            var decision = decider.Decide(observations);
+            Directory.CreateDirectory(corpusDir);
+            File.WriteAllBytes(path + ".tmp", decision);
+            File.Move(path + ".tmp", path, overwrite: true);
+            return decision;
+        }
+        finally { (decider as IDisposable)?.Dispose(); }
+    }
+
+    /// <summary>After a complete run: each corpus step commits once (a marker records it, so a re-run does not commit twice).</summary>
+    void CommitCorpusSteps(string corpusDir, byte[]?[] decisions)
+    {
+        for (int s = 0; s < steps.Count; s++)
+        {
+            if (!IsCorpusStep(s)) continue;
+            var marker = Path.ChangeExtension(DecisionPath(corpusDir, s), ".committed");
+            if (File.Exists(marker)) continue;
+            var decision = decisions[s] ?? File.ReadAllBytes(DecisionPath(corpusDir, s));
+            var instance = (ICorpusDataFilter)steps[s].Create();
+            try { instance.Commit(decision); }
+            finally { (instance as IDisposable)?.Dispose(); }
+            WriteAtomically(marker, DateTime.UtcNow.ToString("O"));
+        }
+    }
+
+    /// <summary>Instances of the first <paramref name="count"/> steps; corpus steps get their decisions.</summary>
+    List<(string Name, IDataFilter Filter)> CreateInstances(int count, byte[]?[] decisions)
+    {
+        var instances = new List<(string, IDataFilter)>(count);
+        for (int s = 0; s < count; s++)
+        {
+            var filter = steps[s].Create();
+            if (filter is ICorpusDataFilter corpus) corpus.UseDecision(decisions[s] ?? throw new InvalidOperationException($"step {steps[s].Name} has no decision"));
+            instances.Add((steps[s].Name, filter));
+        }
+        return instances;
+    }
+
+    static void Dispose(List<(string Name, IDataFilter Filter)> instances)
+    {
+        foreach (var (_, f) in instances) (f as IDisposable)?.Dispose();
+    }
+
+    PipelineStats RunShard(InputShard shard, int shardIndex, string keptDir, string rejectedDir, byte[]?[] decisions, CancellationToken cancellation)
     {
         // A shard that was renamed into place but has no marker was interrupted: start it over.
         foreach (var dir in new[] { keptDir, rejectedDir })
             foreach (var stale in Directory.EnumerateFiles(dir, shard.Name + "-*.jsonl.zst")) File.Delete(stale);
 
-        var instances = steps.Select(s => (s.Name, Filter: s.Create())).ToList();
-        var stats = new PipelineStats { Shards = 1, Steps = [new StepStats { Name = ReadStep }, .. steps.Select(s => new StepStats { Name = s.Name })] };
-        using var keptWriter = new ShardWriter(keptDir, shard.Name, options.MaxShardBytes);
-        using var rejectedWriter = new ShardWriter(rejectedDir, shard.Name, options.MaxShardBytes);
+        var instances = CreateInstances(steps.Count, decisions);
+        try
+        {
+            var stats = new PipelineStats { Shards = 1, Steps = [new StepStats { Name = ReadStep }, .. steps.Select(s => new StepStats { Name = s.Name })] };
+            using var keptWriter = new ShardWriter(keptDir, shard.Name, options.MaxShardBytes);
+            using var rejectedWriter = new ShardWriter(rejectedDir, shard.Name, options.MaxShardBytes);
+            Walk(shard, shardIndex, instances, stats, cancellation,
+                onMalformed: bad => rejectedWriter.Write(new JsonObject
+                {
+                    ["raw"] = bad.Raw, ["reason"] = bad.Reason, ["detail"] = bad.Detail, ["step"] = ReadStep,
+                    ["source_file"] = bad.Origin.File, ["source_line"] = bad.Origin.Line,
+                }),
+                onDone: (parsed, doc, _, dropped) =>
+                {
+                    if (dropped is { } d)
+                    {
+                        stats.Rejected++;
+                        var r = (JsonObject)parsed.Fields.DeepClone();
+                        r["reason"] = d.Reason; r["step"] = d.Step;
+                        r["source_file"] = parsed.Origin.File; r["source_line"] = parsed.Origin.Line;
+                        rejectedWriter.Write(r);
+                    }
+                    else
+                    {
+                        stats.Kept++;
+                        keptWriter.Write(Output(parsed.Fields, doc));
+                    }
+                });
+            keptWriter.Complete();
+            rejectedWriter.Complete();
+            return stats;
+        }
+        finally { Dispose(instances); }
+    }
+
+    /// <summary>
+    /// Reads a shard and sends each document through <paramref name="instances"/> until one drops it; counts into
+    /// <paramref name="stats"/> when given (pass 2) and reports every record's end to the callbacks.
+    /// </summary>
+    void Walk(InputShard shard, int shardIndex, List<(string Name, IDataFilter Filter)> instances, PipelineStats? stats, CancellationToken cancellation,
+        Action<MalformedRecord> onMalformed, Action<ParsedRecord, Document, DocumentPosition, (string Step, string Reason)?> onDone)
+    {
         var reader = new ShardReader(options.Fields, options.MaxLineBytes, new LegacyEncodings(options.LegacyEncodings));
-        long sinceCheck = 0;
+        long index = -1;
         using var records = reader.Read(shard).GetEnumerator();
         while (true)
         {
             long readStarted = Stopwatch.GetTimestamp();
             if (!records.MoveNext()) break;
-            stats.Steps[0].Seconds += Stopwatch.GetElapsedTime(readStarted).TotalSeconds;   // reading, decompressing, parsing
             var record = records.Current;
-            if (++sinceCheck % 1024 == 0) cancellation.ThrowIfCancellationRequested();
-            stats.Input++;
-            var read = stats.Steps[0];
-            read.Input++;
+            var position = new DocumentPosition(shardIndex, ++index);
+            if (index % 1024 == 0) cancellation.ThrowIfCancellationRequested();
+            var read = stats?.Steps[0];
+            if (stats is not null)
+            {
+                read!.Seconds += Stopwatch.GetElapsedTime(readStarted).TotalSeconds;   // reading, decompressing, parsing
+                stats.Input++;
+                read.Input++;
+            }
             if (record is MalformedRecord bad)
             {
-                read.Dropped++;
-                read.Reasons[bad.Reason] = read.Reasons.GetValueOrDefault(bad.Reason) + 1;
-                stats.Malformed++; stats.Rejected++;
-                rejectedWriter.Write(new JsonObject
+                if (stats is not null)
                 {
-                    ["raw"] = bad.Raw, ["reason"] = bad.Reason, ["detail"] = bad.Detail, ["step"] = ReadStep,
-                    ["source_file"] = bad.Origin.File, ["source_line"] = bad.Origin.Line,
-                });
+                    read!.Dropped++;
+                    read.Reasons[bad.Reason] = read.Reasons.GetValueOrDefault(bad.Reason) + 1;
+                    stats.Malformed++; stats.Rejected++;
+                }
+                onMalformed(bad);
                 continue;
             }
             var parsed = (ParsedRecord)record;
             var doc = parsed.Document;
-            read.Kept++;
-            Count(read, doc, doc);
+            if (read is not null) { read.Kept++; Count(read, doc, doc); }
             (string Step, string Reason)? dropped = null;
             for (int s = 0; s < instances.Count && dropped is null; s++)
             {
-                var st = stats.Steps[s + 1];
-                st.Input++;
+                var st = stats?.Steps[s + 1];
                 var before = doc;
                 FilterDecision decision;
                 long started = Stopwatch.GetTimestamp();
-                try { decision = instances[s].Filter.Apply(doc); }
+                try { decision = instances[s].Filter is ICorpusDataFilter corpus ? corpus.Apply(doc, position) : instances[s].Filter.Apply(doc); }
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     decision = FilterDecision.Drop($"error: {e.GetType().Name}: {e.Message}");
                 }
-                st.Seconds += Stopwatch.GetElapsedTime(started).TotalSeconds;
+                if (st is not null) { st.Input++; st.Seconds += Stopwatch.GetElapsedTime(started).TotalSeconds; }
                 switch (decision.Action)
                 {
                     case FilterAction.Drop:
-                        st.Dropped++;
-                        st.Reasons[decision.Reason!] = st.Reasons.GetValueOrDefault(decision.Reason!) + 1;
-                        Count(st, before, null);
+                        if (st is not null)
+                        {
+                            st.Dropped++;
+                            st.Reasons[decision.Reason!] = st.Reasons.GetValueOrDefault(decision.Reason!) + 1;
+                            Count(st, before, null);
+                        }
                         dropped = (instances[s].Name, decision.Reason!);
                         break;
                     case FilterAction.Rewrite:
-                        st.Kept++; st.Rewritten++;
                         doc = decision.Document!;
-                        Count(st, before, doc);
+                        if (st is not null) { st.Kept++; st.Rewritten++; Count(st, before, doc); }
                         break;
                     default:
-                        st.Kept++;
-                        Count(st, before, doc);
+                        if (st is not null) { st.Kept++; Count(st, before, doc); }
                         break;
                 }
             }
-            if (dropped is { } d)
-            {
-                stats.Rejected++;
-                var r = (JsonObject)parsed.Fields.DeepClone();
-                r["reason"] = d.Reason; r["step"] = d.Step;
-                r["source_file"] = parsed.Origin.File; r["source_line"] = parsed.Origin.Line;
-                rejectedWriter.Write(r);
-            }
-            else
-            {
-                stats.Kept++;
-                keptWriter.Write(Output(parsed.Fields, doc));
-            }
+            onDone(parsed, doc, position, dropped);
         }
-        keptWriter.Complete();
-        rejectedWriter.Complete();
-        return stats;
     }
 
     /// <summary>Characters (UTF-16 code units) and UTF-8 bytes into and out of a step; nothing out when dropped.</summary>
