@@ -1,0 +1,162 @@
+using System.Globalization;
+using System.Text;
+using ICSharpCode.SharpZipLib.GZip;
+
+namespace Ziya2.NGram;
+
+/// <summary>
+/// A backoff n-gram model in KenLM's ARPA format (the output of <c>lmplz</c>, and of <see cref="KneserNeyTrainer"/>),
+/// queried with KenLM's semantics: log10 p(w | h) is the probability of the longest n-gram (h', w) in the model with h'
+/// a suffix of h, plus the backoff weights of every longer suffix of h that is in the model (a missing one weighs 0).
+/// Sentences start in the <c>&lt;s&gt;</c> context and end by predicting <c>&lt;/s&gt;</c>; words outside the vocabulary
+/// are <c>&lt;unk&gt;</c> (log10 p = -100 if the model has none, as KenLM does).
+/// </summary>
+public sealed class ArpaModel
+{
+    /// <summary>log10 probability KenLM gives unknown words when the model has no <c>&lt;unk&gt;</c>.</summary>
+    public const float MissingUnknownLog10 = -100f;
+    public const string Bos = "<s>", Eos = "</s>", Unk = "<unk>";
+
+    readonly Dictionary<string, int> _vocabulary;
+    readonly ProbingTable[] _tables;   // _tables[n - 1] holds the n-grams
+
+    ArpaModel(Dictionary<string, int> vocabulary, ProbingTable[] tables, long[] counts)
+    {
+        _vocabulary = vocabulary; _tables = tables; Counts = counts;
+        BosId = vocabulary.TryGetValue(Bos, out var b) ? b : throw new InvalidDataException("the model has no <s>");
+        EosId = vocabulary.TryGetValue(Eos, out var e) ? e : throw new InvalidDataException("the model has no </s>");
+        UnknownId = vocabulary.TryGetValue(Unk, out var u) ? u : -1;
+    }
+
+    /// <summary>The highest n-gram order.</summary>
+    public int Order => _tables.Length;
+    /// <summary>Number of n-grams per order (1-based order at index order-1).</summary>
+    public IReadOnlyList<long> Counts { get; }
+    public int VocabularySize => _vocabulary.Count;
+    public int BosId { get; }
+    public int EosId { get; }
+    /// <summary>Id of <c>&lt;unk&gt;</c>, or -1 when the model has none.</summary>
+    public int UnknownId { get; }
+
+    /// <summary>The id of a word; <see cref="UnknownId"/> for words outside the vocabulary.</summary>
+    public int WordId(string word) => _vocabulary.TryGetValue(word, out var id) ? id : UnknownId;
+
+    /// <summary>log10 p(word | context), context oldest first (only its last Order-1 ids matter).</summary>
+    public double LogProb(ReadOnlySpan<int> context, int word)
+    {
+        if (context.Length > Order - 1) context = context[^(Order - 1)..];
+        Span<int> gram = stackalloc int[context.Length + 1];
+        context.CopyTo(gram);
+        gram[^1] = word;
+        double backoff = 0;
+        for (int n = gram.Length; n >= 1; n--)
+        {
+            var ngram = gram[^n..];
+            if (word >= 0 && _tables[n - 1].TryGet(ProbingTable.Hash(ngram), out var prob, out _)) return prob + backoff;
+            // Not found at this order: back off from its context (if the context is in the model).
+            if (n > 1 && _tables[n - 2].TryGet(ProbingTable.Hash(ngram[..^1]), out _, out var bo)) backoff += bo;
+        }
+        return MissingUnknownLog10 + backoff;   // an unknown word in a model without <unk>
+    }
+
+    /// <summary>Total log10 probability of a tokenised sentence, as KenLM's <c>Model.score(sentence, bos, eos)</c>.</summary>
+    public double Score(IReadOnlyList<string> tokens, bool bos = true, bool eos = true)
+    {
+        var ids = new List<int>(tokens.Count + 2);
+        if (bos) ids.Add(BosId);
+        int first = ids.Count;
+        foreach (var t in tokens) ids.Add(WordId(t));
+        if (eos) ids.Add(EosId);
+        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids);
+        double total = 0;
+        for (int i = first; i < span.Length; i++)
+            total += LogProb(span[Math.Max(0, i - (Order - 1))..i], span[i]);
+        return total;
+    }
+
+    /// <summary>
+    /// CCNet's document score: every non-empty line is a sentence with <c>&lt;s&gt;</c> and <c>&lt;/s&gt;</c>; returns the summed
+    /// log10 probability and the number of predicted tokens (words + one <c>&lt;/s&gt;</c> per line).
+    /// </summary>
+    public (double Log10, int Tokens) ScoreDocument(string text, LmTokenization tokenization)
+    {
+        double log10 = 0; int tokens = 0;
+        foreach (var line in text.Split('\n'))
+        {
+            var words = LmTokenizer.Tokenize(line, tokenization);
+            if (words.Count == 0) continue;
+            log10 += Score(words);
+            tokens += words.Count + 1;
+        }
+        return (log10, tokens);
+    }
+
+    /// <summary>CCNet's perplexity: 10^(-log10 / tokens); +∞ for a document without tokens.</summary>
+    public static double Perplexity(double log10, int tokens) => tokens == 0 ? double.PositiveInfinity : Math.Pow(10, -log10 / tokens);
+
+    /// <summary>Reads an ARPA file (plain or .gz); malformed input is refused with its line number.</summary>
+    public static ArpaModel Load(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such ARPA model", path);
+        using var raw = File.OpenRead(path);
+        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipInputStream(raw) : raw;
+        using var reader = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true));
+        return Read(reader, path);
+    }
+
+    /// <summary>Reads ARPA text from <paramref name="reader"/>; <paramref name="name"/> is used in error messages.</summary>
+    public static ArpaModel Read(TextReader reader, string name)
+    {
+        long lineNo = 0;
+        string? line;
+        string Fail(string why) => throw new InvalidDataException($"{name}:{lineNo}: {why}");
+        string? Next() { lineNo++; return reader.ReadLine(); }
+
+        while ((line = Next()) is not null && line.Trim() != "\\data\\") { }
+        if (line is null) Fail("no \\data\\ header: not an ARPA file");
+        var counts = new List<long>();
+        while ((line = Next()) is not null && line.Trim().Length > 0)
+        {
+            var t = line.Trim();
+            if (!t.StartsWith("ngram ", StringComparison.Ordinal)) Fail($"expected 'ngram N=count', got '{t}'");
+            var eq = t.IndexOf('=');
+            if (eq < 0 || !int.TryParse(t.AsSpan(6, eq - 6), CultureInfo.InvariantCulture, out var n) || n != counts.Count + 1 ||
+                !long.TryParse(t.AsSpan(eq + 1), CultureInfo.InvariantCulture, out var c) || c < 0)
+                Fail($"bad count line '{t}'");
+            else counts.Add(c);
+        }
+        if (counts.Count == 0) Fail("no n-gram counts after \\data\\");
+
+        var vocabulary = new Dictionary<string, int>((int)Math.Min(counts[0], int.MaxValue), StringComparer.Ordinal);
+        var tables = counts.Select(c => new ProbingTable(c)).ToArray();
+        var ids = new int[counts.Count];
+        for (int n = 1; n <= counts.Count; n++)
+        {
+            while ((line = Next()) is not null && line.Trim().Length == 0) { }
+            if (line?.Trim() != $"\\{n}-grams:") Fail($"expected \\{n}-grams:, got '{line}'");
+            for (long i = 0; i < counts[n - 1]; i++)
+            {
+                line = Next() ?? Fail($"file ends inside the {n}-grams ({i:N0} of {counts[n - 1]:N0} read)");
+                var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                if (parts.Length != n + 1 && parts.Length != n + 2) Fail($"expected a probability, {n} word(s) and an optional backoff, got '{line}'");
+                if (!float.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var prob)) Fail($"bad probability '{parts[0]}'");
+                float backoff = 0;
+                if (parts.Length == n + 2 && !float.TryParse(parts[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out backoff)) Fail($"bad backoff '{parts[^1]}'");
+                for (int k = 0; k < n; k++)
+                {
+                    var word = parts[k + 1];
+                    if (n == 1)
+                    {
+                        if (!vocabulary.TryAdd(word, vocabulary.Count)) Fail($"unigram '{word}' listed twice");
+                        ids[0] = vocabulary[word];
+                    }
+                    else if (!vocabulary.TryGetValue(word, out ids[k])) Fail($"word '{word}' of a {n}-gram is not a unigram");
+                }
+                tables[n - 1].Set(ProbingTable.Hash(ids.AsSpan(0, n)), prob, backoff);
+            }
+        }
+        while ((line = Next()) is not null && line.Trim().Length == 0) { }
+        if (line?.Trim() != "\\end\\") Fail($"expected \\end\\, got '{line}'");
+        return new ArpaModel(vocabulary, tables, counts.ToArray());
+    }
+}

@@ -1,0 +1,44 @@
+using System.Text;
+
+namespace Ziya2.NGram;
+
+/// <summary>How text becomes n-gram tokens; a model must be scored with the tokenisation it was trained with.</summary>
+public enum LmTokenization
+{
+    /// <summary>Whitespace-separated words, as KenLM's <c>lmplz</c> and <c>query</c> read text (English; pre-tokenised text).</summary>
+    Whitespace,
+    /// <summary>Every CJK ideograph is a token; runs of other non-space characters are words (Chinese without a segmenter).</summary>
+    Characters,
+}
+
+/// <summary>Splits a line into n-gram tokens.</summary>
+public static class LmTokenizer
+{
+    /// <summary>The tokens of one line.</summary>
+    public static List<string> Tokenize(string line, LmTokenization mode)
+    {
+        var tokens = new List<string>();
+        if (mode == LmTokenization.Whitespace)
+        {
+            tokens.AddRange(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+            return tokens;
+        }
+        var word = new StringBuilder();
+        foreach (var r in line.EnumerateRunes())
+        {
+            if (Rune.IsWhiteSpace(r)) { Flush(); continue; }
+            if (IsCjk(r.Value)) { Flush(); tokens.Add(r.ToString()); continue; }
+            word.Append(r.ToString());
+        }
+        Flush();
+        return tokens;
+
+        void Flush()
+        {
+            if (word.Length > 0) { tokens.Add(word.ToString()); word.Clear(); }
+        }
+    }
+
+    static bool IsCjk(int v) => v is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2FA1F or >= 0xF900 and <= 0xFAFF
+        or >= 0x3000 and <= 0x303F or >= 0xFF00 and <= 0xFFEF;   // CJK punctuation and full-width forms count as characters too
+}

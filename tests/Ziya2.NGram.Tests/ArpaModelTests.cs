@@ -1,0 +1,91 @@
+namespace Ziya2.NGram.Tests;
+
+/// <summary>KenLM's query semantics on a model small enough to check by hand.</summary>
+public class ArpaModelTests
+{
+    internal const string HandModel = """
+        \data\
+        ngram 1=5
+        ngram 2=3
+        ngram 3=1
+
+        \1-grams:
+        -1.0	<unk>
+        -99	<s>	-0.5
+        -0.6	</s>
+        -0.4	a	-0.3
+        -0.5	b	-0.2
+
+        \2-grams:
+        -0.2	<s> a	-0.1
+        -0.3	a b	-0.25
+        -0.7	b </s>
+
+        \3-grams:
+        -0.05	<s> a b
+
+        \end\
+        """;
+
+    static ArpaModel Hand() => ArpaModel.Read(new StringReader(HandModel), "hand.arpa");
+
+    [Fact]
+    public void Longest_match_plus_the_backoffs_of_longer_contexts()
+    {
+        var m = Hand();
+        Assert.Equal((3, 5), (m.Order, m.VocabularySize));
+        // p(a|<s>) = -0.2 (bigram); p(b|<s> a) = -0.05 (trigram); p(</s>|a b) = bo(a b) -0.25 + p(</s>|b) -0.7.
+        Assert.Equal(-0.2 - 0.05 - 0.95, m.Score(["a", "b"]), 5);
+        Assert.Equal(-0.95, m.LogProb([m.WordId("a"), m.WordId("b")], m.EosId), 5);
+    }
+
+    [Fact]
+    public void Missing_contexts_weigh_nothing_and_unknown_words_are_unk()
+    {
+        var m = Hand();
+        Assert.Equal(m.UnknownId, m.WordId("zebra"));
+        // p(b|<s>) = bo(<s>) -0.5 + p(b) -0.5;  p(a|<s> b) = [bo(<s> b) absent] + bo(b) -0.2 + p(a) -0.4;
+        // p(<unk>|b a) = [bo(b a) absent] + bo(a) -0.3 + p(<unk>) -1.0;  p(</s>|a <unk>) = [absent] + bo(<unk>) 0 + p(</s>) -0.6.
+        Assert.Equal(-1.0 - 0.6 - 1.3 - 0.6, m.Score(["b", "a", "zebra"]), 5);
+        Assert.Equal(-0.5 - 0.5, m.Score(["b"], bos: true, eos: false), 5);
+        Assert.Equal(-0.5, m.Score(["b"], bos: false, eos: false), 5);   // no context: the unigram
+    }
+
+    [Fact]
+    public void Document_perplexity_is_ccnets()
+    {
+        var m = Hand();
+        var (log10, tokens) = m.ScoreDocument("a b\n\n b  a zebra \n", LmTokenization.Whitespace);
+        Assert.Equal((-4.7, 7), (Math.Round(log10, 5), tokens));   // words + one </s> per non-empty line
+        Assert.Equal(Math.Pow(10, 4.7 / 7), ArpaModel.Perplexity(log10, tokens), 5);
+        Assert.Equal(double.PositiveInfinity, ArpaModel.Perplexity(0, 0));
+    }
+
+    [Fact]
+    public void A_model_without_unk_gives_unknown_words_minus_100()
+    {
+        var m = ArpaModel.Read(new StringReader(HandModel.Replace("ngram 1=5", "ngram 1=4").Replace("-1.0\t<unk>\n", "")), "nounk.arpa");
+        Assert.Equal(-1, m.UnknownId);
+        Assert.Equal(-100.0 - 0.3, m.LogProb([m.WordId("a")], m.WordId("zebra")), 4);
+    }
+
+    [Theory]
+    [InlineData("ngram 2=3", "ngram 2=4", "expected a probability, 2 word(s)")]
+    [InlineData("-0.7\tb </s>", "-0.7\tb c", "word 'c' of a 2-gram is not a unigram")]
+    [InlineData("-0.3\ta b\t-0.25", "x\ta b", "bad probability 'x'")]
+    [InlineData("\\end\\", "", "expected \\end\\")]
+    [InlineData("\\data\\", "\\dada\\", "not an ARPA file")]
+    public void Malformed_files_are_refused_with_the_line(string from, string to, string message)
+    {
+        var e = Assert.Throws<InvalidDataException>(() => ArpaModel.Read(new StringReader(HandModel.Replace(from, to)), "bad.arpa"));
+        Assert.Contains(message, e.Message);
+        Assert.Matches(@"^bad\.arpa:\d+: ", e.Message);
+    }
+
+    [Fact]
+    public void A_truncated_file_is_refused()
+    {
+        var e = Assert.Throws<InvalidDataException>(() => ArpaModel.Read(new StringReader(HandModel[..HandModel.IndexOf("-0.7\tb </s>")]), "cut.arpa"));
+        Assert.Contains("file ends inside the 2-grams (2 of 3 read)", e.Message);
+    }
+}

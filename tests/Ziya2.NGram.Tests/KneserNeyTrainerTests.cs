@@ -1,0 +1,85 @@
+namespace Ziya2.NGram.Tests;
+
+/// <summary>The estimator's ARPA, read back by the scorer: proper distributions, lmplz's count rules, determinism.</summary>
+public class KneserNeyTrainerTests
+{
+    static readonly string[] Corpus =
+    [
+        "the cat sat on the mat", "the dog sat on the log", "a cat and a dog met on the mat", "the cat saw the dog",
+        "on the mat the cat slept", "the dog slept on the log", "a bird sat on the cat", "the bird saw a dog and a cat",
+        "the cat and the dog sat", "a dog saw the bird on the log", "the mat was on the log", "a cat sat",
+    ];
+
+    static (ArpaModel Model, TrainingSummary Summary, string Arpa) Train(int order, IEnumerable<string> lines, LmTokenization mode = LmTokenization.Whitespace)
+    {
+        var trainer = new KneserNeyTrainer(order);
+        foreach (var l in lines) trainer.AddText(l, mode);
+        var text = new StringWriter();
+        var summary = trainer.Write(text);
+        return (ArpaModel.Read(new StringReader(text.ToString()), "trained.arpa"), summary, text.ToString());
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    public void Every_context_gives_a_probability_distribution_over_the_vocabulary(int order)
+    {
+        var (m, summary, _) = Train(order, Corpus);
+        var words = Corpus.SelectMany(l => l.Split(' ')).Distinct().Append("</s>").Append("<unk>").ToList();
+        Assert.Equal(words.Count + 1, summary.Vocabulary);   // + <s>
+        string[][] contexts = [[], ["<s>"], ["the"], ["<s>", "the"], ["the", "cat"], ["on", "the"], ["zebra"], ["sat", "on", "the"], ["bird", "the"], ["<s>", "a", "dog"]];
+        foreach (var context in contexts)
+        {
+            var ids = context.Select(w => w == "<s>" ? m.BosId : m.WordId(w)).ToArray();
+            double total = words.Sum(w => Math.Pow(10, m.LogProb(ids, m.WordId(w))));
+            Assert.True(Math.Abs(total - 1) < 1e-5, $"order {order}, context [{string.Join(' ', context)}]: sum {total}");
+        }
+    }
+
+    [Fact]
+    public void Lower_orders_use_continuation_counts_except_after_the_sentence_start()
+    {
+        var (_, _, arpa) = Train(2, ["a b", "c b", "a b"]);
+        // Unigram adjusted counts: b is preceded by 2 distinct words (a, c) → 2; a and c only follow <s> → 1 each;
+        // </s> follows only b → 1. Total 5 → with too few counts for estimated discounts, lmplz's fallback applies.
+        var m = ArpaModel.Read(new StringReader(arpa), "x");
+        double d1 = 0.5, d2 = 1.0;
+        double gamma0 = (3 * d1 + 1 * d2) / 5;   // three words seen once, one seen twice
+        int v = 5;                                // <unk> a b c </s>
+        Assert.Equal(Math.Log10((2 - d2) / 5.0 + gamma0 / v), m.LogProb([], m.WordId("b")), 6);
+        Assert.Equal(Math.Log10(gamma0 / v), m.LogProb([], m.UnknownId), 6);
+        // The bigram <s> a keeps its raw count 2 (nothing precedes <s>): p(a|<s>) = (2 - D2)/3 + γ(<s>) p(a).
+        double gammaBos = (1 * d1 + 1 * d2) / 3, pa = (1 - d1) / 5.0 + gamma0 / v;
+        Assert.Equal(Math.Log10((2 - d2) / 3.0 + gammaBos * pa), m.LogProb([m.BosId], m.WordId("a")), 6);
+    }
+
+    [Fact]
+    public void Training_is_deterministic_and_fits_its_corpus_better_than_shuffled_text()
+    {
+        var a = Train(3, Corpus);
+        var b = Train(3, Corpus);
+        Assert.Equal(a.Arpa, b.Arpa);
+        var seen = a.Model.ScoreDocument("the cat sat on the mat", LmTokenization.Whitespace);
+        var shuffled = a.Model.ScoreDocument("mat the on sat cat the", LmTokenization.Whitespace);
+        Assert.True(ArpaModel.Perplexity(seen.Log10, seen.Tokens) < ArpaModel.Perplexity(shuffled.Log10, shuffled.Tokens) / 3);
+    }
+
+    [Fact]
+    public void Characters_tokenisation_splits_ideographs_and_keeps_latin_words()
+    {
+        Assert.Equal(["我", "爱", "NLP", "模", "型", "，", "ok"], LmTokenizer.Tokenize("我爱NLP模型，ok", LmTokenization.Characters));
+        var (m, _, _) = Train(3, ["我们爱学习", "我们爱读书", "他们爱学习"], LmTokenization.Characters);
+        var good = m.ScoreDocument("我们爱学习", LmTokenization.Characters);
+        var bad = m.ScoreDocument("习学爱们我", LmTokenization.Characters);
+        Assert.True(good.Log10 > bad.Log10);
+    }
+
+    [Fact]
+    public void Reserved_tokens_and_bad_orders_are_refused()
+    {
+        Assert.Throws<ArgumentOutOfRangeException>(() => new KneserNeyTrainer(6));
+        Assert.Throws<ArgumentException>(() => new KneserNeyTrainer(3).AddSentence(["a", "<s>"]));
+        Assert.Throws<InvalidOperationException>(() => new KneserNeyTrainer(3).Write(new StringWriter()));
+    }
+}
