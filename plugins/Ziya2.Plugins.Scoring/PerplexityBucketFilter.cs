@@ -1,0 +1,89 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Ziya2.Data;
+using Ziya2.NGram;
+
+namespace Ziya2.Plugins.Scoring;
+
+/// <summary>
+/// Automatic scoring as the paper does it (§2.1 AS, after CCNet): each document's perplexity under its language's n-gram
+/// model, then a ranking per language over the whole corpus — the lowest-perplexity 30 % are <c>high</c>, the next 30 %
+/// <c>medium</c>, the rest <c>low</c> (dropped as <c>perplexity_low</c> by default). Writes the attributes
+/// <c>perplexity</c> and <c>quality_bucket</c>.
+/// <para>The ranking is a corpus decision: pass 1 builds a histogram of log10 perplexity per language in 10⁻⁴-wide bins
+/// (at most 80,000 counters per language whatever the corpus size — perplexities agree to 0.023 % inside a bin), the
+/// cut-offs are read from it, and pass 2 labels. Documents in the bin that holds a cut-off all go to the better bucket,
+/// so a bucket can exceed its share by one bin's worth.</para>
+/// </summary>
+public sealed class PerplexityBucketFilter(PerplexityOptions o) : ICorpusDataFilter
+{
+    const double BinWidth = 1e-4, MaxLog10 = 8;   // perplexity 1 .. 10^8; beyond is the last bin
+    static readonly ConcurrentDictionary<string, Lazy<ArpaModel>> Models = new();
+    readonly Dictionary<string, Dictionary<int, long>> _histograms = [];
+    Dictionary<string, Cutoffs> _cutoffs = [];
+
+    sealed record Cutoffs(int HighBin, int MediumBin, long Documents);
+
+    /// <summary>A model is read once per process and shared by every worker (they are read-only).</summary>
+    static ArpaModel Model(string path) => Models.GetOrAdd(Path.GetFullPath(path), p => new Lazy<ArpaModel>(() => ArpaModel.Load(p))).Value;
+
+    (string Language, double Perplexity)? Score(Document d)
+    {
+        var language = d.Language ?? "";
+        if (!o.Models.TryGetValue(language, out var path)) return null;
+        var (log10, tokens) = Model(path).ScoreDocument(d.Text, o.TokenizationFor(language));
+        return (language, ArpaModel.Perplexity(log10, tokens));
+    }
+
+    static int Bin(double perplexity) =>
+        double.IsFinite(perplexity) ? (int)Math.Clamp(Math.Log10(Math.Max(1, perplexity)) / BinWidth, 0, MaxLog10 / BinWidth) : (int)(MaxLog10 / BinWidth);
+
+    public void Observe(Document document, DocumentPosition position)
+    {
+        if (Score(document) is not { } s) return;
+        var h = _histograms.TryGetValue(s.Language, out var x) ? x : _histograms[s.Language] = [];
+        var bin = Bin(s.Perplexity);
+        h[bin] = h.GetValueOrDefault(bin) + 1;
+    }
+
+    public byte[] SaveObservations() => JsonSerializer.SerializeToUtf8Bytes(_histograms);
+
+    public byte[] Decide(IReadOnlyList<byte[]> observations)
+    {
+        var merged = new Dictionary<string, SortedDictionary<int, long>>();
+        foreach (var bytes in observations)
+            foreach (var (language, h) in JsonSerializer.Deserialize<Dictionary<string, Dictionary<int, long>>>(bytes)!)
+            {
+                var m = merged.TryGetValue(language, out var x) ? x : merged[language] = [];
+                foreach (var (bin, count) in h) m[bin] = m.GetValueOrDefault(bin) + count;
+            }
+        var cutoffs = new Dictionary<string, Cutoffs>();
+        foreach (var (language, h) in merged)
+        {
+            long total = h.Values.Sum(), seen = 0;
+            int highBin = -1, mediumBin = -1;
+            foreach (var (bin, count) in h)
+            {
+                seen += count;
+                if (highBin < 0 && seen >= o.High * total) highBin = bin;
+                if (mediumBin < 0 && seen >= o.Medium * total) { mediumBin = bin; break; }
+            }
+            cutoffs[language] = new Cutoffs(highBin, Math.Max(mediumBin, highBin), total);
+        }
+        return JsonSerializer.SerializeToUtf8Bytes(cutoffs);
+    }
+
+    public void UseDecision(byte[] decision) => _cutoffs = JsonSerializer.Deserialize<Dictionary<string, Cutoffs>>(decision)!;
+
+    public FilterDecision Apply(Document document, DocumentPosition position)
+    {
+        if (Score(document) is not { } s)
+            return o.KeepUnscored ? FilterDecision.Rewrite(document.WithAttribute("quality_bucket", "unscored")) : FilterDecision.Drop("perplexity_unscored");
+        var bin = Bin(s.Perplexity);
+        var c = _cutoffs.GetValueOrDefault(s.Language);
+        var bucket = c is null ? "low" : bin <= c.HighBin ? "high" : bin <= c.MediumBin ? "medium" : "low";
+        if (bucket == "low" && o.DropLow) return FilterDecision.Drop("perplexity_low");
+        var scored = document.WithAttribute("perplexity", Math.Round(s.Perplexity, 2)).WithAttribute("quality_bucket", bucket);
+        return FilterDecision.Rewrite(scored);
+    }
+}
