@@ -170,6 +170,66 @@ public sealed class DataCommandTests : IDisposable
     }
 
     [Fact]
+    public void Scoring_and_dedup_run_as_corpus_steps_and_the_index_carries_over_to_the_next_run()
+    {
+        var zh = Path.Combine(_tmp, "zh.arpa");
+        var (code, stdout, err) = CliRunner.Run(["lm", "train", "--order", "3", "--corpus", "recipes/data/tiny.jsonl", "--tokenize", "characters", "--out", zh]);
+        Assert.True(code == 0, err);
+        Assert.Contains("n-grams", stdout);
+        (code, stdout, err) = CliRunner.Run(["lm", "score", "--model", zh, "--tokenize", "characters", "--text", "持续预训练的关键在于数据"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("\"perplexity\"", stdout);
+
+        var index = Path.Combine(_tmp, "index");
+        var pipeline = Path.Combine(_tmp, "ascd.toml");
+        File.WriteAllText(pipeline, $$"""
+            [pipeline]
+            steps = ["perplexity", "dedup"]
+            [filters.perplexity]
+            models = { zh = "{{zh}}" }
+            high = 0.3
+            medium = 0.6
+            [filters.dedup]
+            index = "{{index}}"
+            expected_documents = 10000
+            """);
+        // Ten versions of a sentence from the training data, each more scrambled: distinct, rising perplexities.
+        const string clean = "持续预训练的关键在于数据：混合哪些数据、以什么顺序训练、以及回放多少旧数据，才能让模型学到新知识而不忘记旧知识。";
+        var texts = Enumerable.Range(0, 10).Select(i =>
+        {
+            var c = clean.ToCharArray();
+            var rng = new Random(i);
+            for (int k = 0; k < i * 3; k++) { int x = rng.Next(c.Length), y = rng.Next(c.Length); (c[x], c[y]) = (c[y], c[x]); }
+            return new string(c);
+        }).ToList();
+        string Line(string id, string text, string lang = "zh", string? url = null) =>
+            JsonSerializer.Serialize(new Dictionary<string, string?> { ["id"] = id, ["text"] = text, ["language"] = lang, ["url"] = url });
+        var first = Path.Combine(_tmp, "first.jsonl");
+        File.WriteAllLines(first, texts.Select((t, i) => Line($"a{i}", t, url: $"https://example.com/{i}"))
+            .Append(Line("dup", texts[0] + "！！", url: "https://example.com/other"))
+            .Append(Line("en", "An English line without an English model stays, labelled unscored.", "en")));
+        (code, stdout, err) = CliRunner.Run(["data", "run", pipeline, "--input", first, "--output", Path.Combine(_tmp, "run1")]);
+        Assert.True(code == 0, err + stdout);
+        var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(_tmp, "run1", "stats.json"))).RootElement;
+        var steps = stats.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
+        Assert.Equal(4, steps["perplexity"].GetProperty("reasons").GetProperty("perplexity_low").GetInt32());   // 40 % of 11 Chinese documents, at bin resolution
+        Assert.True(File.Exists(Path.Combine(index, "exact.bloom")));
+        Assert.True(File.Exists(Path.Combine(index, "simhash.db")));
+
+        // Run 2 over new data: a copy of a document run 1 kept is dropped without reading run 1's output again.
+        var kept1 = Directory.GetFiles(Path.Combine(_tmp, "run1", "kept"));
+        Assert.NotEmpty(kept1);
+        var survivor = File.ReadAllText(first).Split('\n')[0];
+        var second = Path.Combine(_tmp, "second.jsonl");
+        File.WriteAllLines(second, [survivor.Replace("\"a0\"", "\"b0\"").Replace("https://example.com/0", "https://example.org/zero"), Line("new", "全新的一篇文章，和第一批数据完全无关，讲的是山里的秋天。")]);
+        (code, stdout, err) = CliRunner.Run(["data", "run", pipeline, "--input", second, "--output", Path.Combine(_tmp, "run2")]);
+        Assert.True(code == 0, err + stdout);
+        var reasons2 = JsonDocument.Parse(File.ReadAllText(Path.Combine(_tmp, "run2", "stats.json"))).RootElement.GetProperty("steps").EnumerateArray()
+            .Single(s => s.GetProperty("name").GetString() == "dedup").GetProperty("reasons");
+        Assert.True(reasons2.TryGetProperty("duplicate_exact", out _) || reasons2.TryGetProperty("near_duplicate", out _), reasons2.ToString());
+    }
+
+    [Fact]
     public void Dry_run_validates_everything_and_processes_nothing()
     {
         var output = Path.Combine(_tmp, "dry");
