@@ -230,6 +230,31 @@ public sealed class DataCommandTests : IDisposable
     }
 
     [Fact]
+    public void Evaluate_writes_the_report_and_sheet_and_the_gate_exit_code_follows_the_verdict()
+    {
+        var dir = Path.Combine(_tmp, "eval");
+        var (code, stdout, err) = CliRunner.Run(["data", "evaluate", "--input", "recipes/data/tiny.jsonl", "--output", dir, "--sample-rate", "1", "--sheet-size", "4"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("25 documents, 25 sampled", stdout);
+        Assert.Contains("advertising 0.000 %", stdout);   // the plugin's bundled list is found beside the executable
+        foreach (var f in new[] { "report.html", "report.json", "human-sheet.csv", "topics.svg" }) Assert.True(File.Exists(Path.Combine(dir, f)), f);
+
+        var sheet = File.ReadAllText(Path.Combine(dir, "human-sheet.csv"));
+        int row = 0;
+        var judged = System.Text.RegularExpressions.Regex.Replace(sheet, ",,,,\r?\n", _ => (row++ == 0 ? ",0,1,0," : ",0,0,0,") + "\n");
+        File.WriteAllText(Path.Combine(dir, "judged.csv"), judged);
+        (code, stdout, err) = CliRunner.Run(["data", "gate", "--sheet", Path.Combine(dir, "judged.csv"), "--report", Path.Combine(dir, "report.json")]);
+        Assert.Equal(1, code);
+        Assert.Contains("gate failed: readability", stdout);
+        Assert.Contains("truncated-sentences", stdout);
+        (code, stdout, err) = CliRunner.Run(["data", "gate", "--sheet", Path.Combine(dir, "judged.csv"), "--threshold", "0.25"]);
+        Assert.True(code == 0, err + stdout);
+        (code, _, err) = CliRunner.Run(["data", "gate", "--sheet", Path.Combine(dir, "human-sheet.csv")]);
+        Assert.Equal(2, code);
+        Assert.Contains("is not judged", err);
+    }
+
+    [Fact]
     public void Dry_run_validates_everything_and_processes_nothing()
     {
         var output = Path.Combine(_tmp, "dry");

@@ -143,15 +143,22 @@ public sealed class ShardReader(FieldMapping fields, int maxLineBytes = 64 << 20
         {
             Url = Str(fields.Url), Source = Str(fields.Source) ?? Path.GetFileName(origin.File), Language = Str(fields.Language),
         };
-        foreach (var name in fields.Attributes)
-            if (obj[name] is JsonValue v)
-            {
-                if (v.TryGetValue<string>(out var s)) document = document.WithAttribute(name, s);
-                else if (v.TryGetValue<bool>(out var b)) document = document.WithAttribute(name, b);
-                else if (v.TryGetValue<long>(out var l)) document = document.WithAttribute(name, l);
-                else if (v.TryGetValue<double>(out var d)) document = document.WithAttribute(name, d);
-            }
+        // Attributes an earlier pipeline wrote (its "attributes" object) come back, so annotation chains across runs.
+        if (obj["attributes"] is JsonObject written)
+            foreach (var (name, node) in written)
+                document = WithScalar(document, name, node);
+        foreach (var name in fields.Attributes) document = WithScalar(document, name, obj[name]);
         return new ParsedRecord(origin, document, obj);
+
+        static Document WithScalar(Document document, string name, JsonNode? node)
+        {
+            if (node is not JsonValue v) return document;
+            if (v.TryGetValue<string>(out var s)) return document.WithAttribute(name, s);
+            if (v.TryGetValue<bool>(out var b)) return document.WithAttribute(name, b);
+            if (v.TryGetValue<long>(out var l)) return document.WithAttribute(name, l);
+            if (v.TryGetValue<double>(out var d)) return document.WithAttribute(name, d);
+            return document;
+        }
     }
 
     IEnumerable<InputRecord> ReadParquet(InputShard shard)
