@@ -19,6 +19,7 @@ public sealed class PerplexityBucketFilter(PerplexityOptions o) : ICorpusDataFil
 {
     const double BinWidth = 1e-4, MaxLog10 = 8;   // perplexity 1 .. 10^8; beyond is the last bin
     static readonly ConcurrentDictionary<string, Lazy<ArpaModel>> Models = new();
+    static readonly ConcurrentDictionary<(LmTokenization, string?), Lazy<LmTokenizer>> Tokenizers = new();
     readonly Dictionary<string, Dictionary<int, long>> _histograms = [];
     Dictionary<string, Cutoffs> _cutoffs = [];
 
@@ -31,7 +32,10 @@ public sealed class PerplexityBucketFilter(PerplexityOptions o) : ICorpusDataFil
     {
         var language = d.Language ?? "";
         if (!o.Models.TryGetValue(language, out var path)) return null;
-        var (log10, tokens) = Model(path).ScoreDocument(d.Text, o.TokenizationFor(language));
+        var mode = o.TokenizationFor(language);
+        var spModel = mode == LmTokenization.SentencePiece ? Path.GetFullPath(o.SentencepieceModels[language]) : null;
+        var tokenizer = Tokenizers.GetOrAdd((mode, spModel), k => new Lazy<LmTokenizer>(() => LmTokenizer.Create(k.Item1, k.Item2))).Value;
+        var (log10, tokens) = Model(path).ScoreDocument(d.Text, tokenizer);
         return (language, ArpaModel.Perplexity(log10, tokens));
     }
 

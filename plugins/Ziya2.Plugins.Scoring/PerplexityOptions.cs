@@ -10,6 +10,8 @@ public sealed class PerplexityOptions : IValidatableOptions
     public Dictionary<string, string> Models { get; set; } = [];
     /// <summary>Tokenisation per language; default: characters for zh, whitespace for every other language.</summary>
     public Dictionary<string, LmTokenization> Tokenization { get; set; } = [];
+    /// <summary>SentencePiece model (<c>tokenizer.model</c>) per language whose tokenisation is <c>sentencepiece</c>.</summary>
+    public Dictionary<string, string> SentencepieceModels { get; set; } = [];
     /// <summary>Share of each language's documents, lowest perplexity first, that is "high" (paper: top 30 %).</summary>
     public double High { get; set; } = 0.3;
     /// <summary>Cumulative share that is "high" or "medium" (paper: 30–60 % is medium); the rest is "low".</summary>
@@ -24,6 +26,11 @@ public sealed class PerplexityOptions : IValidatableOptions
         if (Models.Count == 0) yield return "models must name at least one ARPA file (zh = \"…\", en = \"…\")";
         foreach (var (language, path) in Models)
             if (!File.Exists(path)) yield return $"models.{language}: no such file '{path}'";
+        foreach (var (language, mode) in Tokenization)
+            if (mode == LmTokenization.SentencePiece && !SentencepieceModels.ContainsKey(language))
+                yield return $"tokenization.{language} = \"sentencepiece\" needs sentencepiece_models.{language}";
+        foreach (var (language, path) in SentencepieceModels)
+            if (!File.Exists(path)) yield return $"sentencepiece_models.{language}: no such file '{path}'";
         if (High is <= 0 or > 1 || Medium < High || Medium > 1) yield return "need 0 < high <= medium <= 1";
     }
 

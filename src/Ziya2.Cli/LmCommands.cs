@@ -13,25 +13,27 @@ static class LmCommands
 {
     public static Command Create(Option<LogLevel> logLevel)
     {
-        var tokenize = new Option<LmTokenization>("--tokenize") { Description = "whitespace (KenLM's convention) or characters (one token per CJK ideograph)", DefaultValueFactory = _ => LmTokenization.Whitespace };
+        var tokenize = new Option<LmTokenization>("--tokenize") { Description = "whitespace (KenLM's convention), characters (one token per CJK ideograph) or sentencepiece (pieces; needs --sp-model)", DefaultValueFactory = _ => LmTokenization.Whitespace };
+        var spModel = new Option<string?>("--sp-model") { Description = "SentencePiece tokenizer.model for --tokenize sentencepiece" };
 
         var order = new Option<int>("--order") { Description = "N-gram order (1-5; CCNet uses 5)", DefaultValueFactory = _ => 5 };
         var corpus = new Option<string[]>("--corpus") { Description = "Text files (.txt: one sentence per line) or data shards/directories (JSONL, .gz, .zst, Parquet): each line of each document is a sentence", Required = true, Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--out") { Description = "ARPA file to write (atomically)", Required = true };
-        var train = new Command("train", "Estimate an interpolated modified Kneser-Ney model and write it as ARPA (KenLM's lmplz writes the same format for larger corpora)") { order, corpus, output, tokenize, logLevel };
-        train.SetAction(r => InvalidInput.Guard(() => Train(r.GetValue(order), r.GetValue(corpus)!, r.GetValue(output)!, r.GetValue(tokenize))));
+        var train = new Command("train", "Estimate an interpolated modified Kneser-Ney model and write it as ARPA (KenLM's lmplz writes the same format for larger corpora)") { order, corpus, output, tokenize, spModel, logLevel };
+        train.SetAction(r => InvalidInput.Guard(() => Train(r.GetValue(order), r.GetValue(corpus)!, r.GetValue(output)!, LmTokenizer.Create(r.GetValue(tokenize), r.GetValue(spModel)))));
 
         var model = new Option<string>("--model") { Description = "ARPA file (plain or .gz)", Required = true };
         var text = new Option<string?>("--text") { Description = "Text to score (each line a document line)" };
         var file = new Option<string?>("--file") { Description = "UTF-8 file; every line is scored on its own" };
-        var score = new Command("score", "Print {\"log10\", \"tokens\", \"perplexity\"} per input line, with KenLM's query semantics and CCNet's perplexity") { model, text, file, tokenize, logLevel };
+        var score = new Command("score", "Print {\"log10\", \"tokens\", \"perplexity\"} per input line, with KenLM's query semantics and CCNet's perplexity") { model, text, file, tokenize, spModel, logLevel };
         score.SetAction(r => InvalidInput.Guard(() =>
         {
             var lm = ArpaModel.Load(r.GetValue(model)!);
+            var tokenizer = LmTokenizer.Create(r.GetValue(tokenize), r.GetValue(spModel));
             var lines = r.GetValue(text) is { } t ? t.Split('\n') : r.GetValue(file) is { } f ? File.ReadLines(f) : throw new ArgumentException("give --text or --file");
             foreach (var line in lines)
             {
-                var (log10, tokens) = lm.ScoreDocument(line, r.GetValue(tokenize));
+                var (log10, tokens) = lm.ScoreDocument(line, tokenizer);
                 Console.Out.WriteLine(JsonSerializer.Serialize(new { log10 = Math.Round(log10, 6), tokens, perplexity = tokens == 0 ? (double?)null : Math.Round(ArpaModel.Perplexity(log10, tokens), 4) }));
             }
             return ExitCodes.Ok;
@@ -39,7 +41,7 @@ static class LmCommands
         return new Command("lm", "N-gram language models for perplexity scoring") { train, score };
     }
 
-    static int Train(int order, string[] corpus, string output, LmTokenization tokenization)
+    static int Train(int order, string[] corpus, string output, LmTokenizer tokenization)
     {
         var trainer = new KneserNeyTrainer(order);
         long documents = 0;
@@ -47,7 +49,7 @@ static class LmCommands
         {
             if (File.Exists(input) && input.EndsWith(".txt", StringComparison.OrdinalIgnoreCase))
             {
-                foreach (var line in File.ReadLines(input)) trainer.AddSentence(LmTokenizer.Tokenize(line, tokenization));
+                foreach (var line in File.ReadLines(input)) trainer.AddSentence(tokenization.Tokenize(line));
                 documents++;
                 continue;
             }

@@ -78,12 +78,15 @@ public sealed class ArpaModel
     /// CCNet's document score: every non-empty line is a sentence with <c>&lt;s&gt;</c> and <c>&lt;/s&gt;</c>; returns the summed
     /// log10 probability and the number of predicted tokens (words + one <c>&lt;/s&gt;</c> per line).
     /// </summary>
-    public (double Log10, int Tokens) ScoreDocument(string text, LmTokenization tokenization)
+    public (double Log10, int Tokens) ScoreDocument(string text, LmTokenization tokenization) => ScoreDocument(text, LmTokenizer.Create(tokenization));
+
+    /// <inheritdoc cref="ScoreDocument(string, LmTokenization)"/>
+    public (double Log10, int Tokens) ScoreDocument(string text, LmTokenizer tokenizer)
     {
         double log10 = 0; int tokens = 0;
         foreach (var line in text.Split('\n'))
         {
-            var words = LmTokenizer.Tokenize(line, tokenization);
+            var words = tokenizer.Tokenize(line);
             if (words.Count == 0) continue;
             log10 += Score(words);
             tokens += words.Count + 1;

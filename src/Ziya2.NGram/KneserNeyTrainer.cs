@@ -72,9 +72,12 @@ public sealed class KneserNeyTrainer
     }
 
     /// <summary>Counts every non-empty line of a text.</summary>
-    public void AddText(string text, LmTokenization tokenization)
+    public void AddText(string text, LmTokenization tokenization) => AddText(text, LmTokenizer.Create(tokenization));
+
+    /// <summary>Counts every non-empty line of a text, tokenised by <paramref name="tokenizer"/>.</summary>
+    public void AddText(string text, LmTokenizer tokenizer)
     {
-        foreach (var line in text.Split('\n')) AddSentence(LmTokenizer.Tokenize(line, tokenization));
+        foreach (var line in text.Split('\n')) AddSentence(tokenizer.Tokenize(line));
     }
 
     static UInt128 Pack(ReadOnlySpan<int> ids)

@@ -9,14 +9,36 @@ public enum LmTokenization
     Whitespace,
     /// <summary>Every CJK ideograph is a token; runs of other non-space characters are words (Chinese without a segmenter).</summary>
     Characters,
+    /// <summary>Pieces of a SentencePiece model (CCNet's tokenisation); needs the model file.</summary>
+    SentencePiece,
 }
 
 /// <summary>Splits a line into n-gram tokens.</summary>
-public static class LmTokenizer
+public sealed class LmTokenizer
 {
+    readonly LmTokenization _mode;
+    readonly Microsoft.ML.Tokenizers.SentencePieceTokenizer? _pieces;
+
+    LmTokenizer(LmTokenization mode, Microsoft.ML.Tokenizers.SentencePieceTokenizer? pieces) { _mode = mode; _pieces = pieces; }
+
+    /// <summary>A tokenizer for <paramref name="mode"/>; <paramref name="sentencePieceModel"/> (a <c>tokenizer.model</c>) is required for SentencePiece.</summary>
+    public static LmTokenizer Create(LmTokenization mode, string? sentencePieceModel = null)
+    {
+        if (mode != LmTokenization.SentencePiece) return new LmTokenizer(mode, null);
+        if (sentencePieceModel is null) throw new ArgumentException("SentencePiece tokenisation needs a model file (tokenizer.model)");
+        if (!File.Exists(sentencePieceModel)) throw new FileNotFoundException($"{sentencePieceModel}: no such SentencePiece model", sentencePieceModel);
+        using var stream = File.OpenRead(sentencePieceModel);
+        return new LmTokenizer(mode, Microsoft.ML.Tokenizers.SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false));
+    }
+
     /// <summary>The tokens of one line.</summary>
+    public List<string> Tokenize(string line) =>
+        _pieces is null ? Tokenize(line, _mode) : [.. _pieces.EncodeToTokens(line, out _).Select(t => t.Value)];
+
+    /// <summary>The tokens of one line, for the modes that need no model.</summary>
     public static List<string> Tokenize(string line, LmTokenization mode)
     {
+        if (mode == LmTokenization.SentencePiece) throw new ArgumentException("SentencePiece tokenisation needs a model: use LmTokenizer.Create");
         var tokens = new List<string>();
         if (mode == LmTokenization.Whitespace)
         {

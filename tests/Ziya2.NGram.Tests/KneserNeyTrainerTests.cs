@@ -83,3 +83,33 @@ public class KneserNeyTrainerTests
         Assert.Throws<InvalidOperationException>(() => new KneserNeyTrainer(3).Write(new StringWriter()));
     }
 }
+
+/// <summary>SentencePiece pieces as n-gram tokens (CCNet's tokenisation), through the same tokenizer for training and scoring.</summary>
+public class SentencePieceTokenizationTests
+{
+    static string Fixture(string name)
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "Ziya2.Framework.sln"))) return Path.Combine(dir.FullName, "tests", "fixtures", "tokenizer", name);
+        throw new FileNotFoundException(name);
+    }
+
+    [Fact]
+    public void Pieces_train_and_score_consistently()
+    {
+        var tokenizer = LmTokenizer.Create(LmTokenization.SentencePiece, Fixture("mini.model"));
+        var pieces = tokenizer.Tokenize("Hello world");
+        Assert.StartsWith("▁", pieces[0]);
+        Assert.Equal("Hello world", string.Concat(pieces).Replace('▁', ' ').Trim());
+        var trainer = new KneserNeyTrainer(3);
+        foreach (var line in File.ReadLines(Fixture("train.txt")).Take(300)) trainer.AddText(line, tokenizer);
+        var text = new StringWriter();
+        trainer.Write(text);
+        var model = ArpaModel.Read(new StringReader(text.ToString()), "sp.arpa");
+        var seen = model.ScoreDocument(File.ReadLines(Fixture("train.txt")).First(l => l.Length > 40), tokenizer);
+        var scrambled = model.ScoreDocument(string.Concat(File.ReadLines(Fixture("train.txt")).First(l => l.Length > 40).Reverse()), tokenizer);
+        Assert.True(ArpaModel.Perplexity(seen.Log10, seen.Tokens) < ArpaModel.Perplexity(scrambled.Log10, scrambled.Tokens));
+        Assert.Throws<ArgumentException>(() => LmTokenizer.Create(LmTokenization.SentencePiece));
+        Assert.Throws<FileNotFoundException>(() => LmTokenizer.Create(LmTokenization.SentencePiece, "/nope.model"));
+    }
+}
