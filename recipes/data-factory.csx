@@ -1,8 +1,12 @@
-// The data factory alone (paper §2): preprocessing, then rule-based filtering, over the inputs the config names.
-// The pipeline is composed here, in code, from the same data-filter plugins `ziya2 data run` uses; a filter can
-// appear twice under two names with its own options section (word lists for advertising and for sensitive phrases).
+// The data factory alone (paper §2), all five steps over the inputs the config names:
+//   1 preprocessing + 3 rule-based filtering  → <out>/dp-rf    (one pass over the raw data)
+//   2 perplexity buckets + 4 deduplication    → <out>/as-cd    (corpus steps: two passes over step 1+3's output)
+//   5 evaluation and the quality gate         → <out>/evaluation (report, human sheet, verdict)
+// Pipelines are composed here, in code, from the same plugins `ziya2 data run` uses; a filter can appear twice under
+// two names with its own options section (word lists for advertising and for sensitive phrases).
 //   ziya2 run recipes/data-factory.csx -c recipes/configs/data-factory.toml --set 'factory.inputs=["my/shards"]'
-// Output: <run dir>/data (or factory.output): kept/, rejected/, stats.json, funnel.svg. Re-running resumes.
+// Output: <run dir>/data (or factory.output). Re-running resumes each pipeline where it stopped.
+using Ziya2.DataFactory.Evaluation;
 using Ziya2.DataFactory.Pipeline;
 using Ziya2.DataFactory.Reading;
 
@@ -52,20 +56,46 @@ PipelineStep[] partRules =
     new("line-punctuation",     () => Filter("line-punctuation")),
 ];
 
-var pipeline = new DataPipeline([.. preprocessing, .. documentRules, .. partRules], new PipelineOptions
-{
-    Parallelism = factory.Parallelism ?? Environment.ProcessorCount,
-    MaxShardBytes = (long)factory.MaxShardMb << 20,
-});
+var options = new PipelineOptions { Parallelism = factory.Parallelism ?? Environment.ProcessorCount, MaxShardBytes = (long)factory.MaxShardMb << 20 };
 var inputs = InputShard.Expand(factory.Inputs.Select(Path.GetFullPath));
 var output = factory.Output is { Length: > 0 } o ? Path.GetFullPath(o) : Path.Combine(RunDirectory, "data");
 // Same settings and inputs → resume in place; anything else in that directory is refused (the engine checks).
 var fingerprint = Config.Fingerprint("factory", "filters") + string.Concat(inputs.Select(s => "|" + s.Path));
 
-Log.LogInformation("Data factory: {Steps} steps over {Shards} shard(s) into {Output}", preprocessing.Length + documentRules.Length + partRules.Length, inputs.Count, output);
-var result = pipeline.Run(inputs, output, fingerprint, (shard, stats) =>
-    Log.LogInformation("shard {Shard}: {Input} in, {Kept} kept, {Rejected} rejected", shard, stats.Input, stats.Kept, stats.Rejected), Cancellation);
-PipelineSummary.Write(Console.Out, result);
+PipelineResult Run(string name, PipelineStep[] steps, IReadOnlyList<InputShard> shards)
+{
+    Log.LogInformation("Data factory {Name}: {Steps} steps over {Shards} shard(s)", name, steps.Length, shards.Count);
+    var result = new DataPipeline(steps, options).Run(shards, Path.Combine(output, name), fingerprint, (shard, stats) =>
+        Log.LogInformation("{Name} {Shard}: {Input} in, {Kept} kept, {Rejected} rejected", name, shard, stats.Input, stats.Kept, stats.Rejected), Cancellation);
+    PipelineSummary.Write(Console.Out, result);
+    return result;
+}
+
+Run("dp-rf", [.. preprocessing, .. documentRules, .. partRules], inputs);
+// Corpus steps rank and deduplicate over everything steps 1 and 3 kept: scoring first, so dedup can keep the best copy.
+Run("as-cd", [new("perplexity", () => Filter("perplexity")), new("dedup", () => Filter("dedup"))],
+    InputShard.Expand([Path.Combine(output, "dp-rf", "kept")]));
+
+// ---- step 5: evaluation and the gate -------------------------------------------------------------------------
+var evaluation = Config.Get<EvaluationSettings>("evaluation");
+var (report, sheet) = new DataEvaluator(new EvaluationOptions
+{
+    SampleRate = evaluation.SampleRate, SheetSize = evaluation.SheetSize, Seed = Seed,
+    AdvertisingLists = [.. evaluation.AdvertisingLists], ToxicLists = [.. evaluation.ToxicLists],
+}).Run(InputShard.Expand([Path.Combine(output, "as-cd", "kept")]), Cancellation);
+var judged = evaluation.JudgedSheet is { Length: > 0 } js ? HumanSheet.Import(Path.GetFullPath(js)) : null;
+var gate = QualityGate.Check(judged, report, evaluation.Threshold);
+var reportDir = Path.Combine(output, "evaluation");
+EvaluationReportWriter.Write(reportDir, report, gate);
+HumanSheet.Export(Path.Combine(reportDir, "human-sheet.csv"), sheet);
+Log.LogInformation("Evaluation: {Sampled} of {Documents} documents sampled; report {Report}; human sheet {Sheet}",
+    report.Sampled, report.Documents, Path.Combine(reportDir, "report.html"), Path.Combine(reportDir, "human-sheet.csv"));
+foreach (var failure in gate.Failures)
+    Log.LogWarning("Gate: {Criterion} unqualified rate {Rate:P3} > {Threshold:P2}; tighten: {Advice}", failure.Name, failure.Rate, gate.Threshold, failure.Advice);
+if (!gate.Passed && evaluation.EnforceGate)
+    throw new InvalidOperationException($"the data failed the quality gate ({string.Join(", ", gate.Failures.Select(f => f.Name))}); tighten the steps named above and run again");
+Log.LogInformation("Gate {Verdict} ({Criteria} criteria{Human})", gate.Passed ? "passed" : "failed (not enforced)", gate.Criteria.Count,
+    judged is null ? "; human criteria need a judged sheet: evaluation.judged_sheet" : "");
 
 /// <summary>[factory]: what to read and where to write.</summary>
 public sealed class FactorySettings
@@ -76,4 +106,21 @@ public sealed class FactorySettings
     public string? Output { get; set; }
     public int? Parallelism { get; set; }
     public int MaxShardMb { get; set; } = 256;
+}
+
+/// <summary>[evaluation]: step 5.</summary>
+public sealed class EvaluationSettings
+{
+    /// <summary>Share of documents measured automatically (paper: 1 %).</summary>
+    public double SampleRate { get; set; } = 0.01;
+    /// <summary>Documents exported for human evaluation (paper: 1,000).</summary>
+    public int SheetSize { get; set; } = 1000;
+    public List<string> AdvertisingLists { get; set; } = [];
+    public List<string> ToxicLists { get; set; } = [];
+    /// <summary>A judged copy of a previous run's human-sheet.csv; adds the human criteria to the gate.</summary>
+    public string? JudgedSheet { get; set; }
+    /// <summary>Largest unqualified rate (paper: one in a thousand).</summary>
+    public double Threshold { get; set; } = 0.001;
+    /// <summary>Fail the run when the gate fails (false: warn and carry on).</summary>
+    public bool EnforceGate { get; set; } = true;
 }

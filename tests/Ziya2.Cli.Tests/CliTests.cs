@@ -156,13 +156,20 @@ public sealed class DataCommandTests : IDisposable
         var run = Path.Combine(_tmp, "factory");
         var (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--run-dir", run]);
         Assert.True(code == 0, err + stdout);
-        var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "stats.json"))).RootElement;
+        var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "dp-rf", "stats.json"))).RootElement;
         Assert.Equal(25, stats.GetProperty("input").GetInt32());
         Assert.Equal(25, stats.GetProperty("kept").GetInt32() + stats.GetProperty("rejected").GetInt32());
         var names = stats.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
         Assert.Contains("advertising", names);   // word-list twice, under two names
         Assert.Contains("sensitive", names);
         Assert.True(names.Count >= 31, $"{names.Count} steps");
+        // Steps 2 and 4 read what steps 1 and 3 kept; step 5 measured what they kept and the gate passed.
+        var corpus = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "as-cd", "stats.json"))).RootElement;
+        Assert.Equal(stats.GetProperty("kept").GetInt32(), corpus.GetProperty("input").GetInt32());
+        Assert.Equal(["read", "perplexity", "dedup"], corpus.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "evaluation", "report.json"))).RootElement;
+        Assert.Equal(corpus.GetProperty("kept").GetInt32(), report.GetProperty("documents").GetInt32());
+        Assert.Contains("Gate passed", stdout + err);
 
         (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--run-dir", run]);
         Assert.True(code == 0, err + stdout);
