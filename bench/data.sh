@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Data-factory throughput on a generated mixed zh/en corpus (default 300 MB in 8 JSONL shards), this machine, one run:
 # MB/s per step (bytes into the step / CPU-seconds inside it) and for the whole chain (input bytes / wall time).
-# The paper's factory processed ~15 GB/hour (4.2 MB/s). Usage: bench/data.sh [MB] [pipeline.toml]
+# The paper's factory processed ~15 GB/hour (4.2 MB/s). Usage: bench/data.sh [MB] [pipeline.toml] [ziya2 options, e.g. --set k=v]
 # Corpus steps (perplexity, dedup) are timed in pass 2 only; the wall time includes both passes. Peak memory is printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mb="${1:-300}"; pipeline="${2:-recipes/pipelines/tiny.toml}"
+mb="${1:-300}"; pipeline="${2:-recipes/pipelines/tiny.toml}"; shift $(( $# < 2 ? $# : 2 ))   # the rest: extra ziya2 options (--set …)
 work="${TMPDIR:-/tmp}/ziya2-data-bench"; rm -rf "$work"; mkdir -p "$work/in"
 python3 - "$mb" "$work/in" <<'PY'
 import json, os, random, sys
@@ -48,7 +48,7 @@ fi
 if grep -q '"dedup"' "$pipeline"; then extra+=(--set "filters.dedup.index=\"$work/index\""); fi
 start=$(date +%s.%N)
 timer=(); if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -f "peak RSS %M KB"); fi
-"${timer[@]}" "$ziya2" data run "$pipeline" --input "$work/in" --output "$work/out" --log-level Warning "${extra[@]}"
+"${timer[@]}" "$ziya2" data run "$pipeline" --input "$work/in" --output "$work/out" --log-level Warning "${extra[@]}" "$@"
 end=$(date +%s.%N)
 python3 - "$work/out/stats.json" "$start" "$end" <<'PY'
 import json, sys
