@@ -9,5 +9,6 @@ namespace Ziya2.Plugins.Optimizers;
 public sealed class OptimizersPlugin : IZiya2Plugin
 {
     public void Register(IPluginRegistrar registrar) => registrar
-        .AddOptimizer<AdamWFactory, AdamWOptions>("adamw", "AdamW with decoupled weight decay per parameter group (Ziya2: β 0.9/0.95, wd 0.1)");
+        .AddOptimizer<AdamWFactory, AdamWOptions>("adamw", "AdamW with decoupled weight decay per parameter group (Ziya2: β 0.9/0.95, wd 0.1)")
+        .AddOptimizer<LionFactory, LionOptions>("lion", "Lion: sign of interpolated momentum, one state buffer per parameter (half AdamW's memory)");
 }

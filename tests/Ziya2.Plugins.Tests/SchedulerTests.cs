@@ -29,4 +29,34 @@ public class SchedulerTests
         Assert.Equal(a.GetLearningRate(124), b.GetLearningRate(124));
         Assert.Throws<InvalidDataException>(() => b.LoadState(new SchedulerState("linear", 10, 1)));
     }
+
+    [Fact]
+    public void Linear_constant_and_wsd_follow_their_shapes()
+    {
+        var linear = new LinearWithWarmup(new LinearOptions { Lr = 1e-3, MinLr = 1e-4, WarmupSteps = 10 });
+        linear.Configure(110);
+        Assert.Equal(1e-4, linear.GetLearningRate(0), 12);
+        Assert.Equal(1e-3, linear.GetLearningRate(10), 12);
+        Assert.Equal(1e-3 + (1e-4 - 1e-3) * 50 / 99.0, linear.GetLearningRate(60), 12);   // halfway along the line
+        Assert.Equal(1e-4, linear.GetLearningRate(109), 12);
+
+        var constant = new ConstantWithWarmup(new ConstantOptions { Lr = 2e-4 });
+        constant.Configure(50);
+        Assert.All(Enumerable.Range(0, 50), t => Assert.Equal(2e-4, constant.GetLearningRate(t)));
+
+        var wsd = new WarmupStableDecay(new WsdOptions { Lr = 1e-3, MinLr = 0, WarmupSteps = 10, DecayFraction = 0.2 });
+        wsd.Configure(110);                                   // 100 steps after warmup: 80 stable, 20 decaying
+        Assert.Equal(1e-3, wsd.GetLearningRate(10), 12);
+        Assert.Equal(1e-3, wsd.GetLearningRate(89), 12);      // last stable step
+        Assert.Equal(1e-3, wsd.GetLearningRate(90), 12);      // decay starts at the peak
+        Assert.True(wsd.GetLearningRate(100) < 1e-3);
+        Assert.Equal(0, wsd.GetLearningRate(109), 12);
+        var cosineTail = new WarmupStableDecay(new WsdOptions { Lr = 1e-3, MinLr = 0, WarmupSteps = 0, DecayFraction = 0.5, DecayShape = DecayShape.Cosine });
+        cosineTail.Configure(101);
+        Assert.Equal(0.5e-3, cosineTail.GetLearningRate(50 + 25), 9);   // half-way through a 51-step cosine tail
+
+        var restored = new WarmupStableDecay(new WsdOptions());
+        Assert.Throws<InvalidDataException>(() => restored.LoadState(linear.SaveState()));
+        Assert.Contains(new WsdOptions { DecayFraction = 2 }.Validate(), m => m.Contains("decay_fraction"));
+    }
 }
