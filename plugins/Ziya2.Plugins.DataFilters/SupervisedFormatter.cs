@@ -27,7 +27,8 @@ public sealed class SupervisedFormatterOptions : IValidatableOptions
 /// Renders supervised records (question + answer attributes) with the paper's bilingual prompt templates
 /// (Appendix A: <c>问题:… 回答:…</c>, <c>Question:… Answer:…</c>, Q/A, problem/solution). The template is chosen by a
 /// stable hash of the document id, so output is deterministic and templates are spread evenly; Chinese questions get
-/// Chinese templates. Records without both attributes pass unchanged.
+/// Chinese templates. Records without both attributes pass unchanged. The attribute <c>prompt_chars</c> marks where the
+/// answer begins, so training can put the loss on answers only.
 /// </summary>
 public sealed class SupervisedFormatter(SupervisedFormatterOptions o) : IDataFilter
 {
@@ -37,7 +38,10 @@ public sealed class SupervisedFormatter(SupervisedFormatterOptions o) : IDataFil
         var question = q.ToString()!; var answer = a.ToString()!;
         var templates = Rules.TextMetrics.IsMostlyChinese(question) ? o.ChineseTemplates : o.EnglishTemplates;
         var template = templates[(int)(Fnv1a(d.Id) % (uint)templates.Count)];
-        return FilterDecision.Rewrite((d with { Text = template.Replace("{q}", question).Replace("{a}", answer) }).WithAttribute("template", template));
+        // The answer starts where {a} lands; training masks the loss before it (prompt_chars, in UTF-16 code units).
+        var beforeAnswer = template[..template.IndexOf("{a}", StringComparison.Ordinal)].Replace("{q}", question);
+        var text = template.Replace("{q}", question).Replace("{a}", answer);
+        return FilterDecision.Rewrite((d with { Text = text }).WithAttribute("template", template).WithAttribute("prompt_chars", beforeAnswer.Length));
     }
 
     /// <summary>FNV-1a over UTF-8: stable across processes and .NET versions, unlike <c>string.GetHashCode</c>.</summary>

@@ -81,6 +81,8 @@ public class FormattingTests
         Assert.Equal(en.Document.Text, f.Apply(new Document("q2", "x").WithAttribute("question", "What is 2+2?").WithAttribute("answer", "4")).Document!.Text);
         var used = Enumerable.Range(0, 60).Select(i => f.Apply(new Document($"id{i}", "").WithAttribute("question", "Why?").WithAttribute("answer", "Because.")).Document!.Attributes["template"]).Distinct().Count();
         Assert.Equal(3, used);                                                                        // all templates in use
+        var rendered = f.Apply(new Document("x", "").WithAttribute("question", "Why?").WithAttribute("answer", "Because.")).Document!;
+        Assert.Equal("Because.", rendered.Text[(int)rendered.Attributes["prompt_chars"]..]);                // where the loss starts
         Assert.Equal(FilterAction.Keep, f.Apply(new Document("3", "plain text")).Action);
         Assert.NotEmpty(new SupervisedFormatterOptions { EnglishTemplates = ["no placeholders"] }.Validate());
     }

@@ -1,0 +1,103 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using Ziya2.DataFactory.Reading;
+using Ziya2.Tokenization;
+
+namespace Ziya2.Training.Data;
+
+/// <summary>
+/// Tokenises a source's data-factory output once into a <see cref="TokenFile"/> directory. Resumable per input shard:
+/// each finished shard leaves its part files and a marker, a re-run skips them, and the final files are assembled
+/// (and the manifest written last) only when every shard is done. Supervised documents (with the <c>prompt_chars</c>
+/// attribute format-supervised writes) are encoded as prompt + answer so training can mask the prompt.
+/// </summary>
+public static class TokenFileBuilder
+{
+    /// <summary>A stable identity of a tokenizer: SHA-256 over its pieces, scores and types.</summary>
+    public static string Hash(ITokenizer tokenizer)
+    {
+        var v = tokenizer.Vocabulary;
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        for (int i = 0; i < v.Pieces.Count; i++)
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(v.Pieces[i]));
+            sha.AppendData(BitConverter.GetBytes(v.Scores[i]));
+            sha.AppendData(BitConverter.GetBytes((int)v.Types[i]));
+        }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
+    /// <summary>Builds (or finishes building) <paramref name="outputDirectory"/> from <paramref name="inputs"/>; returns the opened file.</summary>
+    public static TokenFile Build(IEnumerable<string> inputs, ITokenizer tokenizer, string outputDirectory, FieldMapping? fields = null, CancellationToken cancellation = default)
+    {
+        var hash = Hash(tokenizer);
+        var manifestPath = Path.Combine(outputDirectory, "manifest.json");
+        if (File.Exists(manifestPath)) return TokenFile.Open(outputDirectory, hash);
+        var shards = InputShard.Expand(inputs);
+        var parts = Path.Combine(outputDirectory, "_parts");
+        Directory.CreateDirectory(parts);
+        var reader = new ShardReader(fields ?? new FieldMapping());
+        foreach (var shard in shards)
+        {
+            var marker = Path.Combine(parts, shard.Name + ".done");
+            if (File.Exists(marker))
+            {
+                if (File.ReadAllText(marker) != hash) throw new InvalidDataException($"{outputDirectory}: shard {shard.Name} was tokenised with another tokenizer; delete the directory");
+                continue;
+            }
+            using (var tokens = new BinaryWriter(File.Create(Path.Combine(parts, shard.Name + ".tokens"))))
+            using (var docs = new BinaryWriter(File.Create(Path.Combine(parts, shard.Name + ".docs"))))
+            {
+                foreach (var record in reader.Read(shard))
+                {
+                    cancellation.ThrowIfCancellationRequested();
+                    if (record is not ParsedRecord { Document: var d }) continue;   // the factory already reported malformed records
+                    IReadOnlyList<int> ids;
+                    int prompt = 0;
+                    if (d.Attributes.TryGetValue("prompt_chars", out var pc) && Convert.ToInt32(pc, System.Globalization.CultureInfo.InvariantCulture) is var chars && chars > 0 && chars <= d.Text.Length)
+                    {
+                        var p = tokenizer.Encode(d.Text[..chars]);
+                        ids = [.. p, .. tokenizer.Encode(d.Text[chars..])];
+                        prompt = p.Count;
+                    }
+                    else ids = tokenizer.Encode(d.Text);
+                    if (ids.Count == 0) continue;
+                    foreach (var id in ids) tokens.Write(id);
+                    docs.Write(ids.Count); docs.Write(prompt);
+                }
+            }
+            File.WriteAllText(marker, hash);   // after both part files are closed: a killed shard is redone
+        }
+
+        // Assemble: concatenate parts in shard order, then write the manifest last (its presence means "complete").
+        long documents = 0, total = 0, supervised = 0;
+        var tmp = Path.Combine(outputDirectory, "_assemble");
+        Directory.CreateDirectory(tmp);
+        using (var tokens = File.Create(Path.Combine(tmp, "tokens.bin")))
+        using (var offsets = new BinaryWriter(File.Create(Path.Combine(tmp, "offsets.bin"))))
+        using (var prompts = new BinaryWriter(File.Create(Path.Combine(tmp, "prompts.bin"))))
+        {
+            offsets.Write(0L);
+            foreach (var shard in shards)
+            {
+                using (var part = File.OpenRead(Path.Combine(parts, shard.Name + ".tokens"))) part.CopyTo(tokens);
+                using var docs = new BinaryReader(File.OpenRead(Path.Combine(parts, shard.Name + ".docs")));
+                while (docs.BaseStream.Position < docs.BaseStream.Length)
+                {
+                    int length = docs.ReadInt32(), prompt = docs.ReadInt32();
+                    total += length; documents++;
+                    if (prompt > 0) supervised++;
+                    offsets.Write(total); prompts.Write(prompt);
+                }
+            }
+        }
+        foreach (var f in new[] { "tokens.bin", "offsets.bin", "prompts.bin" }) File.Move(Path.Combine(tmp, f), Path.Combine(outputDirectory, f), overwrite: true);
+        Directory.Delete(tmp);
+        var manifest = new TokenManifest(TokenManifest.CurrentFormat, hash, tokenizer.VocabSize, documents, total, supervised, shards.Select(s => s.Path).ToList());
+        File.WriteAllText(manifestPath + ".tmp", JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(manifestPath + ".tmp", manifestPath);
+        Directory.Delete(parts, recursive: true);
+        return TokenFile.Open(outputDirectory, hash);
+    }
+}
