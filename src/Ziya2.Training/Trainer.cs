@@ -1,0 +1,116 @@
+using System.Diagnostics;
+using Ziya2.Models;
+using Ziya2.Optimization;
+using Ziya2.Training.Data;
+using static TorchSharp.torch;
+
+namespace Ziya2.Training;
+
+/// <summary>One stage of continual pre-training (paper §4: general → supervised + replay → math + replay).</summary>
+/// <param name="Name">Stage name (checkpoint directories, metrics).</param>
+/// <param name="Data">Its mixture.</param>
+/// <param name="Steps">Optimizer steps (the token budget divided by tokens per step).</param>
+public sealed record StageSpec(string Name, MixtureSampler Data, long Steps);
+
+/// <summary>How a stage ended.</summary>
+public sealed record StageResult(string Stage, long Steps, double FirstLoss, double LastLoss, bool Resumed, bool Interrupted, long SkippedSteps, string Checkpoint);
+
+/// <summary>A loss or gradient norm that is not a number; the last good state was checkpointed first.</summary>
+public sealed class NonFiniteLossException(string message) : Exception(message);
+
+/// <summary>
+/// The training loop: micro-batches with gradient accumulation, clipping, the scheduler's rate per step, metrics every
+/// <c>log_every</c> steps, checkpoints every <c>checkpoint_every</c> steps and at the end, exact resume from the latest
+/// checkpoint (model, optimizer moments, scheduler, sampler position), a checkpoint and a clean return on cancellation,
+/// and a stop (or skip) on a non-finite loss. Every step runs inside a dispose scope.
+/// </summary>
+public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearningRateScheduler scheduler, TrainerOptions options,
+    CheckpointStore checkpoints, string configHash, Action<string, long, IReadOnlyDictionary<string, double>>? metrics = null)
+{
+    public StageResult Run(StageSpec stage, CancellationToken cancellation = default)
+    {
+        long start = 0, skipped = 0;
+        bool resumed = false;
+        scheduler.Configure(stage.Steps);
+        if (checkpoints.Latest(stage.Name) is { } latest)
+        {
+            if (latest.State.ConfigHash != configHash)
+                throw new InvalidDataException($"{latest.Path} was written by a different configuration; use another run directory or --force a fresh run");
+            model.Load(Path.Combine(latest.Path, "model"));
+            optimizer.LoadState(Path.Combine(latest.Path, "optimizer.bin"));
+            scheduler.LoadState(latest.State.Scheduler);
+            stage.Data.LoadState(latest.State.Sampler);
+            (start, skipped, resumed) = (latest.State.Step, latest.State.SkippedSteps, true);
+            if (latest.State.Complete) return new StageResult(stage.Name, start, double.NaN, double.NaN, true, false, skipped, latest.Path);
+        }
+
+        double first = double.NaN, last = double.NaN;
+        var clock = Stopwatch.StartNew();
+        long tokensSinceLog = 0;
+        for (long step = start; step < stage.Steps; step++)
+        {
+            if (cancellation.IsCancellationRequested)
+            {
+                var at = Save(stage, step, final: false, skipped);
+                return new StageResult(stage.Name, step, first, last, resumed, true, skipped, at);
+            }
+            optimizer.LearningRate = scheduler.GetLearningRate(step);
+            double loss, norm;
+            using (NewDisposeScope())
+            {
+                optimizer.ZeroGrad();
+                loss = 0;
+                for (int micro = 0; micro < options.GradientAccumulation; micro++)
+                {
+                    var batch = Enumerable.Range(0, options.MicroBatch).Select(_ => stage.Data.Next().Sequence).ToArray();
+                    var inputs = tensor(batch.SelectMany(b => b.Inputs).Select(x => (long)x).ToArray()).view(options.MicroBatch, options.SequenceLength);
+                    var targets = tensor(batch.SelectMany(b => b.Targets).Select(x => (long)x).ToArray()).view(-1);
+                    var documents = options.CrossDocumentMask ? tensor(batch.SelectMany(b => b.DocumentIds).Select(x => (long)x).ToArray()).view(options.MicroBatch, options.SequenceLength) : null;
+                    var logits = model.Forward(inputs, documents);
+                    var l = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]).to_type(ScalarType.Float32), targets, ignore_index: PackedSequence.IgnoreIndex);
+                    (l / options.GradientAccumulation).backward();
+                    loss += l.item<float>() / options.GradientAccumulation;
+                }
+                norm = options.ClipGradNorm > 0
+                    ? nn.utils.clip_grad_norm_(model.Module.parameters(), options.ClipGradNorm)
+                    : GlobalNorm();
+                if (!double.IsFinite(loss) || !double.IsFinite(norm))
+                {
+                    if (options.OnNonFinite == NonFinitePolicy.Skip) { skipped++; optimizer.ZeroGrad(); continue; }
+                    var at = Save(stage, step, final: false, skipped);   // the weights are still the last good ones: no update was applied
+                    throw new NonFiniteLossException($"stage {stage.Name}, step {step}: loss {loss}, gradient norm {norm}; stopped with a checkpoint of the last good state in {at} (set on_non_finite = \"skip\" to skip such steps)");
+                }
+                optimizer.Step();
+            }
+            if (double.IsNaN(first)) first = loss;
+            last = loss;
+            tokensSinceLog += options.TokensPerStep;
+            if ((step + 1) % options.LogEvery == 0 || step + 1 == stage.Steps)
+            {
+                double seconds = clock.Elapsed.TotalSeconds;
+                metrics?.Invoke("train", step, new Dictionary<string, double>
+                {
+                    ["loss"] = loss, ["lr"] = optimizer.LearningRate, ["grad_norm"] = norm,
+                    ["tokens_per_second"] = seconds > 0 ? tokensSinceLog / seconds : 0, ["skipped_steps"] = skipped,
+                });
+                clock.Restart(); tokensSinceLog = 0;
+            }
+            if ((step + 1) % options.CheckpointEvery == 0 && step + 1 < stage.Steps) Save(stage, step + 1, final: false, skipped);
+        }
+        var final = Save(stage, stage.Steps, final: true, skipped);
+        return new StageResult(stage.Name, stage.Steps, first, last, resumed, false, skipped, final);
+    }
+
+    double GlobalNorm()
+    {
+        using var _ = NewDisposeScope();
+        double sum = 0;
+        foreach (var p in model.Module.parameters())
+            if (p.grad is { } g) sum += g.to_type(ScalarType.Float64).pow(2).sum().item<double>();
+        return Math.Sqrt(sum);
+    }
+
+    string Save(StageSpec stage, long step, bool final, long skipped) =>
+        checkpoints.Save(stage.Name, step, final, model.Save, optimizer.SaveState,
+            new TrainingState(stage.Name, step, stage.Steps, scheduler.SaveState(), stage.Data.SaveState(), configHash, final, skipped));
+}
