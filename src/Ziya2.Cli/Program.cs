@@ -22,7 +22,7 @@ static class Program
         RunRequest Request(ParseResult r) => new(
             r.GetValue(recipe)!, r.GetValue(config) ?? [], r.GetValue(set) ?? [], r.GetValue(plugins) ?? [],
             r.GetValue(runDir), r.GetValue(force), r.GetValue(logFormat), r.GetValue(logLevel),
-            Engines: [typeof(Ziya2.DataFactory.Pipeline.DataPipeline).Assembly, typeof(Ziya2.NGram.ArpaModel).Assembly]);   // recipes may use the engines
+            Engines: [typeof(Ziya2.DataFactory.Pipeline.DataPipeline).Assembly, typeof(Ziya2.NGram.ArpaModel).Assembly, typeof(Ziya2.Training.Trainer).Assembly]);   // recipes may use the engines
 
         var run = new Command("run", "Validate and run a recipe") { recipe, config, set, plugins, runDir, force, logFormat, logLevel };
         run.SetAction(async (r, ct) =>

@@ -10,7 +10,9 @@ namespace Ziya2.Training;
 /// <param name="Name">Stage name (checkpoint directories, metrics).</param>
 /// <param name="Data">Its mixture.</param>
 /// <param name="Steps">Optimizer steps (the token budget divided by tokens per step).</param>
-public sealed record StageSpec(string Name, MixtureSampler Data, long Steps);
+/// <param name="ScheduleOffset">Steps of earlier stages when one schedule spans all stages; 0 when it restarts per stage.</param>
+/// <param name="ScheduleTotal">The schedule's horizon: all stages' steps, or null for this stage's.</param>
+public sealed record StageSpec(string Name, MixtureSampler Data, long Steps, long ScheduleOffset = 0, long? ScheduleTotal = null);
 
 /// <summary>How a stage ended.</summary>
 public sealed record StageResult(string Stage, long Steps, double FirstLoss, double LastLoss, bool Resumed, bool Interrupted, long SkippedSteps, string Checkpoint);
@@ -31,7 +33,7 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
     {
         long start = 0, skipped = 0;
         bool resumed = false;
-        scheduler.Configure(stage.Steps);
+        scheduler.Configure(stage.ScheduleTotal ?? stage.Steps);
         if (checkpoints.Latest(stage.Name) is { } latest)
         {
             if (latest.State.ConfigHash != configHash)
@@ -54,7 +56,7 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
                 var at = Save(stage, step, final: false, skipped);
                 return new StageResult(stage.Name, step, first, last, resumed, true, skipped, at);
             }
-            optimizer.LearningRate = scheduler.GetLearningRate(step);
+            optimizer.LearningRate = scheduler.GetLearningRate(stage.ScheduleOffset + step);
             double loss, norm;
             using (NewDisposeScope())
             {
@@ -87,11 +89,14 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
             tokensSinceLog += options.TokensPerStep;
             if ((step + 1) % options.LogEvery == 0 || step + 1 == stage.Steps)
             {
-                double seconds = clock.Elapsed.TotalSeconds;
+                double seconds = clock.Elapsed.TotalSeconds, tokensPerSecond = seconds > 0 ? tokensSinceLog / seconds : 0;
                 metrics?.Invoke("train", step, new Dictionary<string, double>
                 {
                     ["loss"] = loss, ["lr"] = optimizer.LearningRate, ["grad_norm"] = norm,
-                    ["tokens_per_second"] = seconds > 0 ? tokensSinceLog / seconds : 0, ["skipped_steps"] = skipped,
+                    ["tokens_per_second"] = tokensPerSecond, ["skipped_steps"] = skipped,
+                    // Model FLOPs utilisation against the configured (or measured) peak; resident memory of the process.
+                    ["mfu"] = options.PeakFlops > 0 ? tokensPerSecond * model.TrainingFlopsPerToken(options.SequenceLength) / options.PeakFlops : double.NaN,
+                    ["rss_mb"] = Environment.WorkingSet / 1048576.0,
                 });
                 clock.Restart(); tokensSinceLog = 0;
             }

@@ -29,6 +29,8 @@ public sealed class TrainerOptions
     /// <summary>Attend only within each packed document (positions restart per document).</summary>
     public bool CrossDocumentMask { get; set; }
     public NonFinitePolicy OnNonFinite { get; set; } = NonFinitePolicy.Stop;
+    /// <summary>Peak FLOP/s of the device for MFU (e.g. 989e12 for an H100's dense BF16); 0: measure the matmul peak at start (<see cref="MatmulPeak"/>).</summary>
+    public double PeakFlops { get; set; }
 
     /// <summary>Tokens per optimizer step.</summary>
     public long TokensPerStep => (long)SequenceLength * MicroBatch * GradientAccumulation;

@@ -117,5 +117,59 @@ public sealed class TrainerTests : IDisposable
         Assert.NotEqual(good, run.Weights());   // still poisoned: nothing was applied on top of it
     }
 
+    StageSpec[] TwoStages() =>
+    [
+        new("general", new MixtureSampler([new("general", _general, PackingMode.Documents, 1)], 16, LetterTokenizer.Eos, LetterTokenizer.Pad, 1), 5),
+        new("supervised", new MixtureSampler(Replay.ByRatio([new("sft", _sft, PackingMode.Samples, 1)], [new("general", _general, PackingMode.Documents, 1)], 1.0),
+            16, LetterTokenizer.Eos, LetterTokenizer.Pad, 2), 5),
+    ];
+
+    [Fact]
+    public void Stages_run_in_order_share_one_schedule_export_and_resume_bit_identically_across_the_boundary()
+    {
+        var lrs = new List<double>();
+        using var straight = new Run(_tmp.Combine("s"));
+        var runner = new StageRunner(straight.Model, straight.Optimizer, straight.Schedule, Options, _tmp.Combine("s"), "cfg", (_, _, m) => lrs.Add(m["lr"]))
+            { Schedule = ScheduleSpan.AllStages };
+        var results = runner.Run(TwoStages());
+        Assert.Equal(["general", "supervised"], results.Select(r => r.Stage));
+        // One warmup (2 steps) and one cosine over 10 steps: the second stage continues the decay instead of restarting.
+        Assert.Equal(10, lrs.Count);
+        Assert.True(lrs[5] < lrs[4] && lrs[9] < lrs[5], string.Join(", ", lrs));
+        Assert.Equal(3e-4, lrs[9], 9);
+        Assert.True(File.Exists(_tmp.Combine("s", "exports", "general", "config.json")));
+        Assert.True(File.Exists(_tmp.Combine("s", "exports", "supervised", "config.json")));
+
+        // Interrupted in stage 2, then resumed by a fresh process: stage 1 is complete and hands over its state.
+        using var cts = new CancellationTokenSource();
+        using (var first = new Run(_tmp.Combine("r")))
+        {
+            int calls = 0;
+            var partial = new StageRunner(first.Model, first.Optimizer, first.Schedule, Options, _tmp.Combine("r"), "cfg", (_, _, _) => { if (++calls == 7) cts.Cancel(); })
+                { Schedule = ScheduleSpan.AllStages }.Run(TwoStages(), cts.Token);
+            Assert.True(partial[^1].Interrupted);
+        }
+        using var resumed = new Run(_tmp.Combine("r"));
+        new StageRunner(resumed.Model, resumed.Optimizer, resumed.Schedule, Options, _tmp.Combine("r"), "cfg") { Schedule = ScheduleSpan.AllStages }.Run(TwoStages());
+        Assert.Equal(straight.Weights(), resumed.Weights());
+    }
+
+    [Fact]
+    public void Metrics_reach_tensorboard_event_files_with_mfu_against_the_measured_peak()
+    {
+        double peak = MatmulPeak.Measure(256);
+        Assert.True(peak > 1e8, $"peak {peak:E2} FLOP/s");
+        var sink = new TensorBoardSink(_tmp.Combine("tb"));
+        var seen = new List<IReadOnlyDictionary<string, double>>();
+        using var run = new Run(_tmp.Combine("m"), new TrainerOptions { SequenceLength = 16, MicroBatch = 2, LogEvery = 1, CheckpointEvery = 100, PeakFlops = peak });
+        new Trainer(run.Model, run.Optimizer, run.Schedule, new TrainerOptions { SequenceLength = 16, MicroBatch = 2, LogEvery = 1, CheckpointEvery = 100, PeakFlops = peak },
+            new CheckpointStore(_tmp.Combine("m", "checkpoints"), 2), "cfg", (stage, step, m) => { seen.Add(m); sink.Write("general", step, m); }).Run(Stage(3));
+        Assert.All(seen, m => Assert.InRange(m["mfu"], 1e-6, 1.0));
+        Assert.All(seen, m => Assert.True(m["rss_mb"] > 10));
+        var events = Directory.GetFiles(_tmp.Combine("tb"), "events.out.tfevents.*");
+        Assert.Single(events);
+        Assert.True(new FileInfo(events[0]).Length > 3 * 7 * 20, "one record per metric per step");
+    }
+
     public void Dispose() { _general.Dispose(); _sft.Dispose(); _tmp.Dispose(); }
 }
