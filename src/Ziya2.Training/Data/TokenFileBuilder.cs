@@ -28,6 +28,32 @@ public static class TokenFileBuilder
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }
 
+    /// <summary>Writes already-tokenised documents as a token directory (benchmarks, tests, imports from other tools).</summary>
+    public static TokenFile Write(string outputDirectory, IEnumerable<(int[] Tokens, int PromptLength)> documents, int vocabSize, string tokenizerHash)
+    {
+        Directory.CreateDirectory(outputDirectory);
+        long count = 0, total = 0, supervised = 0;
+        using (var tokens = new BinaryWriter(File.Create(Path.Combine(outputDirectory, "tokens.bin"))))
+        using (var offsets = new BinaryWriter(File.Create(Path.Combine(outputDirectory, "offsets.bin"))))
+        using (var prompts = new BinaryWriter(File.Create(Path.Combine(outputDirectory, "prompts.bin"))))
+        {
+            offsets.Write(0L);
+            foreach (var (ids, prompt) in documents)
+            {
+                if (ids.Length == 0) continue;
+                foreach (var id in ids) tokens.Write(id);
+                total += ids.Length; count++;
+                if (prompt > 0) supervised++;
+                offsets.Write(total); prompts.Write(prompt);
+            }
+        }
+        var manifest = new TokenManifest(TokenManifest.CurrentFormat, tokenizerHash, vocabSize, count, total, supervised, []);
+        var manifestPath = Path.Combine(outputDirectory, "manifest.json");
+        File.WriteAllText(manifestPath + ".tmp", JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(manifestPath + ".tmp", manifestPath, overwrite: true);
+        return TokenFile.Open(outputDirectory, tokenizerHash);
+    }
+
     /// <summary>Builds (or finishes building) <paramref name="outputDirectory"/> from <paramref name="inputs"/>; returns the opened file.</summary>
     public static TokenFile Build(IEnumerable<string> inputs, ITokenizer tokenizer, string outputDirectory, FieldMapping? fields = null, CancellationToken cancellation = default)
     {
