@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.CommandLine;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -62,6 +63,18 @@ static class Program
             Console.Error.WriteLine("Run 'ziya2 --help' for usage.");
             return ExitCodes.InvalidInput;
         }
-        return await parsed.InvokeAsync();
+        // Ctrl+C / SIGTERM cancel the command's token and the process waits for a clean stop (a training step and a
+        // checkpoint, then exit 0 — what a preempting scheduler such as Slurm expects). A second signal terminates at once.
+        using var interrupt = new CancellationTokenSource();
+        void OnSignal(PosixSignalContext context)
+        {
+            if (interrupt.IsCancellationRequested) return;   // second signal: default action (terminate)
+            context.Cancel = true;
+            Console.Error.WriteLine($"{context.Signal}: stopping after the current step (send it again to terminate now)");
+            interrupt.Cancel();
+        }
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, interrupt.Token);
     }
 }

@@ -10,6 +10,25 @@ static class CliRunner
 
     public static string RepoRoot { get; } = Meta("RepoRoot");
 
+    /// <summary>The built CLI assembly (run with <c>dotnet</c>).</summary>
+    public static string CliAssembly => Meta("CliAssembly");
+
+    /// <summary>Runs a bash script in the repository root, headless.</summary>
+    public static (int Code, string Out, string Err) Shell(string script)
+    {
+        var psi = new ProcessStartInfo("bash", ["-c", script])
+        {
+            WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+        };
+        psi.Environment["CI"] = "true";
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr);
+    }
+
     public static (int Code, string Out, string Err) Run(string[] args, string? cacheDirectory = null)
     {
         var psi = new ProcessStartInfo("dotnet", [Meta("CliAssembly"), .. args])

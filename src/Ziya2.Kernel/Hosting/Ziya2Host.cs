@@ -141,6 +141,14 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
             globals = new HostRecipeGlobals(p.Config, container, events, progress, log, runDir, request.RecipePath, p.Seed, cancellation);
             environment.Target = globals;
             await p.Assembly!.RunAsync(globals);
+            if (cancellation.IsCancellationRequested)
+            {
+                // The recipe saw the interruption and stopped cleanly (a trainer checkpoints first): a success for a
+                // scheduler that preempts jobs (Slurm), and the next identical invocation resumes.
+                runDir.WriteStatus("interrupted", request.RecipePath, compiled.Hash, null);
+                log.LogWarning("Interrupted after {Seconds:F1} s; the recipe stopped cleanly. Run the same command again to resume", clock.Elapsed.TotalSeconds);
+                return ExitCodes.Ok;
+            }
             runDir.WriteStatus("completed", request.RecipePath, compiled.Hash, null);
             log.LogInformation("Recipe finished in {Seconds:F1} s", clock.Elapsed.TotalSeconds);
             return ExitCodes.Ok;

@@ -82,6 +82,23 @@ public class HostTests
     }
 
     [Fact]
+    public async Task A_recipe_that_stops_cleanly_on_interruption_exits_0_with_status_interrupted()
+    {
+        using var env = new Env();
+        using var cts = new CancellationTokenSource();
+        cts.CancelAfter(TimeSpan.FromMilliseconds(300));
+        var code = await env.Host.RunAsync(env.Request("while (!Cancellation.IsCancellationRequested) Thread.Sleep(10);\nLog.LogInformation(\"checkpoint written\");\n"), cts.Token);
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Contains("\"status\": \"interrupted\"", File.ReadAllText(env.Tmp.Combine("run", "run.json")));
+
+        // A recipe that lets the cancellation escape has not stopped cleanly: exit 1.
+        using var env2 = new Env();
+        using var cts2 = new CancellationTokenSource();
+        cts2.CancelAfter(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(ExitCodes.RunFailed, await env2.Host.RunAsync(env2.Request("while (true) { Cancellation.ThrowIfCancellationRequested(); Thread.Sleep(10); }\n"), cts2.Token));
+    }
+
+    [Fact]
     public async Task A_changed_invocation_in_the_same_run_directory_is_refused_unless_forced()
     {
         using var env = new Env();

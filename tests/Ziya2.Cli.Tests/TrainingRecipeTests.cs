@@ -1,0 +1,70 @@
+namespace Ziya2.Cli.Tests;
+
+/// <summary>A recipe trains with the engine; SIGTERM stops it cleanly with a checkpoint and exit 0; the same command resumes.</summary>
+public sealed class TrainingRecipeTests : IDisposable
+{
+    readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-train-cli-").FullName;
+
+    const string Recipe = """
+        using Ziya2.Training;
+        using Ziya2.Training.Data;
+
+        var model = Model("llama");
+        var rng = new Random(1);
+        var file = TokenFileBuilder.Write(Path.Combine(RunDirectory, "tokens"),
+            Enumerable.Range(0, 200).Select(_ => (Enumerable.Range(0, 60).Select(_ => rng.Next(3, model.VocabSize)).ToArray(), 0)), model.VocabSize, "synthetic");
+        var optimizer = Optimizer("adamw").Create(model.GetParameterGroups());
+        var options = Config.Get<TrainerOptions>("trainer");
+        var runner = new StageRunner(model, optimizer, Scheduler("cosine"), options, RunDirectory, Config.Fingerprint("model", "optimizer", "scheduler", "trainer"),
+            (stage, step, m) => { if (step == 2) File.WriteAllText(Path.Combine(RunDirectory, "started"), ""); })
+            { ExportFormat = null };
+        var results = runner.Run([new StageSpec("general", new MixtureSampler([new("synthetic", file, PackingMode.Documents, 1)], options.SequenceLength, 1, 0, (ulong)Seed), 1200)], Cancellation);
+        Log.LogInformation("stage {Stage}: interrupted={Interrupted} step={Step} resumed={Resumed}", results[^1].Stage, results[^1].Interrupted, results[^1].Steps, results[^1].Resumed);
+        """;
+
+    const string Config = """
+        [model]
+        preset = "tiny"
+        [scheduler]
+        lr = 1e-3
+        [trainer]
+        sequence_length = 32
+        micro_batch = 2
+        log_every = 1
+        checkpoint_every = 100000
+        """;
+
+    [Fact]
+    public void Sigterm_checkpoints_and_exits_0_and_the_same_command_resumes_to_the_end()
+    {
+        File.WriteAllText(Path.Combine(_tmp, "train.csx"), Recipe);
+        File.WriteAllText(Path.Combine(_tmp, "train.toml"), Config);
+        var run = Path.Combine(_tmp, "run");
+        string[] args = ["run", Path.Combine(_tmp, "train.csx"), "-c", Path.Combine(_tmp, "train.toml"), "--run-dir", run];
+
+        // A shell starts the run and sends SIGTERM once training is under way, as a batch scheduler would.
+        var script = $"""
+            dotnet "{CliRunner.CliAssembly}" {string.Join(' ', args.Select(a => $"'{a}'"))} &
+            pid=$!
+            for i in $(seq 1 1200); do [ -f '{run}/started' ] && break; sleep 0.1; done
+            kill -TERM $pid
+            wait $pid
+            echo "exit=$?"
+            """;
+        var (code, output, errors) = CliRunner.Shell(script);
+        Assert.True(code == 0, output + errors);
+        Assert.Contains("exit=0", output);
+        Assert.Contains("SIGTERM: stopping after the current step", output + errors);
+        Assert.Contains("interrupted=True", output + errors);
+        Assert.Contains("Run the same command again to resume", output + errors);
+        var checkpoint = Assert.Single(Directory.GetDirectories(Path.Combine(run, "checkpoints"), "general-*"));
+        Assert.Matches(@"general-\d{8}$", checkpoint);
+
+        var (code2, stdout2, stderr2) = CliRunner.Run(args);
+        Assert.True(code2 == 0, stdout2 + stderr2);
+        Assert.Contains("interrupted=False step=1200 resumed=True", stdout2 + stderr2);
+        Assert.True(Directory.Exists(Path.Combine(run, "checkpoints", "general-final")));
+    }
+
+    public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
+}
