@@ -82,7 +82,7 @@ public class FormattingTests
         var used = Enumerable.Range(0, 60).Select(i => f.Apply(new Document($"id{i}", "").WithAttribute("question", "Why?").WithAttribute("answer", "Because.")).Document!.Attributes["template"]).Distinct().Count();
         Assert.Equal(3, used);                                                                        // all templates in use
         var rendered = f.Apply(new Document("x", "").WithAttribute("question", "Why?").WithAttribute("answer", "Because.")).Document!;
-        Assert.Equal("Because.", rendered.Text[(int)rendered.Attributes["prompt_chars"]..]);                // where the loss starts
+        Assert.Equal("Because.", rendered.Text[Convert.ToInt32(rendered.Attributes["prompt_chars"])..]);                // where the loss starts
         Assert.Equal(FilterAction.Keep, f.Apply(new Document("3", "plain text")).Action);
         Assert.NotEmpty(new SupervisedFormatterOptions { EnglishTemplates = ["no placeholders"] }.Validate());
     }
