@@ -14,24 +14,14 @@ static class CliRunner
     public static string CliAssembly => Meta("CliAssembly");
 
     /// <summary>Runs a bash script in the repository root, headless.</summary>
-    public static (int Code, string Out, string Err) Shell(string script)
-    {
-        var psi = new ProcessStartInfo("bash", ["-c", script])
-        {
-            WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
-        };
-        psi.Environment["CI"] = "true";
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr);
-    }
+    public static (int Code, string Out, string Err) Shell(string script) => Execute("bash", ["-c", script], null);
 
-    public static (int Code, string Out, string Err) Run(string[] args, string? cacheDirectory = null)
+    public static (int Code, string Out, string Err) Run(string[] args, string? cacheDirectory = null) =>
+        Execute("dotnet", [CliAssembly, .. args], cacheDirectory);
+
+    static (int Code, string Out, string Err) Execute(string file, string[] args, string? cacheDirectory)
     {
-        var psi = new ProcessStartInfo("dotnet", [Meta("CliAssembly"), .. args])
+        var psi = new ProcessStartInfo(file, args)
         {
             WorkingDirectory = RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
         };

@@ -70,7 +70,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
             if (results[i] is not null) return;
             var stats = RunShard(shards[i], i, kept, rejected, decisions, cancellation);
             stats.Reconcile($"shard {shards[i].Name}");
-            WriteAtomically(Path.Combine(done, shards[i].Name + ".json"), JsonSerializer.Serialize(stats, Indented));
+            AtomicText.Write(Path.Combine(done, shards[i].Name + ".json"), JsonSerializer.Serialize(stats, Indented));
             results[i] = stats;
             shardDone?.Invoke(shards[i].Name, stats);
         });
@@ -80,8 +80,8 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         total.Reconcile("run");
         CommitCorpusSteps(corpus, decisions);
         total.Seconds = clock.Elapsed.TotalSeconds;
-        WriteAtomically(Path.Combine(output, "stats.json"), JsonSerializer.Serialize(total, Indented));
-        WriteAtomically(Path.Combine(output, "funnel.svg"), FunnelChart.Svg(total));
+        AtomicText.Write(Path.Combine(output, "stats.json"), JsonSerializer.Serialize(total, Indented));
+        AtomicText.Write(Path.Combine(output, "funnel.svg"), FunnelChart.Svg(total));
         return new PipelineResult(total, skipped, output);
     }
 
@@ -97,7 +97,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
             foreach (var dir in new[] { "kept", "rejected", "_done", "_corpus" }) if (Directory.Exists(Path.Combine(output, dir))) Directory.Delete(Path.Combine(output, dir), recursive: true);
         }
         Directory.CreateDirectory(output);
-        WriteAtomically(manifest, new JsonObject
+        AtomicText.Write(manifest, new JsonObject
         {
             ["fingerprint"] = fingerprint,
             ["steps"] = new JsonArray(steps.Select(s => (JsonNode)s.Name).ToArray()),
@@ -169,7 +169,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
             var instance = (ICorpusDataFilter)steps[s].Create();
             try { instance.Commit(decision); }
             finally { (instance as IDisposable)?.Dispose(); }
-            WriteAtomically(marker, DateTime.UtcNow.ToString("O"));
+            AtomicText.Write(marker, DateTime.UtcNow.ToString("O"));
         }
     }
 
@@ -332,11 +332,6 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         return o;
     }
 
-    static void WriteAtomically(string path, string text)
-    {
-        File.WriteAllText(path + ".tmp", text);
-        File.Move(path + ".tmp", path, overwrite: true);
-    }
 }
 
 /// <summary>The output directory belongs to another pipeline.</summary>

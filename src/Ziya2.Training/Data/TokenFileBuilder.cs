@@ -47,10 +47,7 @@ public static class TokenFileBuilder
                 offsets.Write(total); prompts.Write(prompt);
             }
         }
-        var manifest = new TokenManifest(TokenManifest.CurrentFormat, tokenizerHash, vocabSize, count, total, supervised, []);
-        var manifestPath = Path.Combine(outputDirectory, "manifest.json");
-        File.WriteAllText(manifestPath + ".tmp", JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(manifestPath + ".tmp", manifestPath, overwrite: true);
+        WriteManifest(outputDirectory, new TokenManifest(TokenManifest.CurrentFormat, tokenizerHash, vocabSize, count, total, supervised, []));
         return TokenFile.Open(outputDirectory, tokenizerHash);
     }
 
@@ -120,10 +117,16 @@ public static class TokenFileBuilder
         }
         foreach (var f in new[] { "tokens.bin", "offsets.bin", "prompts.bin" }) File.Move(Path.Combine(tmp, f), Path.Combine(outputDirectory, f), overwrite: true);
         Directory.Delete(tmp);
-        var manifest = new TokenManifest(TokenManifest.CurrentFormat, hash, tokenizer.VocabSize, documents, total, supervised, shards.Select(s => s.Path).ToList());
-        File.WriteAllText(manifestPath + ".tmp", JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
-        File.Move(manifestPath + ".tmp", manifestPath);
+        WriteManifest(outputDirectory, new TokenManifest(TokenManifest.CurrentFormat, hash, tokenizer.VocabSize, documents, total, supervised, shards.Select(s => s.Path).ToList()));
         Directory.Delete(parts, recursive: true);
         return TokenFile.Open(outputDirectory, hash);
+    }
+
+    /// <summary>The manifest is written last and atomically: its presence means the directory is complete.</summary>
+    static void WriteManifest(string directory, TokenManifest manifest)
+    {
+        var path = Path.Combine(directory, "manifest.json");
+        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(manifest, new JsonSerializerOptions { WriteIndented = true }));
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 }
