@@ -87,6 +87,9 @@ public sealed class KneserNeyTrainer
         return key;
     }
 
+    /// <summary>The first id of a packed n-gram, without unpacking (and allocating) the rest.</summary>
+    static int FirstId(UInt128 key, int n) => (int)(uint)((key >> (Bits * (n - 1))) & ((1u << Bits) - 1)) - 1;
+
     static int[] Unpack(UInt128 key, int n)
     {
         var ids = new int[n];
@@ -105,7 +108,7 @@ public sealed class KneserNeyTrainer
         {
             var a = new Dictionary<UInt128, long>();
             foreach (var (key, count) in _raw[n - 1])
-                if (Unpack(key, n)[0] == BosId) a[key] = count;
+                if (FirstId(key, n) == BosId) a[key] = count;
             foreach (var key in _raw[n].Keys)
             {
                 var suffix = key & ((UInt128.One << (Bits * n)) - 1);
@@ -119,7 +122,7 @@ public sealed class KneserNeyTrainer
         {
             var countOfCounts = new long[5];
             foreach (var (key, c) in adjusted[n - 1])
-                if (c <= 4 && !(n == 1 && Unpack(key, 1)[0] == BosId)) countOfCounts[c]++;
+                if (c <= 4 && !(n == 1 && FirstId(key, 1) == BosId)) countOfCounts[c]++;
             discounts[n - 1] = EstimateDiscounts(n, countOfCounts);
         }
 

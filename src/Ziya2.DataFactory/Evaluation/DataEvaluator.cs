@@ -44,10 +44,11 @@ public sealed class DataEvaluator(EvaluationOptions options, FieldMapping? field
                 if (!Sampled(d.Id)) continue;
                 report.Sampled++;
                 sampledChars += d.Text.Length;
+                var lower = d.Text.ToLowerInvariant();   // once for the word lists and the topic lexicon
                 var counts = new Dictionary<string, int>
                 {
                     ["privacy"] = TextMeasures.PrivacyHits(d.Text), ["html_function"] = TextMeasures.HtmlFunctionHits(d.Text),
-                    ["toxic"] = TextMeasures.PhraseHits(d.Text, toxic), ["advertising"] = TextMeasures.PhraseHits(d.Text, ads),
+                    ["toxic"] = TextMeasures.PhraseHitsInLowered(lower, toxic), ["advertising"] = TextMeasures.PhraseHitsInLowered(lower, ads),
                 };
                 foreach (var (k, c) in counts) { hits[k] += c; if (c > 0) hitDocs[k]++; }
                 var language = d.Language ?? "unknown";
@@ -62,7 +63,7 @@ public sealed class DataEvaluator(EvaluationOptions options, FieldMapping? field
                 int length = d.Text.EnumerateRunes().Count();
                 lengths.Add(length);
                 lengthCounts[Array.FindIndex(LengthBuckets, x => length < x.Max)]++;
-                report.Topics[topics.Classify(d.Text)]++;
+                report.Topics[topics.ClassifyLowered(lower)]++;
             }
 
         bool measured(string k) => k switch { "toxic" => toxic.Count > 0, "advertising" => ads.Count > 0, _ => true };

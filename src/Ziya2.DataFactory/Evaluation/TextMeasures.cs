@@ -16,10 +16,12 @@ public static partial class TextMeasures
     public static int HtmlFunctionHits(string text) => Html().Count(text);
 
     /// <summary>Occurrences of listed phrases (case-insensitive substring, which suits Chinese).</summary>
-    public static int PhraseHits(string text, IReadOnlyList<string> phrases)
+    public static int PhraseHits(string text, IReadOnlyList<string> phrases) =>
+        phrases.Count == 0 ? 0 : PhraseHitsInLowered(text.ToLowerInvariant(), phrases);
+
+    /// <summary>As <see cref="PhraseHits"/> on text already lower-cased, so callers matching several lists lower-case once.</summary>
+    public static int PhraseHitsInLowered(string lower, IReadOnlyList<string> phrases)
     {
-        if (phrases.Count == 0) return 0;
-        var lower = text.ToLowerInvariant();
         int hits = 0;
         foreach (var p in phrases)
             for (int i = lower.IndexOf(p, StringComparison.Ordinal); i >= 0; i = lower.IndexOf(p, i + p.Length, StringComparison.Ordinal)) hits++;

@@ -32,14 +32,16 @@ public sealed class TopicLexicon
         return new StreamReader(s).ReadToEnd().Split('\n');
     }
 
-    public string Classify(string text)
+    public string Classify(string text) => ClassifyLowered(text.ToLowerInvariant());
+
+    /// <summary>As <see cref="Classify"/> on text already lower-cased.</summary>
+    public string ClassifyLowered(string lower)
     {
-        var lower = text.ToLowerInvariant();
         string best = "other";
         int bestHits = 0;
         foreach (var (topic, keywords) in _topics)
         {
-            int hits = TextMeasures.PhraseHits(lower, keywords);
+            int hits = TextMeasures.PhraseHitsInLowered(lower, keywords);
             if (hits > bestHits) (best, bestHits) = (topic, hits);
         }
         return best;
