@@ -1,73 +1,221 @@
-// The tiny end-to-end recipe: filter shipped documents with two data filters, then train a tiny LLaMA on
-// their UTF-8 bytes with AdamW and a warmup+cosine schedule, on CPU in well under a minute.
-//   ziya2 run recipes/tiny.csx --config recipes/configs/tiny.toml
-#load "lib/text.csx"
+// The embedded default: the whole Ziya2 regime at toy scale, on CPU, with the data shipped in data/samples/.
+//   ziya2 run recipes/tiny.csx -c recipes/configs/tiny.toml
+//
+//   1. data factory      all five steps over a raw zh/en web sample with noise and duplicates (lib/factory.csx)
+//   2. stage 0 "base"    a tiny LLaMA pre-trained on the English part with an English-centric tokenizer: our LLaMA2
+//   3. tokenizer         Ziya2 §3.2: add the corpus's most frequent missing Chinese characters; new embedding rows
+//                        start as the mean of the rows the base tokenizer split each character into
+//   4. stage 1 general   unsupervised zh+en, documents packed with <eos>
+//   5. stage 2           supervised Q/A in the paper's prompt templates + an equal replay of stage-1 data
+//   6. stage 3           MetaMath-style maths + a small replay from each earlier stage
+//   7. evaluation        after every stage: held-out loss per source, maths accuracy by generation
+//   8. report            <run>/report/report.html with PNG charts
+// Re-running in the same --run-dir resumes where it stopped, or finds every stage complete and rewrites the report.
+#load "lib/factory.csx"
+#load "lib/regime.csx"
 
-using TorchSharp;
-using static TorchSharp.torch;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Ziya2.DataFactory.Pipeline;
+using Ziya2.DataFactory.Reading;
+using Ziya2.Models;
+using Ziya2.Reporting;
+using Ziya2.Tokenization;
+using Ziya2.Training;
+using Ziya2.Training.Data;
+using Ziya2.Training.Evaluation;
 
-var train = Config.Get<TrainSettings>("train");
+var tiny = Config.Get<TinySettings>("tiny");
+var trainer = Config.Get<TrainerOptions>("trainer");
+var dataDir = Path.Combine(RunDirectory, "data");
 
-// ---- data: preprocessing + rule-based filtering --------------------------------------------------------
-var filters = new[] { ("normalize-whitespace", Filter("normalize-whitespace")), ("min-length", Filter("min-length")) };
-var kept = new List<Document>();
-int input = 0;
-var dropped = new Dictionary<string, int>();
-foreach (var doc in ReadJsonl(RecipePath(train.Data)))
+// ---- 1. the data factory: general web text through all five steps; curated sets only formatted -------------------
+var general = RunFactory(tiny.RawInputs.Select(RecipePath).ToList(), Path.Combine(dataDir, "general"), Config.Get<FactorySettings>("factory"), Config.Get<EvaluationSettings>("evaluation"));
+string Formatted(string name, string input)
 {
-    input++;
-    Document? current = doc;
-    foreach (var (name, filter) in filters)
-    {
-        var outcome = new FilterOutcome(current, filter.Apply(current));
-        current = outcome.Output;
-        if (current is null) { var key = $"{name}:{outcome.Decision.Reason}"; dropped[key] = dropped.GetValueOrDefault(key) + 1; break; }
-    }
-    if (current is not null) kept.Add(current);
+    // Supervised sets get the paper's prompt templates (Appendix A); prompt_chars marks where the answer starts.
+    var output = Path.Combine(dataDir, name);
+    RunPipeline(name, [new("format-supervised", () => Filter("format-supervised")), new("normalize-whitespace", () => Filter("normalize-whitespace"))],
+        InputShard.Expand([RecipePath(input)]), output, Config.Fingerprint("filters.format-supervised") + "|" + input,
+        new PipelineOptions { Fields = new FieldMapping { Attributes = ["question", "answer"] }, Parallelism = 1 });
+    return Path.Combine(output, "kept");
 }
-Log.LogInformation("Data: {Input} documents in, {Kept} kept, dropped {Dropped}", input, kept.Count,
-    dropped.Count == 0 ? "none" : string.Join(", ", dropped.Select(kv => $"{kv.Key}={kv.Value}")));
-var tokens = ByteTokens(kept);
-if (tokens.Length <= train.SequenceLength + 1) throw new InvalidOperationException($"only {tokens.Length} tokens survived filtering; need more than {train.SequenceLength + 1}");
+var supervisedKept = Formatted("supervised", tiny.Supervised);
+var mathKept = Formatted("math", tiny.Math);
 
-// ---- model, optimizer, schedule ------------------------------------------------------------------------
-var model = Model("llama");              // owned by the run: disposed when it ends
-var optimizer = Optimizer("adamw").Create(model.GetParameterGroups());
-var schedule = Scheduler("cosine");
-schedule.Configure(train.Steps);
-Log.LogInformation("Model: {Params:N0} parameters, {Flops:N0} training FLOPs/token at T={T}; {Tokens:N0} training tokens",
-    model.ParameterCount, model.TrainingFlopsPerToken(train.SequenceLength), train.SequenceLength, tokens.Length);
+// ---- 2. stage 0: the base model, English-centric like LLaMA2 -------------------------------------------------
+var baseTokenizer = Tokenizer("sentencepiece");
+var model = Model("llama");
+if (model.VocabSize < baseTokenizer.VocabSize) throw new InvalidOperationException($"model.vocab_size {model.VocabSize} < the base tokenizer's {baseTokenizer.VocabSize} pieces");
+var tokens = Path.Combine(RunDirectory, "tokens");
+TokenFile Tokens(string name, ITokenizer t, string input, Func<Document, bool>? include = null) =>
+    TokenFileBuilder.Build([input], t, Path.Combine(tokens, name), null, Cancellation, include);
+var baseEnglish = Tokens("base-en", baseTokenizer, general.Kept, d => d.Language == "en");
+var heldOutEnBase = Tokens("eval-base-en", baseTokenizer, RecipePath(tiny.Eval.GeneralEn));
 
-// ---- training loop (every step inside a dispose scope: TorchSharp frees native memory deterministically) ----
-var rng = new Random((int)Seed);
-var data = tensor(tokens);
-double firstLoss = double.NaN, lastLoss = double.NaN;
-using (var progress = Progress("train", train.Steps))
+int eos = baseTokenizer.Vocabulary.EosId ?? 2, pad = baseTokenizer.Vocabulary.PadId ?? 0;
+var configHash = Config.Fingerprint("tiny", "trainer", "model", "optimizer", "scheduler", "tokenizer", "factory", "filters");
+var results = new List<StageResult>();
+Log.LogInformation("Model: {Params:N0} parameters; base tokenizer {Vocab} pieces", model.ParameterCount, baseTokenizer.VocabSize);
+using (var baseOptimizer = Optimizer("adamw").Create(model.GetParameterGroups()))
 {
-    for (int step = 0; step < train.Steps; step++)
+    var baseRunner = new StageRunner(model, baseOptimizer, Scheduler("cosine"), trainer, RunDirectory, configHash, (stage, step, m) => Metrics(stage, step, m))
     {
-        Cancellation.ThrowIfCancellationRequested();
-        optimizer.LearningRate = schedule.GetLearningRate(step);
-        using var scope = NewDisposeScope();
-        var starts = Enumerable.Range(0, train.BatchSize).Select(_ => (long)rng.Next(tokens.Length - train.SequenceLength - 1)).ToArray();
-        var x = stack(starts.Select(s => data[TensorIndex.Slice(s, s + train.SequenceLength)]).ToArray());
-        var y = stack(starts.Select(s => data[TensorIndex.Slice(s + 1, s + 1 + train.SequenceLength)]).ToArray());
-        optimizer.ZeroGrad();
-        var logits = model.Module.forward(x);
-        var loss = nn.functional.cross_entropy(logits.view(-1, model.VocabSize).to_type(ScalarType.Float32), y.reshape(-1));
-        loss.backward();
-        var gradNorm = nn.utils.clip_grad_norm_(model.Module.parameters(), train.ClipGradNorm);
-        optimizer.Step();
-        lastLoss = loss.item<float>();
-        if (step == 0) firstLoss = lastLoss;
-        Metrics("batch_end", step, new Dictionary<string, double> { ["loss"] = lastLoss, ["lr"] = optimizer.LearningRate, ["grad_norm"] = gradNorm });
-        progress.Advance(1, $"loss {lastLoss:F3}");
-        if ((step + 1) % train.LogEvery == 0) Log.LogInformation("step {Step}/{Steps} loss {Loss:F4} lr {Lr:E2} grad_norm {Norm:F3}", step + 1, train.Steps, lastLoss, optimizer.LearningRate, gradNorm);
-    }
+        ExportFormat = null,
+        // Nats per token of the base tokenizer: not comparable with the later stages' numbers (another tokenizer).
+        Evaluate = _ => new Dictionary<string, double> { ["heldout_en_base_tokens"] = HeldOutLoss.Measure(model, heldOutEnBase, trainer.SequenceLength).Loss },
+    };
+    results.AddRange(baseRunner.Run([new StageSpec("base", Mixture(("en", baseEnglish, PackingMode.Documents, 1.0)), tiny.BaseSteps)], Cancellation));
 }
-data.Dispose();
-optimizer.Dispose();
+if (Cancellation.IsCancellationRequested) return;
 
-model.Save(Path.Combine(RunDirectory, "checkpoints", "final"));
-Log.LogInformation("Loss {First:F3} -> {Last:F3} over {Steps} steps; checkpoint in {Dir}", firstLoss, lastLoss, train.Steps, Path.Combine(RunDirectory, "checkpoints", "final"));
-if (!(lastLoss < firstLoss)) throw new InvalidOperationException($"training did not reduce the loss ({firstLoss:F3} -> {lastLoss:F3})");
+// ---- 3. tokenizer extension with mean initialisation (Ziya2 §3.2–3.3) ------------------------------------------
+var chineseText = ReadDocuments(general.Kept).Where(d => d.Language == "zh").Select(d => d.Text).ToList();
+var (extended, added) = ExtendVocabulary(baseTokenizer, model, chineseText, tiny.NewCharacters, tiny.PadVocabularyTo, Path.Combine(RunDirectory, "tokenizer"));
+var zhEval = ReadDocuments(RecipePath(tiny.Eval.GeneralZh)).Select(d => d.Text).ToList();
+var enEval = ReadDocuments(RecipePath(tiny.Eval.GeneralEn)).Select(d => d.Text).ToList();
+var efficiency = new[] { ("Chinese", zhEval), ("English", enEval) }
+    .Select(x => (Text: x.Item1, Base: TokensPerChar(baseTokenizer, x.Item2), Extended: TokensPerChar(extended, x.Item2))).ToList();
+Log.LogInformation("Tokenizer: {Added} Chinese characters added, {Base} → {Extended} pieces; Chinese tokens/char {B:F3} → {E:F3}",
+    added, baseTokenizer.VocabSize, extended.VocabSize, efficiency[0].Base, efficiency[0].Extended);
+
+// ---- 4–6. the three stages, each from the previous one's weights ---------------------------------------------
+var enFile = Tokens("general-en", extended, general.Kept, d => d.Language == "en");
+var zhFile = Tokens("general-zh", extended, general.Kept, d => d.Language == "zh");
+var sftFile = Tokens("supervised", extended, supervisedKept);
+var mathFile = Tokens("math", extended, mathKept);
+var heldOut = new Dictionary<string, TokenFile>
+{
+    ["heldout_en"] = Tokens("eval-general-en", extended, RecipePath(tiny.Eval.GeneralEn)),
+    ["heldout_zh"] = Tokens("eval-general-zh", extended, RecipePath(tiny.Eval.GeneralZh)),
+    ["heldout_supervised"] = Tokens("eval-supervised", extended, Formatted("eval-supervised", tiny.Eval.Supervised)),
+    ["heldout_math"] = Tokens("eval-math", extended, Formatted("eval-math", tiny.Eval.Math)),
+};
+var mathProblems = File.ReadLines(RecipePath(tiny.Eval.Math)).Take(tiny.MathAccuracyProblems)
+    .Select(l => JsonDocument.Parse(l).RootElement).Select(e => (Question: e.GetProperty("question").GetString()!, Answer: e.GetProperty("final").GetInt64())).ToList();
+
+// Stage 1: sources weighted by their tokens. Stage 2: supervised + an equal amount of stage-1 data (1:1).
+// Stage 3: maths + a fixed token share from each earlier stage (the paper: 0.1B each from stages 1 and 2 beside 0.1B
+// of MetaMath); the stage-1 share is split between its sources by their tokens.
+MixtureSource[] stage1 = [new("general-en", enFile, PackingMode.Documents, enFile.Tokens), new("general-zh", zhFile, PackingMode.Documents, zhFile.Tokens)];
+var stage2 = Replay.ByRatio([new("supervised", sftFile, PackingMode.Samples, 1, tiny.MaskPrompt)], stage1, 1.0);
+double share = tiny.Stage3ReplayShare, stage1Tokens = enFile.Tokens + zhFile.Tokens;
+MixtureSource[] stage3 =
+[
+    new("math", mathFile, PackingMode.Samples, 1 - 2 * share, tiny.MaskPrompt),
+    .. stage1.Select(s => s with { Weight = share * s.File.Tokens / stage1Tokens }),
+    new("supervised", sftFile, PackingMode.Samples, share, tiny.MaskPrompt),
+];
+
+using (var optimizer = Optimizer("adamw").Create(model.GetParameterGroups()))
+{
+    var runner = new StageRunner(model, optimizer, Scheduler("cosine"), trainer, RunDirectory, configHash, (stage, step, m) => Metrics(stage, step, m))
+    {
+        Schedule = tiny.OneSchedule ? ScheduleSpan.AllStages : ScheduleSpan.PerStage,
+        ExportDtype = "f32",
+        Evaluate = _ =>
+        {
+            var scores = heldOut.ToDictionary(h => h.Key, h => HeldOutLoss.Measure(model, h.Value, trainer.SequenceLength).Loss);
+            (scores["math_accuracy"], scores["math_answer_format"]) = MathAccuracy(model, extended, mathProblems);
+            return scores;
+        },
+    };
+    results.AddRange(runner.Run(
+    [
+        new StageSpec("general", Mixture(stage1), tiny.GeneralSteps),
+        new StageSpec("supervised", Mixture(stage2), tiny.SupervisedSteps),
+        new StageSpec("math", Mixture(stage3), tiny.MathSteps),
+    ], Cancellation));
+}
+foreach (var r in results)
+    Log.LogInformation("Stage {Stage}: {How}; evaluation {Eval}", r.Stage,
+        r.Interrupted ? $"interrupted at step {r.Steps}" : r.Resumed && double.IsNaN(r.FirstLoss) ? "already complete" : $"trained, loss {r.FirstLoss:F3} → {r.LastLoss:F3}",
+        string.Join(", ", r.Evaluation.Select(kv => $"{kv.Key} {kv.Value:F3}")));
+if (Cancellation.IsCancellationRequested) return;
+
+// ---- 8. the run report ----------------------------------------------------------------------------------------
+var metrics = MetricsLog.Read(Path.Combine(RunDirectory, "metrics.jsonl"));
+string[] stageNames = ["base", "general", "supervised", "math"];
+string F(double v) => double.IsFinite(v) ? v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) : "–";
+var evalKeys = results.SelectMany(r => r.Evaluation.Keys).Distinct().ToList();
+var reportPath = new RunReport("Ziya2 tiny run: data factory → base → tokenizer extension → three stages")
+    .Text("What ran", $"Factory inputs {string.Join(", ", tiny.RawInputs)}; model {model.ParameterCount:N0} parameters; " +
+                      $"{trainer.TokensPerStep:N0} tokens per step (sequence {trainer.SequenceLength}); loss on answers only: {tiny.MaskPrompt}.")
+    .BarChart("Data funnel: documents left after each factory step", "documents", general.Funnel.Select(f => (f.Step, (double)f.Documents)).ToList())
+    .Table("Data gate", ["criterion", "unqualified rate", "passed"], general.Gate.Criteria.Select(c => (IReadOnlyList<string>)[c.Name, c.Rate.ToString("P3"), c.Passed ? "yes" : "NO"]))
+    .Table("Tokenizer extension", ["text", "base tokens/char", "extended tokens/char", "gain"],
+        efficiency.Select(e => (IReadOnlyList<string>)[e.Text, F(e.Base), F(e.Extended), $"{e.Base / e.Extended:F2}×"]))
+    .LineChart("Training loss per stage", "step", "loss", stageNames.Select(s => { var (x, y) = MetricsLog.Series(metrics, s, "loss"); return (s, x, y); }))
+    .LineChart("Learning rate per stage", "step", "learning rate", stageNames.Select(s => { var (x, y) = MetricsLog.Series(metrics, s, "lr"); return (s, x, y); }))
+    .LineChart("Throughput", "step", "tokens/s", stageNames.Select(s => { var (x, y) = MetricsLog.Series(metrics, s, "tokens_per_second"); return (s, x, y); }))
+    .Table("Stages", ["stage", "steps", "first loss", "last loss", "checkpoint"],
+        results.Select(r =>
+        {
+            // From the metrics log, so a run resumed after completion still shows how each stage went.
+            var (_, loss) = MetricsLog.Series(metrics, r.Stage, "loss");
+            return (IReadOnlyList<string>)[r.Stage, r.Steps.ToString(), F(loss.FirstOrDefault(double.NaN)), F(loss.LastOrDefault(double.NaN)), Path.GetRelativePath(RunDirectory, r.Checkpoint)];
+        }))
+    .Table("Evaluation after each stage (held-out loss in nats/token; maths accuracy by greedy generation)", ["stage", .. evalKeys],
+        results.Select(r => (IReadOnlyList<string>)[r.Stage, .. evalKeys.Select(k => r.Evaluation.TryGetValue(k, out var v) ? F(v) : "–")]))
+    .Text("Where things are", $"Checkpoints: {Path.Combine(RunDirectory, "checkpoints")}; Hugging Face exports per stage: {Path.Combine(RunDirectory, "exports")}; " +
+                              $"extended tokenizer: {Path.Combine(RunDirectory, "tokenizer")}; data-factory report: {general.EvaluationReport}; metrics: {Path.Combine(RunDirectory, "metrics.jsonl")}.")
+    .Write(Path.Combine(RunDirectory, "report"));
+Log.LogInformation("Report: {Report}", reportPath);
+
+// Every stage must have learned something: its last loss below its first (a stage found complete was checked when it ran).
+var flat = results.Where(r => double.IsFinite(r.FirstLoss) && !(r.LastLoss < r.FirstLoss)).ToList();
+if (flat.Count > 0) throw new InvalidOperationException($"loss did not fall in stage(s) {string.Join(", ", flat.Select(r => $"{r.Stage} ({r.FirstLoss:F3} → {r.LastLoss:F3})"))}");
+
+// ---- helpers ---------------------------------------------------------------------------------------------------
+MixtureSampler Mixture(params IReadOnlyList<MixtureSource> sources) => new(sources, trainer.SequenceLength, eos, pad, (ulong)Seed);
+MixtureSampler Mixture(params (string Name, TokenFile File, PackingMode Mode, double Weight)[] sources) =>
+    Mixture(sources.Select(s => new MixtureSource(s.Name, s.File, s.Mode, s.Weight)).ToList());
+
+// Greedy answers to held-out problems in the stage-3 prompt format: right when "The answer is: N" gives the number;
+// also the share of answers in that format at all (a model can learn the format before the arithmetic, paper §7).
+(double Accuracy, double Format) MathAccuracy(ILanguageModel m, ITokenizer t, IReadOnlyList<(string Question, long Answer)> problems)
+{
+    if (problems.Count == 0) return (double.NaN, double.NaN);
+    int right = 0, formatted = 0;
+    foreach (var (question, answer) in problems)
+    {
+        var prompt = t.Encode($"Question:{question} Answer:").Select(i => (long)i).ToList();
+        var output = t.Decode(m.Generate(prompt, new GenerationOptions { MaxNewTokens = 48, StopTokens = [eos] }).Select(i => (int)i).ToList());
+        var match = Regex.Match(output, @"The answer is:\s*(-?\d+)");
+        if (match.Success) formatted++;
+        if (match.Success && long.Parse(match.Groups[1].Value) == answer) right++;
+    }
+    return ((double)right / problems.Count, (double)formatted / problems.Count);
+}
+
+/// <summary>[tiny]: the shipped data and the size of each stage.</summary>
+public sealed class TinySettings
+{
+    public List<string> RawInputs { get; set; } = ["../data/samples/raw/en.jsonl", "../data/samples/raw/zh.jsonl"];
+    public string Supervised { get; set; } = "../data/samples/supervised.jsonl";
+    public string Math { get; set; } = "../data/samples/math.jsonl";
+    public EvalSets Eval { get; set; } = new();
+    /// <summary>Chinese characters added to the base vocabulary (Ziya2 added 7,400 to LLaMA2's 32,000).</summary>
+    public int NewCharacters { get; set; } = 600;
+    /// <summary>Model rows are rounded up to a multiple of this (Ziya2: 128 → 39,424).</summary>
+    public int PadVocabularyTo { get; set; } = 64;
+    public long BaseSteps { get; set; } = 150;
+    public long GeneralSteps { get; set; } = 200;
+    public long SupervisedSteps { get; set; } = 120;
+    public long MathSteps { get; set; } = 120;
+    /// <summary>Stage 3: token share of each replayed earlier stage (paper: 0.1B of 0.3B each ≈ 1/3).</summary>
+    public double Stage3ReplayShare { get; set; } = 1.0 / 3;
+    /// <summary>One cosine over stages 1–3 (true) or a warmup and decay per stage (false).</summary>
+    public bool OneSchedule { get; set; }
+    public int MathAccuracyProblems { get; set; } = 30;
+    /// <summary>Supervised stages: loss on answers only (the paper is silent; this is the common choice).</summary>
+    public bool MaskPrompt { get; set; } = true;
+}
+
+public sealed class EvalSets
+{
+    public string GeneralEn { get; set; } = "../data/samples/eval/general-en.jsonl";
+    public string GeneralZh { get; set; } = "../data/samples/eval/general-zh.jsonl";
+    public string Supervised { get; set; } = "../data/samples/eval/supervised.jsonl";
+    public string Math { get; set; } = "../data/samples/eval/math.jsonl";
+}

@@ -25,7 +25,16 @@ public sealed class LlamaModel : ILanguageModel
         if (options.Checkpoint is not null) HfCheckpoint.Load(options.Checkpoint, HfParameters());
         else Initialize(options.Seed);
         if (Numerics.Precision == Precision.Bf16) _network.to(ScalarType.BFloat16);
+        _device = new Device(options.Device);
+        if (_device.type == DeviceType.CUDA)
+        {
+            if (!cuda.is_available())
+                throw new InvalidOperationException($"model.device = \"{options.Device}\" but this TorchSharp build has no usable CUDA device; install the libtorch-cuda native package in the host, or use device = \"cpu\"");
+            _network.to(_device);
+        }
     }
+
+    readonly Device _device;
 
     /// <summary>The resolved architecture.</summary>
     public LlamaConfig Config { get; private set; }
@@ -144,6 +153,7 @@ public sealed class LlamaModel : ILanguageModel
         var config = Config with { VocabSize = newVocabSize };
         var network = new LlamaNetwork(config, Numerics);
         if (Numerics.Precision == Precision.Bf16) network.to(ScalarType.BFloat16);
+        if (_device.type != DeviceType.CPU) network.to(_device);
         using (no_grad())
         {
             var old = _network.named_parameters().ToDictionary(x => x.name, x => x.parameter);
@@ -156,9 +166,9 @@ public sealed class LlamaModel : ILanguageModel
                 var filled = src32.mean([0L], keepdim: true).expand(newVocabSize - oldVocab, -1).clone();
                 foreach (var r in rows)
                 {
-                    var ids = tensor(r.SourceIds.Select(i => (long)i).ToArray());
+                    var ids = tensor(r.SourceIds.Select(i => (long)i).ToArray(), device: src32.device);
                     var chosen = name == "lm_head.weight" ? r.OutputWeights ?? r.Weights : r.Weights;
-                    var weights = tensor((chosen ?? r.SourceIds.Select(_ => 1.0).ToList()).ToArray()).to_type(ScalarType.Float32);
+                    var weights = tensor((chosen ?? r.SourceIds.Select(_ => 1.0).ToList()).ToArray(), device: src32.device).to_type(ScalarType.Float32);
                     filled.narrow(0, r.NewId - oldVocab, 1).copy_((src32.index_select(0, ids) * (weights / weights.sum()).unsqueeze(1)).sum(0, keepdim: true));
                 }
                 p.copy_(cat([src32, filled], 0));

@@ -50,6 +50,8 @@ public sealed class LlamaOptions : IValidatableOptions
     public bool SoftmaxFp32 { get; set; } = true;
     /// <summary>Recompute each decoder block in backward instead of storing its activations.</summary>
     public bool ActivationCheckpointing { get; set; }
+    /// <summary>Where the weights live: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (CUDA needs TorchSharp's CUDA native package in the host).</summary>
+    public string Device { get; set; } = "cpu";
     /// <summary>Seed of the random initialisation (ignored when a checkpoint is loaded).</summary>
     public long Seed { get; set; } = 1234;
 
@@ -57,6 +59,8 @@ public sealed class LlamaOptions : IValidatableOptions
     {
         if (Preset is not null && !LlamaConfig.Presets.ContainsKey(Preset))
             yield return $"unknown preset '{Preset}'; presets: {string.Join(", ", LlamaConfig.Presets.Keys)}";
+        if (!(Device == "cpu" || Device == "cuda" || (Device.StartsWith("cuda:", StringComparison.Ordinal) && int.TryParse(Device[5..], out var n) && n >= 0)))
+            yield return $"device '{Device}' is not cpu, cuda or cuda:N";
         if (Checkpoint is not null && !File.Exists(Path.Combine(Checkpoint, "config.json")))
         {
             yield return $"checkpoint '{Checkpoint}' has no config.json";

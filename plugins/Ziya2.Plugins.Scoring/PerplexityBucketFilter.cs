@@ -15,8 +15,18 @@ namespace Ziya2.Plugins.Scoring;
 /// cut-offs are read from it, and pass 2 labels. Documents in the bin that holds a cut-off all go to the better bucket,
 /// so a bucket can exceed its share by one bin's worth.</para>
 /// </summary>
-public sealed class PerplexityBucketFilter(PerplexityOptions o) : ICorpusDataFilter
+public sealed class PerplexityBucketFilter : ICorpusDataFilter
 {
+    readonly PerplexityOptions o;
+
+    /// <summary>The model files must exist now (options validation leaves them alone, so a recipe validates on a machine without them).</summary>
+    public PerplexityBucketFilter(PerplexityOptions options)
+    {
+        o = options;
+        foreach (var (key, path) in o.Models.Select(m => ($"models.{m.Key}", m.Value)).Concat(o.SentencepieceModels.Select(m => ($"sentencepiece_models.{m.Key}", m.Value))))
+            if (!File.Exists(path)) throw new FileNotFoundException($"filters.perplexity {key}: no such file '{path}'", path);
+    }
+
     const double BinWidth = 1e-4, MaxLog10 = 8;   // perplexity 1 .. 10^8; beyond is the last bin
     static readonly ConcurrentDictionary<string, Lazy<ArpaModel>> Models = new();
     static readonly ConcurrentDictionary<(LmTokenization, string?), Lazy<LmTokenizer>> Tokenizers = new();

@@ -24,13 +24,9 @@ public sealed class PerplexityOptions : IValidatableOptions
     public IEnumerable<string> Validate()
     {
         if (Models.Count == 0) yield return "models must name at least one ARPA file (zh = \"…\", en = \"…\")";
-        foreach (var (language, path) in Models)
-            if (!File.Exists(path)) yield return $"models.{language}: no such file '{path}'";
         foreach (var (language, mode) in Tokenization)
             if (mode == LmTokenization.SentencePiece && !SentencepieceModels.ContainsKey(language))
                 yield return $"tokenization.{language} = \"sentencepiece\" needs sentencepiece_models.{language}";
-        foreach (var (language, path) in SentencepieceModels)
-            if (!File.Exists(path)) yield return $"sentencepiece_models.{language}: no such file '{path}'";
         if (High is <= 0 or > 1 || Medium < High || Medium > 1) yield return "need 0 < high <= medium <= 1";
     }
 

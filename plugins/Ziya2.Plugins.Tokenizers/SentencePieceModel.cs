@@ -38,6 +38,7 @@ sealed class SentencePieceModel
 
     public static SentencePieceModel Load(string path)
     {
+        if (!File.Exists(path)) throw new FileNotFoundException($"tokenizer model '{path}' not found", path);
         try { return Parse(File.ReadAllBytes(path)); }
         catch (InvalidDataException e) { throw new InvalidDataException($"{path}: not a valid SentencePiece model: {e.Message}"); }
     }

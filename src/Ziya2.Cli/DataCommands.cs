@@ -55,7 +55,7 @@ static class DataCommands
         var force = new Option<bool>("--force") { Description = "Replace the output of a different pipeline in --output" };
         var run = new Command("run", "Run a data pipeline over input shards") { pipeline, input, output, set, dryRun, force, plugins, logLevel, logFormat };
         run.SetAction((r, ct) => Task.FromResult(Run(r, pipeline, input, output, set, dryRun, force, plugins, logLevel, logFormat, ct)));
-        return new Command("data", "The data factory: run pipelines of data filters, evaluate their output, gate it") { run, DataEvaluationCommands.Evaluate(), DataEvaluationCommands.Gate() };
+        return new Command("data", "The data factory: run pipelines of data filters, evaluate their output, gate it") { run, DataTokenizeCommand.Create(plugins, logLevel), DataEvaluationCommands.Evaluate(), DataEvaluationCommands.Gate() };
     }
 
     static int Run(ParseResult r, Argument<string> pipelineArg, Option<string[]> inputOpt, Option<string> outputOpt, Option<string[]> setOpt,

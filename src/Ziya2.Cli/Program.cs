@@ -16,6 +16,8 @@ static class Program
         var plugins = new Option<string[]>("--plugins") { Description = "Extra plugin directory (holds <Name>/<Name>.dll); repeatable", Arity = ArgumentArity.ZeroOrMore };
         var runDir = new Option<string?>("--run-dir") { Description = "Run directory (default runs/<recipe>/<timestamp>)" };
         var force = new Option<bool>("--force") { Description = "Reuse a run directory created by a different invocation" };
+        var resume = new Option<bool>("--resume") { Description = "Continue the latest run of this recipe (runs/<recipe>/*), or the one --run-dir names" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Run the recipe in plan mode (DryRun): it prints stages, budgets, steps, memory and time, and trains nothing" };
         var logFormat = new Option<LogFormat>("--log-format") { Description = "Console log format: text or json", DefaultValueFactory = _ => LogFormat.Text };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Minimum log level", DefaultValueFactory = _ => LogLevel.Information };
         var json = new Option<bool>("--json") { Description = "Machine-readable output" };
@@ -23,9 +25,12 @@ static class Program
         RunRequest Request(ParseResult r) => new(
             r.GetValue(recipe)!, r.GetValue(config) ?? [], r.GetValue(set) ?? [], r.GetValue(plugins) ?? [],
             r.GetValue(runDir), r.GetValue(force), r.GetValue(logFormat), r.GetValue(logLevel),
-            Engines: [typeof(Ziya2.DataFactory.Pipeline.DataPipeline).Assembly, typeof(Ziya2.NGram.ArpaModel).Assembly, typeof(Ziya2.Training.Trainer).Assembly]);   // recipes may use the engines
+            Engines: [typeof(Ziya2.DataFactory.Pipeline.DataPipeline).Assembly, typeof(Ziya2.NGram.ArpaModel).Assembly, typeof(Ziya2.Training.Trainer).Assembly,
+                      typeof(Ziya2.Reporting.RunReport).Assembly],   // recipes may use the engines
+            Resume: r.GetValue(resume), DryRun: r.GetValue(dryRun));
 
-        var run = new Command("run", "Validate and run a recipe") { recipe, config, set, plugins, runDir, force, logFormat, logLevel };
+        var run = new Command("run", "Validate and run a recipe") { recipe, config, set, plugins, runDir, force, resume, dryRun, logFormat, logLevel };
+        run.Validators.Add(r => { if (r.GetValue(resume) && r.GetValue(dryRun)) r.AddError("--resume and --dry-run cannot be combined"); });
         run.SetAction(async (r, ct) =>
         {
             using var loggers = Logging.Create(r.GetValue(logFormat), r.GetValue(logLevel));

@@ -124,7 +124,6 @@ static class TokenizerCommands
     static void ResizeModel(ParseResult r, Option<string[]> plugins, Option<LogLevel> logLevel, string checkpoint, IVocabularyExtender baseTokenizer,
         IReadOnlyList<string> added, int multiple, string weighting, string outDir)
     {
-        if (weighting is not ("uniform" or "bytes" or "first-out")) throw new ArgumentException($"unknown weighting '{weighting}'; use uniform, bytes or first-out");
         using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
         var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Model, "llama", "model",
             [Overrides.Text("model.checkpoint", Path.GetFullPath(checkpoint))], r.GetValue(plugins) ?? []);
@@ -133,23 +132,13 @@ static class TokenizerCommands
             var model = (ILanguageModel)component;
             int first = baseTokenizer.VocabSize;
             if (model.VocabSize < first) throw new ArgumentException($"the model has {model.VocabSize} rows but the base tokenizer {first} pieces");
-            var rows = added.Select((piece, i) =>
-            {
-                var sources = baseTokenizer.SplitForInitialization(piece);
-                var weights = weighting == "bytes" ? sources.Select(id => (double)Math.Max(1, PieceBytes(baseTokenizer.Vocabulary, id))).ToList() : null;
-                var output = weighting == "first-out" ? sources.Select((_, k) => k == 0 ? 1.0 : 0.0).ToList() : null;
-                return new VocabularyRowInit(first + i, sources, weights, output);
-            }).ToList();
-            int needed = first + added.Count;
-            int size = Math.Max(model.VocabSize, multiple > 1 ? (needed + multiple - 1) / multiple * multiple : needed);
+            var rows = VocabularyExtension.InitialRows(baseTokenizer, added, weighting);
+            int size = Math.Max(model.VocabSize, VocabularyExtension.PaddedRows(first + added.Count, multiple));
             model.ExtendVocabulary(size, rows);
             model.Save(outDir);
             Console.Out.WriteLine($"model rows {first} → {size} (multiple of {multiple}); {rows.Count} rows initialised as the {weighting} mean of their base pieces; wrote {outDir}");
         }
     }
-
-    static int PieceBytes(TokenizerVocabulary v, int id) =>
-        v.Types[id] == TokenType.Byte ? 1 : Encoding.UTF8.GetByteCount(v.Pieces[id].Replace('\u2581', ' '));
 
     static IEnumerable<string> Inputs(string? inline, string? file)
     {

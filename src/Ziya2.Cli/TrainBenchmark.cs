@@ -101,12 +101,14 @@ static class TrainBenchmark
         double EngineLoop(int round)
         {
             var options = new TrainerOptions { SequenceLength = seq, MicroBatch = batch, LogEvery = Math.Max(1, steps / 4), CheckpointEvery = int.MaxValue, PeakFlops = peak };
-            var rates = new List<double>();
+            // Each metrics record covers the steps since the previous one; the first (step 0, with the warm-up) is left out.
+            var intervals = new List<(long Steps, double Rate)>();
+            long previous = -1;
             var trainer = new Trainer(model, optimizer, schedule, options, new CheckpointStore(Path.Combine(work, $"run{round}"), 1), "bench",
-                (_, _, m) => { rates.Add(m["tokens_per_second"]); rss.Add(m["rss_mb"]); });
+                (_, step, m) => { if (previous >= 0) intervals.Add((step - previous, m["tokens_per_second"])); previous = step; rss.Add(m["rss_mb"]); });
             trainer.Run(new StageSpec("bench", Sampler(), steps));
             Directory.Delete(Path.Combine(work, $"run{round}"), recursive: true);
-            return rates.Count / rates.Sum(x => 1 / x);   // equal tokens per interval: total tokens / total time
+            return intervals.Sum(i => i.Steps) / intervals.Sum(i => i.Steps / i.Rate);   // total tokens / total time
         }
         double h = Median(hand), e = Median(engine);
         Console.Out.WriteLine($"{preset,-12} {model.ParameterCount,13:N0} params  batch {batch}×{seq}: hand loop {h,8:F0} tok/s (MFU {h * flopsPerToken / peak:P1}), " +

@@ -15,7 +15,8 @@ public enum ScheduleSpan
 /// <summary>
 /// Runs stages in order (paper §4): each starts from the previous stage's final weights (the live model), resumes from
 /// its own checkpoints, and is exported (Hugging Face format by default) when it completes. Stops after a stage that was
-/// interrupted, so a re-run continues where it stopped.
+/// interrupted, so a re-run continues where it stopped. After each completed stage (also one found complete on resume)
+/// the <see cref="Evaluate"/> hook runs on that stage's final weights and its numbers go into the stage's result.
 /// </summary>
 public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILearningRateScheduler scheduler, TrainerOptions options,
     string runDirectory, string configHash, Action<string, long, IReadOnlyDictionary<string, double>>? metrics = null)
@@ -24,6 +25,8 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
     public string? ExportFormat { get; init; } = "hf";
     public string ExportDtype { get; init; } = "bf16";
     public ScheduleSpan Schedule { get; init; } = ScheduleSpan.PerStage;
+    /// <summary>Evaluation after each completed stage (held-out loss per source, benchmarks …); null: none.</summary>
+    public Func<StageResult, IReadOnlyDictionary<string, double>>? Evaluate { get; init; }
 
     public IReadOnlyList<StageResult> Run(IReadOnlyList<StageSpec> stages, CancellationToken cancellation = default)
     {
@@ -35,8 +38,7 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
         {
             var spec = Schedule == ScheduleSpan.AllStages ? stage with { ScheduleOffset = offset, ScheduleTotal = total } : stage;
             var result = trainer.Run(spec, cancellation);
-            results.Add(result);
-            if (result.Interrupted) break;
+            if (result.Interrupted) { results.Add(result); break; }
             // A finished stage skipped on resume still hands its final weights and optimizer moments to the next one.
             if (result.Resumed && double.IsNaN(result.FirstLoss))
             {
@@ -48,6 +50,8 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
                 var export = Path.Combine(runDirectory, "exports", stage.Name);
                 if (!Directory.Exists(export)) model.Export(ExportFormat, export, ExportDtype);
             }
+            if (Evaluate is not null) result = result with { Evaluation = Evaluate(result) };
+            results.Add(result);
             offset += stage.Steps;
         }
         return results;

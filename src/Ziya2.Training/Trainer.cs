@@ -14,15 +14,18 @@ namespace Ziya2.Training;
 /// <param name="ScheduleTotal">The schedule's horizon: all stages' steps, or null for this stage's.</param>
 public sealed record StageSpec(string Name, MixtureSampler Data, long Steps, long ScheduleOffset = 0, long? ScheduleTotal = null);
 
-/// <summary>How a stage ended.</summary>
-public sealed record StageResult(string Stage, long Steps, double FirstLoss, double LastLoss, bool Resumed, bool Interrupted, long SkippedSteps, string Checkpoint);
+/// <summary>How a stage ended; <see cref="Evaluation"/> holds what the runner's evaluation hook measured after it.</summary>
+public sealed record StageResult(string Stage, long Steps, double FirstLoss, double LastLoss, bool Resumed, bool Interrupted, long SkippedSteps, string Checkpoint)
+{
+    public IReadOnlyDictionary<string, double> Evaluation { get; init; } = new Dictionary<string, double>();
+}
 
 /// <summary>A loss or gradient norm that is not a number; the last good state was checkpointed first.</summary>
 public sealed class NonFiniteLossException(string message) : Exception(message);
 
 /// <summary>
 /// The training loop: micro-batches with gradient accumulation, clipping, the scheduler's rate per step, metrics every
-/// <c>log_every</c> steps, checkpoints every <c>checkpoint_every</c> steps and at the end, exact resume from the latest
+/// <c>log_every</c> steps (reported under the stage's name), checkpoints every <c>checkpoint_every</c> steps and at the end, exact resume from the latest
 /// checkpoint (model, optimizer moments, scheduler, sampler position), a checkpoint and a clean return on cancellation,
 /// and a stop (or skip) on a non-finite loss. Every step runs inside a dispose scope.
 /// </summary>
@@ -47,6 +50,7 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
         }
 
         double first = double.NaN, last = double.NaN;
+        var device = model.Module.parameters().First().device;   // batches go where the weights are
         var clock = Stopwatch.StartNew();
         long tokensSinceLog = 0;
         for (long step = start; step < stage.Steps; step++)
@@ -65,9 +69,9 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
                 for (int micro = 0; micro < options.GradientAccumulation; micro++)
                 {
                     var batch = Enumerable.Range(0, options.MicroBatch).Select(_ => stage.Data.Next().Sequence).ToArray();
-                    var inputs = tensor(batch.SelectMany(b => b.Inputs).Select(x => (long)x).ToArray()).view(options.MicroBatch, options.SequenceLength);
-                    var targets = tensor(batch.SelectMany(b => b.Targets).Select(x => (long)x).ToArray()).view(-1);
-                    var documents = options.CrossDocumentMask ? tensor(batch.SelectMany(b => b.DocumentIds).Select(x => (long)x).ToArray()).view(options.MicroBatch, options.SequenceLength) : null;
+                    var inputs = tensor(batch.SelectMany(b => b.Inputs).Select(x => (long)x).ToArray(), device: device).view(options.MicroBatch, options.SequenceLength);
+                    var targets = tensor(batch.SelectMany(b => b.Targets).Select(x => (long)x).ToArray(), device: device).view(-1);
+                    var documents = options.CrossDocumentMask ? tensor(batch.SelectMany(b => b.DocumentIds).Select(x => (long)x).ToArray(), device: device).view(options.MicroBatch, options.SequenceLength) : null;
                     var logits = model.Forward(inputs, documents);
                     var l = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]).to_type(ScalarType.Float32), targets, ignore_index: PackedSequence.IgnoreIndex);
                     (l / options.GradientAccumulation).backward();
@@ -87,10 +91,11 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
             if (double.IsNaN(first)) first = loss;
             last = loss;
             tokensSinceLog += options.TokensPerStep;
-            if ((step + 1) % options.LogEvery == 0 || step + 1 == stage.Steps)
+            // The first step of a run is logged too, so every curve starts where training started.
+            if ((step + 1) % options.LogEvery == 0 || step + 1 == stage.Steps || step == start)
             {
                 double seconds = clock.Elapsed.TotalSeconds, tokensPerSecond = seconds > 0 ? tokensSinceLog / seconds : 0;
-                metrics?.Invoke("train", step, new Dictionary<string, double>
+                metrics?.Invoke(stage.Name, step, new Dictionary<string, double>
                 {
                     ["loss"] = loss, ["lr"] = optimizer.LearningRate, ["grad_norm"] = norm,
                     ["tokens_per_second"] = tokensPerSecond, ["skipped_steps"] = skipped,

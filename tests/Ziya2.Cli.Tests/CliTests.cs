@@ -10,20 +10,6 @@ public sealed class CliTests : IDisposable
     (int Code, string Out, string Err) Ziya2(params string[] args) => CliRunner.Run(args, Path.Combine(_tmp, "cache"));
 
     [Fact]
-    public void Tiny_recipe_runs_end_to_end_on_cpu_and_the_loss_falls()
-    {
-        var runDir = Path.Combine(_tmp, "run");
-        var (code, _, err) = Ziya2("run", "recipes/tiny.csx", "--config", "recipes/configs/tiny.toml", "--run-dir", runDir);
-        Assert.True(code == 0, err);
-        var losses = File.ReadLines(Path.Combine(runDir, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement.GetProperty("loss").GetDouble()).ToList();
-        Assert.Equal(40, losses.Count);
-        Assert.True(losses.Skip(30).Average() < losses.Take(5).Average() - 1.0, $"loss did not fall: {string.Join(", ", losses)}");
-        Assert.True(File.Exists(Path.Combine(runDir, "checkpoints", "final", "config.json")));
-        Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(runDir, "run.json")));
-        Assert.Contains("dropped min-length:too_short=2", err);
-    }
-
-    [Fact]
     public void Validate_reports_a_bad_override_with_exit_code_2()
     {
         var (code, _, err) = Ziya2("validate", "recipes/tiny.csx", "-c", "recipes/configs/tiny.toml", "--set", "model.hidden_size=wide", "--set", "model.hidden_sise=64");
@@ -47,7 +33,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Json_logs_are_one_object_per_line_when_headless()
     {
-        var (code, _, err) = Ziya2("run", "recipes/tiny.csx", "-c", "recipes/configs/tiny.toml", "--set", "train.steps=3", "--set", "train.log_every=1",
+        var (code, _, err) = Ziya2("run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml",
             "--run-dir", Path.Combine(_tmp, "json"), "--log-format", "json");
         Assert.True(code == 0, err);
         var lines = err.Split('\n', StringSplitOptions.RemoveEmptyEntries);

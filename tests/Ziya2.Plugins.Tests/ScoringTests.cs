@@ -61,7 +61,10 @@ public sealed class ScoringTests : IDisposable
     public void Options_are_checked()
     {
         Assert.Contains(new PerplexityOptions().Validate(), m => m.Contains("models must name"));
-        Assert.Contains(new PerplexityOptions { Models = new() { ["zh"] = "/nope.arpa" } }.Validate(), m => m.Contains("no such file"));
+        // A missing model is not an options error (recipes validate where the files are absent) but stops the filter being built.
+        Assert.Empty(new PerplexityOptions { Models = new() { ["zh"] = "/nope.arpa" } }.Validate());
+        var missing = Assert.Throws<FileNotFoundException>(() => new PerplexityBucketFilter(new PerplexityOptions { Models = new() { ["zh"] = "/nope.arpa" } }));
+        Assert.Contains("models.zh: no such file '/nope.arpa'", missing.Message);
         Assert.Contains(new PerplexityOptions { Models = new() { ["zh"] = TrainModel() }, High = 0.7, Medium = 0.5 }.Validate(), m => m.Contains("high <= medium"));
     }
 

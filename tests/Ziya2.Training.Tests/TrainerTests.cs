@@ -27,17 +27,19 @@ public sealed class TrainerTests : IDisposable
 
     sealed class Run : IDisposable
     {
-        public readonly LlamaModel Model = new(new LlamaOptions
-        {
-            VocabSize = 29, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 32, Seed = 3,
-        });
+        public readonly LlamaModel Model;
         public readonly Ziya2.Optimization.IOptimizer Optimizer;
         public readonly CosineWithWarmup Schedule = new(new CosineOptions { Lr = 3e-3, MinLr = 3e-4, WarmupSteps = 2 });
         public readonly List<double> Losses = [];
         public readonly Trainer Trainer;
 
-        public Run(string runDir, TrainerOptions? options = null, string config = "cfg")
+        public Run(string runDir, TrainerOptions? options = null, string config = "cfg", Precision precision = Precision.Fp32, bool activationCheckpointing = false)
         {
+            Model = new(new LlamaOptions
+            {
+                VocabSize = 29, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 32, Seed = 3,
+                Precision = precision, ActivationCheckpointing = activationCheckpointing,
+            });
             Optimizer = new AdamWFactory(new AdamWOptions { Lr = 3e-3 }).Create(Model.GetParameterGroups());
             Trainer = new Trainer(Model, Optimizer, Schedule, options ?? Options, new CheckpointStore(Path.Combine(runDir, "checkpoints"), (options ?? Options).KeepLast), config,
                 (_, _, m) => Losses.Add(m["loss"]));
@@ -152,6 +154,54 @@ public sealed class TrainerTests : IDisposable
         using var resumed = new Run(_tmp.Combine("r"));
         new StageRunner(resumed.Model, resumed.Optimizer, resumed.Schedule, Options, _tmp.Combine("r"), "cfg") { Schedule = ScheduleSpan.AllStages }.Run(TwoStages());
         Assert.Equal(straight.Weights(), resumed.Weights());
+    }
+
+    [Fact]
+    public void Activation_checkpointing_trains_bit_identically_and_bf16_mixed_trains_with_fp32_master_weights()
+    {
+        // Recomputing each block in backward must not change a single bit in FP32 on CPU.
+        using var plain = new Run(_tmp.Combine("plain"));
+        plain.Trainer.Run(Stage(6));
+        using var recomputed = new Run(_tmp.Combine("ckpt"), activationCheckpointing: true);
+        recomputed.Trainer.Run(Stage(6));
+        Assert.Equal(plain.Losses, recomputed.Losses);
+        Assert.Equal(plain.Weights(), recomputed.Weights());
+
+        // BF16 mixed precision through the same loop: matmuls in BF16, weights (and so optimizer state) stay FP32.
+        using var mixed = new Run(_tmp.Combine("bf16"), precision: Precision.Bf16Mixed, activationCheckpointing: true);
+        var result = mixed.Trainer.Run(Stage(20));
+        Assert.True(result.LastLoss < result.FirstLoss * 0.8, $"bf16_mixed loss {result.FirstLoss:F3} → {result.LastLoss:F3}");
+        Assert.All(mixed.Model.Module.parameters(), p => Assert.Equal(ScalarType.Float32, p.dtype));
+        // Close to FP32 but not equal: the matmuls really ran in BF16.
+        Assert.NotEqual(plain.Losses[0], mixed.Losses[0]);
+        Assert.InRange(mixed.Losses[0], plain.Losses[0] - 0.05, plain.Losses[0] + 0.05);
+    }
+
+    [Fact]
+    public void Evaluation_runs_after_each_completed_stage_also_when_resumed_complete()
+    {
+        var calls = new List<(string Stage, double Loss)>();
+        IReadOnlyList<StageResult> RunAll(Run run) => new StageRunner(run.Model, run.Optimizer, run.Schedule, Options, _tmp.Combine("ev"), "cfg")
+        {
+            ExportFormat = null,
+            Evaluate = r =>
+            {
+                var loss = Ziya2.Training.Evaluation.HeldOutLoss.Measure(run.Model, _general, 16).Loss;
+                calls.Add((r.Stage, loss));
+                return new Dictionary<string, double> { ["heldout"] = loss };
+            },
+        }.Run(TwoStages());
+        using (var first = new Run(_tmp.Combine("ev")))
+        {
+            var results = RunAll(first);
+            Assert.Equal(["general", "supervised"], calls.Select(c => c.Stage));
+            Assert.Equal(calls.Select(c => c.Loss), results.Select(r => r.Evaluation["heldout"]));
+        }
+        using var again = new Run(_tmp.Combine("ev"));
+        var resumed = RunAll(again);
+        Assert.All(resumed, r => Assert.True(r.Resumed));
+        // Each stage's evaluation sees that stage's final weights again: the same numbers as the first run.
+        Assert.Equal(calls.Take(2).Select(c => c.Loss), resumed.Select(r => r.Evaluation["heldout"]));
     }
 
     [Fact]

@@ -26,6 +26,12 @@ public abstract class RecipeGlobals
     /// <summary>Seed of the run (<c>run.seed</c>, default 1234).</summary>
     public abstract long Seed { get; }
 
+    /// <summary>
+    /// True under <c>ziya2 run --dry-run</c>: the recipe should print its plan (stages, budgets, steps, memory, time)
+    /// and return before it loads data or builds large models. <see cref="RunDirectory"/> is then a scratch directory
+    /// that is deleted afterwards.
+    /// </summary>
+    public abstract bool DryRun { get; }
     /// <summary>Signalled when the operator interrupts the run.</summary>
     public abstract CancellationToken Cancellation { get; }
 

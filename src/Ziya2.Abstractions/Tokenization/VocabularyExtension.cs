@@ -54,6 +54,30 @@ public static class VocabularyExtension
             .Select(kv => (char.ConvertFromUtf32(kv.Key), kv.Value)).ToList();
     }
 
+    /// <summary>
+    /// How the model's new embedding rows start (Ziya2 §3.2: the mean of the rows the base tokenizer splits each new
+    /// piece into). <paramref name="weighting"/>: <c>uniform</c> (plain mean), <c>bytes</c> (weighted by each base
+    /// piece's UTF-8 length), <c>first-out</c> (uniform input rows; the LM-head row copies the first base piece's).
+    /// </summary>
+    public static IReadOnlyList<Models.VocabularyRowInit> InitialRows(IVocabularyExtender baseTokenizer, IReadOnlyList<string> added, string weighting = "uniform")
+    {
+        if (weighting is not ("uniform" or "bytes" or "first-out")) throw new ArgumentException($"unknown weighting '{weighting}'; use uniform, bytes or first-out");
+        int first = baseTokenizer.VocabSize;
+        return added.Select((piece, i) =>
+        {
+            var sources = baseTokenizer.SplitForInitialization(piece);
+            var weights = weighting == "bytes" ? sources.Select(id => (double)Math.Max(1, PieceBytes(baseTokenizer.Vocabulary, id))).ToList() : null;
+            var output = weighting == "first-out" ? sources.Select((_, k) => k == 0 ? 1.0 : 0.0).ToList() : null;
+            return new Models.VocabularyRowInit(first + i, sources, weights, output);
+        }).ToList();
+    }
+
+    /// <summary>Rows a model needs for <paramref name="pieces"/> ids, rounded up to a multiple (Ziya2: 128, giving 39,424).</summary>
+    public static int PaddedRows(int pieces, int multiple) => multiple > 1 ? (pieces + multiple - 1) / multiple * multiple : pieces;
+
+    static int PieceBytes(TokenizerVocabulary v, int id) =>
+        v.Types[id] == TokenType.Byte ? 1 : Encoding.UTF8.GetByteCount(v.Pieces[id].Replace('\u2581', ' '));
+
     /// <summary>Lines of UTF-8 text files, streamed.</summary>
     public static IEnumerable<string> ReadLines(IEnumerable<string> files) => files.SelectMany(f => File.ReadLines(f, Encoding.UTF8));
 }

@@ -16,7 +16,7 @@ namespace Ziya2.Kernel.Hosting;
 /// <summary>The recipe API as the kernel implements it.</summary>
 sealed class HostRecipeGlobals(
     RecipeConfig config, ComponentContainer components, IEventBus events, IProgressFactory progress,
-    ILogger log, RunDirectory runDirectory, string recipePath, long seed, CancellationToken cancellation) : RecipeGlobals, IRunEnvironment
+    ILogger log, RunDirectory runDirectory, string recipePath, long seed, CancellationToken cancellation, bool dryRun = false) : RecipeGlobals, IRunEnvironment
 {
     readonly object _metricsGate = new();
     // Engines call component factories from worker threads (the data factory makes filters per shard worker).
@@ -26,6 +26,7 @@ sealed class HostRecipeGlobals(
     public override ILogger Log => log;
     public override string RunDirectory => runDirectory.Path;
     public override long Seed => seed;
+    public override bool DryRun => dryRun;
     public override CancellationToken Cancellation => cancellation;
     public override IEventBus Events => events;
 

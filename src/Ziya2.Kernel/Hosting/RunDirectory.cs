@@ -24,6 +24,25 @@ public sealed class RunDirectory
     public static string DefaultFor(string recipePath) =>
         System.IO.Path.Combine("runs", System.IO.Path.GetFileNameWithoutExtension(recipePath), DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
 
+    /// <summary>
+    /// The directory <c>--resume</c> continues: <paramref name="explicitPath"/> when given (it must hold a run), else the
+    /// newest <c>runs/&lt;recipe&gt;/*</c> that holds one. Throws <see cref="RunDirectoryException"/> when there is none.
+    /// </summary>
+    public static string ForResume(string recipePath, string? explicitPath)
+    {
+        if (explicitPath is not null)
+        {
+            if (!File.Exists(System.IO.Path.Combine(explicitPath, "run.json")))
+                throw new RunDirectoryException($"--resume: {System.IO.Path.GetFullPath(explicitPath)} holds no run (no run.json); drop --resume to start one there");
+            return explicitPath;
+        }
+        var parent = System.IO.Path.GetDirectoryName(DefaultFor(recipePath))!;
+        var latest = Directory.Exists(parent)
+            ? Directory.EnumerateDirectories(parent).Where(d => File.Exists(System.IO.Path.Combine(d, "run.json"))).OrderBy(d => d, StringComparer.Ordinal).LastOrDefault()
+            : null;
+        return latest ?? throw new RunDirectoryException($"--resume: no earlier run of {System.IO.Path.GetFileName(recipePath)} under {System.IO.Path.GetFullPath(parent)}; run it without --resume first, or name one with --run-dir");
+    }
+
     /// <summary>Creates or reopens the directory; throws <see cref="RunDirectoryException"/> for a changed invocation.</summary>
     public static RunDirectory Prepare(string path, string recipePath, string recipeHash, string resolvedConfig, bool force)
     {

@@ -11,7 +11,11 @@ public enum LogFormat
     Json,
 }
 
-/// <summary>What <c>ziya2 run</c> / <c>ziya2 validate</c> were asked to do.</summary>
+/// <summary>
+/// What <c>ziya2 run</c> / <c>ziya2 validate</c> were asked to do. <see cref="Resume"/> continues the latest run of the
+/// recipe (or <see cref="RunDirectory"/>, which must then exist); <see cref="DryRun"/> runs the recipe in a scratch
+/// directory with <c>DryRun</c> set, for recipes that print their plan.
+/// </summary>
 public sealed record RunRequest(
     string RecipePath,
     IReadOnlyList<string> ConfigFiles,
@@ -22,7 +26,9 @@ public sealed record RunRequest(
     LogFormat LogFormat = LogFormat.Text,
     LogLevel LogLevel = LogLevel.Information,
     string? CacheDirectory = null,
-    IReadOnlyList<System.Reflection.Assembly>? Engines = null);
+    IReadOnlyList<System.Reflection.Assembly>? Engines = null,
+    bool Resume = false,
+    bool DryRun = false);
 
 /// <summary>Options every run has, at <c>[run]</c>.</summary>
 public sealed class RunOptions

@@ -121,8 +121,20 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         var compiled = p.Compiled!;
 
         RunDirectory runDir;
-        try { runDir = RunDirectory.Prepare(request.RunDirectory ?? RunDirectory.DefaultFor(request.RecipePath), request.RecipePath, compiled.Hash, ResolvedConfig(p), request.Force); }
+        // A dry run writes nothing the user keeps: the recipe gets a scratch directory, removed when it returns.
+        string? scratch = request.DryRun ? Directory.CreateTempSubdirectory("ziya2-dry-run-").FullName : null;
+        try
+        {
+            var path = scratch ?? (request.Resume ? RunDirectory.ForResume(request.RecipePath, request.RunDirectory) : request.RunDirectory ?? RunDirectory.DefaultFor(request.RecipePath));
+            runDir = RunDirectory.Prepare(path, request.RecipePath, compiled.Hash, ResolvedConfig(p), request.Force);
+        }
         catch (RunDirectoryException e) { stderr.WriteLine($"error: {e.Message}"); return ExitCodes.InvalidInput; }
+        try { return await ExecuteAsync(request, p, compiled, runDir, cancellation); }
+        finally { if (scratch is not null) try { Directory.Delete(scratch, recursive: true); } catch (IOException) { } }
+    }
+
+    async Task<int> ExecuteAsync(RunRequest request, Prepared p, CompiledRecipe compiled, RunDirectory runDir, CancellationToken cancellation)
+    {
 
         using var runLoggers = Logging.Create(request.LogFormat, request.LogLevel, runDir.LogFile);
         var log = runLoggers.CreateLogger("recipe");
@@ -138,7 +150,7 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         {
             var environment = new DeferredEnvironment();
             using var container = new ComponentContainer(p.Catalog, runLoggers, events, environment);
-            globals = new HostRecipeGlobals(p.Config, container, events, progress, log, runDir, request.RecipePath, p.Seed, cancellation);
+            globals = new HostRecipeGlobals(p.Config, container, events, progress, log, runDir, request.RecipePath, p.Seed, cancellation, request.DryRun);
             environment.Target = globals;
             await p.Assembly!.RunAsync(globals);
             if (cancellation.IsCancellationRequested)

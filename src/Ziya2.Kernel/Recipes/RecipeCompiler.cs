@@ -50,6 +50,7 @@ public sealed class RecipeCompiler(string cacheDirectory, IReadOnlyList<Assembly
     [
         typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(List<>).Assembly, typeof(Console).Assembly,
         typeof(ImmutableArray).Assembly, typeof(JsonSerializer).Assembly, typeof(System.Runtime.GCSettings).Assembly,
+        typeof(System.Text.RegularExpressions.Regex).Assembly,
         System.Reflection.Assembly.Load("System.Runtime"), System.Reflection.Assembly.Load("System.Collections"),
         System.Reflection.Assembly.Load("netstandard"), System.Reflection.Assembly.Load("System.Memory"),
         typeof(RecipeGlobals).Assembly, typeof(TorchSharp.torch).Assembly, typeof(Microsoft.Extensions.Logging.ILogger).Assembly,

@@ -51,8 +51,13 @@ public static class TokenFileBuilder
         return TokenFile.Open(outputDirectory, tokenizerHash);
     }
 
-    /// <summary>Builds (or finishes building) <paramref name="outputDirectory"/> from <paramref name="inputs"/>; returns the opened file.</summary>
-    public static TokenFile Build(IEnumerable<string> inputs, ITokenizer tokenizer, string outputDirectory, FieldMapping? fields = null, CancellationToken cancellation = default)
+    /// <summary>
+    /// Builds (or finishes building) <paramref name="outputDirectory"/> from <paramref name="inputs"/>; returns the opened file.
+    /// <paramref name="include"/> selects the documents of this source (e.g. one language of a mixed factory output);
+    /// keep it the same between a run and its resumption.
+    /// </summary>
+    public static TokenFile Build(IEnumerable<string> inputs, ITokenizer tokenizer, string outputDirectory, FieldMapping? fields = null,
+        CancellationToken cancellation = default, Func<Ziya2.Data.Document, bool>? include = null)
     {
         var hash = Hash(tokenizer);
         var manifestPath = Path.Combine(outputDirectory, "manifest.json");
@@ -61,6 +66,8 @@ public static class TokenFileBuilder
         var parts = Path.Combine(outputDirectory, "_parts");
         Directory.CreateDirectory(parts);
         var reader = new ShardReader(fields ?? new FieldMapping());
+        long unreadable = 0;
+        string? firstProblem = null;
         foreach (var shard in shards)
         {
             var marker = Path.Combine(parts, shard.Name + ".done");
@@ -75,7 +82,14 @@ public static class TokenFileBuilder
                 foreach (var record in reader.Read(shard))
                 {
                     cancellation.ThrowIfCancellationRequested();
-                    if (record is not ParsedRecord { Document: var d }) continue;   // the factory already reported malformed records
+                    if (record is not ParsedRecord { Document: var d })
+                    {
+                        // The factory reports malformed records; here they only count, and name the problem if nothing was usable.
+                        unreadable++;
+                        firstProblem ??= record is MalformedRecord m ? $"{shard.Name}: {m.Reason} ({m.Detail})" : shard.Name;
+                        continue;
+                    }
+                    if (include is not null && !include(d)) continue;
                     IReadOnlyList<int> ids;
                     int prompt = 0;
                     if (d.Attributes.TryGetValue("prompt_chars", out var pc) && Convert.ToInt32(pc, System.Globalization.CultureInfo.InvariantCulture) is var chars && chars > 0 && chars <= d.Text.Length)
@@ -92,6 +106,9 @@ public static class TokenFileBuilder
             }
             File.WriteAllText(marker, hash);   // after both part files are closed: a killed shard is redone
         }
+
+        if (unreadable > 0 && shards.All(s => new FileInfo(Path.Combine(parts, s.Name + ".docs")).Length == 0))
+            throw new InvalidDataException($"{outputDirectory}: none of the {unreadable:N0} records could be read (first: {firstProblem}); check the text field name");
 
         // Assemble: concatenate parts in shard order, then write the manifest last (its presence means "complete").
         long documents = 0, total = 0, supervised = 0;

@@ -1,0 +1,141 @@
+using System.Text.Json;
+
+namespace Ziya2.Cli.Tests;
+
+/// <summary>The shipped recipes through the CLI: the tiny end-to-end regime, the 13B plan, --resume and --dry-run.</summary>
+public sealed class RecipeRunTests : IDisposable
+{
+    readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-recipes-").FullName;
+
+    // CI size: every stage shorter, fewer maths problems generated; the full size is the README command (docs/recipes.md).
+    static readonly string[] Reduced =
+    [
+        "--set", "tiny.base_steps=30", "--set", "tiny.general_steps=40", "--set", "tiny.supervised_steps=30", "--set", "tiny.math_steps=30",
+        "--set", "tiny.math_accuracy_problems=4", "--set", "trainer.checkpoint_every=20", "--set", "trainer.log_every=5",
+    ];
+
+    [Fact]
+    public void Tiny_recipe_runs_the_whole_regime_writes_the_report_and_a_second_run_finds_it_complete()
+    {
+        var run = Path.Combine(_tmp, "tiny");
+        string[] args = ["run", "recipes/tiny.csx", "-c", "recipes/configs/tiny.toml", "--run-dir", run, .. Reduced];
+        var (code, stdout, err) = CliRunner.Run(args);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("Gate passed", err);
+        Assert.Matches(@"Tokenizer: \d+ Chinese characters added", err);
+
+        // Every stage trained, its loss fell (first vs last logged value), and it left a final checkpoint.
+        var metrics = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        foreach (var stage in new[] { "base", "general", "supervised", "math" })
+        {
+            var losses = metrics.Where(m => m.GetProperty("event").GetString() == stage).Select(m => m.GetProperty("loss").GetDouble()).ToList();
+            Assert.True(losses.Count >= 5, $"{stage}: {losses.Count} records");
+            Assert.True(losses[^1] < losses[0], $"{stage}: loss {losses[0]:F3} → {losses[^1]:F3}");
+            Assert.True(File.Exists(Path.Combine(run, "checkpoints", $"{stage}-final", "state.json")), stage);
+        }
+        foreach (var stage in new[] { "general", "supervised", "math" })
+            Assert.True(File.Exists(Path.Combine(run, "exports", stage, "config.json")), $"HF export of {stage}");
+        Assert.True(File.Exists(Path.Combine(run, "tokenizer", "tokenizer.model")));
+
+        // The report: one offline page, PNG charts, the funnel, tokenizer gain, per-stage evaluation and where things are.
+        var html = File.ReadAllText(Path.Combine(run, "report", "report.html"));
+        foreach (var part in new[] { "Data funnel", "Tokenizer extension", "Training loss per stage", "Evaluation after each stage", "heldout_zh", "math_accuracy", "checkpoints" })
+            Assert.Contains(part, html);
+        Assert.True(Directory.GetFiles(Path.Combine(run, "report", "charts"), "*.png").Length >= 4);
+        Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(run, "run.json")));
+
+        // The same command again: every step resumes to "done" and the report is rewritten.
+        (code, stdout, err) = CliRunner.Run(args);
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(err, "already complete").Count);
+        Assert.Contains("2 already done", stdout);
+    }
+
+    [Fact]
+    public void The_13b_regime_validates_and_dry_runs_its_plan_here_without_touching_a_gpu()
+    {
+        var (code, stdout, err) = CliRunner.Run(["validate", "recipes/ziya2-13b.csx", "-c", "recipes/configs/ziya2-13b.toml"]);
+        Assert.True(code == 0, err + stdout);
+        (code, stdout, err) = CliRunner.Run(["run", "recipes/ziya2-13b.csx", "-c", "recipes/configs/ziya2-13b.toml", "--dry-run"]);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("Model: 13.", stdout);
+        Assert.Contains("vocab 39,424", stdout);
+        Assert.Matches(@"stage1\s+650\.0B\s+154,973 documents", stdout);   // 650e9 / 4,194,304 tokens per step, rounded up
+        Assert.Contains("Stage-1 replay 1:1", stdout);
+        Assert.Contains("0.1B from each earlier stage", stdout);
+        Assert.Contains("Memory per GPU (ZeRO-1, activation checkpointing on)", stdout);
+        Assert.DoesNotContain("DOES NOT FIT", stdout);
+        Assert.Matches(@"total\s+709\.9B", stdout);
+        Assert.False(Directory.Exists(Path.Combine(CliRunner.RepoRoot, "runs", "ziya2-13b")), "a dry run leaves no run directory");
+    }
+
+    const string CounterRecipe = """
+        var marker = Path.Combine(RunDirectory, "count");
+        var n = File.Exists(marker) ? int.Parse(File.ReadAllText(marker)) : 0;
+        if (DryRun) { Console.WriteLine($"plan only in {RunDirectory}"); return; }
+        File.WriteAllText(marker, (n + 1).ToString());
+        Log.LogInformation("invocation {N}", n + 1);
+        """;
+
+    [Fact]
+    public void Resume_continues_the_latest_run_of_the_recipe_and_dry_run_leaves_nothing_behind()
+    {
+        File.WriteAllText(Path.Combine(_tmp, "counter.csx"), CounterRecipe);
+        (int Code, string Out, string Err) Ziya2(string options) =>
+            CliRunner.Shell($"cd '{_tmp}' && dotnet '{CliRunner.CliAssembly}' run counter.csx {options}");
+
+        var (code, _, err) = Ziya2("--resume");
+        Assert.Equal(2, code);
+        Assert.Contains("--resume: no earlier run of counter.csx", err);
+
+        Assert.Equal(0, Ziya2("").Code);
+        Thread.Sleep(1100);                                   // run directories are named by the second
+        Assert.Equal(0, Ziya2("").Code);
+        var runs = Directory.GetDirectories(Path.Combine(_tmp, "runs", "counter")).Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(2, runs.Count);
+
+        (code, _, err) = Ziya2("--resume");
+        Assert.True(code == 0, err);
+        Assert.Contains("invocation 2", err);
+        Assert.Equal("2", File.ReadAllText(Path.Combine(runs[1], "count")));   // the newest run continued
+        Assert.Equal("1", File.ReadAllText(Path.Combine(runs[0], "count")));
+
+        (code, _, err) = Ziya2($"--resume --run-dir '{runs[0]}'");
+        Assert.True(code == 0, err);
+        Assert.Equal("2", File.ReadAllText(Path.Combine(runs[0], "count")));
+        Assert.Equal(2, Ziya2($"--resume --run-dir '{Path.Combine(_tmp, "nowhere")}'").Code);
+
+        var (dryCode, dryOut, dryErr) = Ziya2("--dry-run");
+        Assert.True(dryCode == 0, dryErr);
+        Assert.Contains("plan only in", dryOut);
+        var scratch = dryOut.Split("plan only in ")[1].Trim();
+        Assert.False(Directory.Exists(scratch), "the dry run's scratch directory is removed");
+        Assert.Equal(2, Directory.GetDirectories(Path.Combine(_tmp, "runs", "counter")).Length);
+        Assert.Equal(2, Ziya2("--dry-run --resume").Code);
+    }
+
+    [Fact]
+    public void Data_tokenize_builds_a_token_directory_once_and_names_unreadable_input()
+    {
+        var output = Path.Combine(_tmp, "tokens");
+        string[] args = ["data", "tokenize", "--tokenizer", "data/samples/tokenizer/base.model", "--input", "recipes/data/tiny.jsonl", "--output", output];
+        var (code, stdout, err) = CliRunner.Run(args);
+        Assert.True(code == 0, err);
+        var manifest = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "manifest.json"))).RootElement;
+        int lines = File.ReadLines(Path.Combine(CliRunner.RepoRoot, "recipes/data/tiny.jsonl")).Count(l => l.Trim().Length > 0);
+        Assert.Equal(lines, manifest.GetProperty("documents").GetInt32());
+        Assert.Equal(1200, manifest.GetProperty("vocab_size").GetInt32());
+        Assert.Equal(manifest.GetProperty("tokens").GetInt64() * 4, new FileInfo(Path.Combine(output, "tokens.bin")).Length);
+        Assert.Contains($"{lines} documents", stdout);
+        var written = File.GetLastWriteTimeUtc(Path.Combine(output, "tokens.bin"));
+        Assert.Equal(0, CliRunner.Run(args).Code);                      // complete: opened, not rebuilt
+        Assert.Equal(written, File.GetLastWriteTimeUtc(Path.Combine(output, "tokens.bin")));
+
+        (code, _, err) = CliRunner.Run(["data", "tokenize", "--tokenizer", "data/samples/tokenizer/base.model", "--input", "recipes/data/tiny.jsonl",
+            "--output", Path.Combine(_tmp, "wrong-field"), "--text-field", "body"]);
+        Assert.Equal(2, code);
+        Assert.Contains($"none of the {lines} records could be read", err);
+    }
+
+    public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
+}
