@@ -59,7 +59,7 @@ static class Program
         var root = new RootCommand("ziya2 — data-centric continual pre-training of LLaMA-family models (Ziya2 regime)")
         {
             run, validate, pluginsCommand, ModelCommands.Create(plugins, logLevel), TokenizerCommands.Create(plugins, logLevel),
-            DataCommands.Create(plugins, logLevel, logFormat), LmCommands.Create(logLevel), TrainBenchmark.Create(plugins, logLevel),
+            DataCommands.Create(plugins, logLevel, logFormat), LmCommands.Create(logLevel), TrainBenchmark.Create(plugins, logLevel), ScalingCommands.Create(),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,0 +1,110 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ziya2.Kernel.Hosting;
+using Ziya2.Scaling;
+
+namespace Ziya2.Cli;
+
+/// <summary><c>ziya2 scaling fit|predict</c>: the data-centric scaling law of Ziya2 §7.</summary>
+static class ScalingCommands
+{
+    public static Command Create()
+    {
+        var samples = new Argument<string>("samples") { Description = "CSV with a header holding tokens,coherence,readability,similarity,loss (other columns allowed)" };
+        var json = new Option<bool>("--json") { Description = "Print the result as JSON" };
+        var grid = new Option<StartGrid>("--grid") { Description = "Starting points: paper (32,768), wide (the paper's plus 972 with α 0.03–0.3 and F 1e9–1e11), coarse (96)", DefaultValueFactory = _ => StartGrid.Wide };
+        var delta = new Option<double>("--delta") { Description = "Huber threshold on log-loss residuals", DefaultValueFactory = _ => 1e-3 };
+        var output = new Option<string?>("--out") { Description = "Directory for fit.json and the loss-vs-attribute plots" };
+        var fit = new Command("fit", "Fit L(D) = D^-α + E, D = (A·CH + B·RA + C·SIM)·V + F with a Huber loss and L-BFGS from a grid of starts") { samples, json, grid, delta, output };
+        fit.SetAction(r => InvalidInput.Guard(() =>
+        {
+            var data = ScalingSamples.Read(r.GetValue(samples)!);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            var result = ScalingLawFit.Fit(data, new FitOptions { Grid = r.GetValue(grid), Delta = r.GetValue(delta) });
+            var node = ToJson(result, clock.Elapsed.TotalSeconds);
+            if (r.GetValue(output) is { } dir)
+            {
+                Directory.CreateDirectory(dir);
+                var path = Path.Combine(dir, "fit.json");
+                File.WriteAllText(path + ".tmp", node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                File.Move(path + ".tmp", path, overwrite: true);
+                node["plots"] = new JsonArray([.. ScalingPlots.Write(dir, data, result.Law).Select(p => JsonValue.Create(p))]);
+            }
+            if (r.GetValue(json)) Console.Out.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            else Print(result, clock.Elapsed.TotalSeconds, r.GetValue(output));
+            return ExitCodes.Ok;
+        }));
+
+        var fitFile = new Option<string?>("--fit") { Description = "fit.json written by 'scaling fit --out'" };
+        var paper = new Option<bool>("--paper") { Description = "Use the paper's fitted law (α 0.06, E 0.31, A 1.66, B 1.98, C 0.70, F 1.24e10)" };
+        var tokens = new Option<double?>("--tokens") { Description = "V: tokens trained on" };
+        var coherence = new Option<double?>("--coherence");
+        var readability = new Option<double?>("--readability");
+        var similarity = new Option<double?>("--similarity");
+        var csv = new Option<string?>("--samples") { Description = "Predict every row of this CSV (loss column optional: compared when present)" };
+        var predict = new Command("predict", "Predict test loss from data volume and attributes") { fitFile, paper, tokens, coherence, readability, similarity, csv, json };
+        predict.SetAction(r => InvalidInput.Guard(() =>
+        {
+            var law = r.GetValue(paper) ? ScalingLaw.Paper
+                : r.GetValue(fitFile) is { } f ? ReadLaw(f)
+                : throw new ArgumentException("give --fit fit.json or --paper");
+            if (r.GetValue(csv) is { } file)
+            {
+                foreach (var s in ScalingSamples.Read(file))
+                    Console.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{s.Tokens:G6},{s.Coherence},{s.Readability},{s.Similarity}: predicted {law.Predict(s):F6}, observed {s.Loss:F6}"));
+                return ExitCodes.Ok;
+            }
+            if (r.GetValue(tokens) is not { } v || r.GetValue(coherence) is not { } ch || r.GetValue(readability) is not { } ra || r.GetValue(similarity) is not { } sim)
+                throw new ArgumentException("give --tokens, --coherence, --readability and --similarity (or --samples file.csv)");
+            double loss = law.Predict(v, ch, ra, sim), d = law.EffectiveData(v, ch, ra, sim);
+            Console.Out.WriteLine(r.GetValue(json)
+                ? new JsonObject { ["loss"] = loss, ["effective_data"] = d }.ToJsonString()
+                : string.Create(CultureInfo.InvariantCulture, $"loss {loss:F6} (effective data D = {d:G4} tokens)"));
+            return ExitCodes.Ok;
+        }));
+        return new Command("scaling", "Data-centric scaling laws (Ziya2 §7): fit and predict") { fit, predict };
+    }
+
+    static ScalingLaw ReadLaw(string path)
+    {
+        var law = JsonNode.Parse(File.ReadAllText(path))?["law"] ?? throw new InvalidDataException($"{path}: no \"law\" object (write it with 'ziya2 scaling fit --out DIR')");
+        double Get(string k) => law[k]?.GetValue<double>() ?? throw new InvalidDataException($"{path}: law.{k} missing");
+        return new ScalingLaw(Get("alpha"), Get("E"), Get("A"), Get("B"), Get("C"), Get("F"));
+    }
+
+    static JsonObject ToJson(FitResult r, double seconds)
+    {
+        var id = r.Identifiability;
+        return new JsonObject
+        {
+            ["law"] = new JsonObject { ["alpha"] = r.Law.Alpha, ["E"] = r.Law.E, ["A"] = r.Law.A, ["B"] = r.Law.B, ["C"] = r.Law.C, ["F"] = r.Law.F },
+            ["quality"] = new JsonObject { ["objective"] = r.Quality.Objective, ["rmse_log_loss"] = r.Quality.RmseLogLoss, ["max_relative_error"] = r.Quality.MaxRelativeError, ["r_squared"] = r.Quality.RSquared },
+            ["identifiability"] = new JsonObject
+            {
+                ["distinct_attribute_rows"] = id.DistinctAttributeRows,
+                ["attribute_singular_values"] = new JsonArray([.. id.AttributeSingularValues.Select(v => JsonValue.Create(v))]),
+                ["curvature_eigenvalues"] = new JsonArray([.. id.CurvatureEigenvalues.Select(v => JsonValue.Create(v))]),
+                ["weakest_direction"] = new JsonObject(id.WeakestDirection.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
+                ["near_optimal_starts"] = id.NearOptimalStarts,
+                ["near_optimal_ranges"] = new JsonObject(id.NearOptimalRanges.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)new JsonArray(kv.Value.Min, kv.Value.Max)))),
+            },
+            ["samples"] = r.Samples, ["starts"] = r.Starts, ["seconds"] = seconds,
+        };
+    }
+
+    static void Print(FitResult r, double seconds, string? output)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var l = r.Law;
+        Console.Out.WriteLine(string.Create(c, $"L(D) = D^(-{l.Alpha:G4}) + {l.E:G4};  D = ({l.A:G4}·CH + {l.B:G4}·RA + {l.C:G4}·SIM)·V + {l.F:G4}"));
+        Console.Out.WriteLine(string.Create(c, $"fit: {r.Samples} samples, {r.Starts:N0} starts, {seconds:F1} s; Huber objective {r.Quality.Objective:G4}, RMSE(log L) {r.Quality.RmseLogLoss:G4}, max relative error {r.Quality.MaxRelativeError:P3}, R² {r.Quality.RSquared:F4}"));
+        var id = r.Identifiability;
+        Console.Out.WriteLine(string.Create(c, $"identifiability: {id.DistinctAttributeRows} distinct (CH, RA, SIM) rows, singular values {string.Join(" ", id.AttributeSingularValues.Select(v => v.ToString("G3", c)))}; " +
+                                               $"curvature eigenvalues {string.Join(" ", id.CurvatureEigenvalues.Select(v => v.ToString("G3", c)))}"));
+        Console.Out.WriteLine("  weakest direction (log-parameter loadings): " + string.Join(", ", id.WeakestDirection.Select(kv => string.Create(c, $"{kv.Key} {kv.Value:+0.00;-0.00}"))));
+        Console.Out.WriteLine(string.Create(c, $"  {id.NearOptimalStarts} start(s) within 0.1 % of the best: ") + string.Join(", ", id.NearOptimalRanges.Select(kv => string.Create(c, $"{kv.Key} [{kv.Value.Min:G3}, {kv.Value.Max:G3}]"))));
+        if (output is not null) Console.Out.WriteLine($"wrote {Path.Combine(output, "fit.json")} and loss-vs-{{coherence,readability,similarity}}.png");
+    }
+}

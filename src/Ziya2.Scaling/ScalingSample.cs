@@ -1,0 +1,70 @@
+using System.Globalization;
+using CsvHelper;
+using CsvHelper.Configuration;
+
+namespace Ziya2.Scaling;
+
+/// <summary>
+/// One observation of the data-centric scaling law (paper §7): after training on <see cref="Tokens"/> tokens of data
+/// with the given coherence, readability and similarity (each in [0, 1]), the benchmark test loss was <see cref="Loss"/>.
+/// </summary>
+public sealed record ScalingSample(double Tokens, double Coherence, double Readability, double Similarity, double Loss);
+
+/// <summary>Reads and writes samples as CSV with a header holding at least <c>tokens,coherence,readability,similarity,loss</c>.</summary>
+public static class ScalingSamples
+{
+    public static readonly string[] Columns = ["tokens", "coherence", "readability", "similarity", "loss"];
+
+    /// <summary>Reads every row; extra columns (stage, benchmark …) are ignored. A bad value names its row and column.</summary>
+    public static IReadOnlyList<ScalingSample> Read(string path)
+    {
+        using var reader = new StreamReader(path);
+        using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { TrimOptions = TrimOptions.Trim });
+        if (!csv.Read() || !csv.ReadHeader()) throw new InvalidDataException($"{path}: empty; expected a header with {string.Join(",", Columns)}");
+        var header = csv.HeaderRecord!.Select(h => h.Trim().ToLowerInvariant()).ToList();
+        var index = Columns.ToDictionary(c => c, c => header.IndexOf(c));
+        var absent = index.Where(kv => kv.Value < 0).Select(kv => kv.Key).ToList();
+        if (absent.Count > 0) throw new InvalidDataException($"{path}: the header lacks {string.Join(", ", absent)} (it has {string.Join(", ", header)})");
+        var samples = new List<ScalingSample>();
+        while (csv.Read())
+        {
+            int row = csv.Parser.Row;
+            double Get(string column)
+            {
+                var text = csv.GetField(index[column]);
+                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
+                    throw new InvalidDataException($"{path}:{row}: column '{column}' is '{text}', not a number");
+                return v;
+            }
+            var s = new ScalingSample(Get("tokens"), Get("coherence"), Get("readability"), Get("similarity"), Get("loss"));
+            if (s.Tokens < 0) throw new InvalidDataException($"{path}:{row}: tokens must be >= 0");
+            if (!(s.Loss > 0)) throw new InvalidDataException($"{path}:{row}: loss must be > 0 (the law is fitted on log loss)");
+            foreach (var (name, v) in new[] { ("coherence", s.Coherence), ("readability", s.Readability), ("similarity", s.Similarity) })
+                if (v is < 0 or > 1) throw new InvalidDataException($"{path}:{row}: {name} {v} is outside [0, 1]");
+            samples.Add(s);
+        }
+        if (samples.Count == 0) throw new InvalidDataException($"{path}: no samples");
+        return samples;
+    }
+
+    /// <summary>Writes samples (atomically) in the format <see cref="Read"/> takes, with optional extra columns per row.</summary>
+    public static void Write(string path, IEnumerable<ScalingSample> samples, IReadOnlyList<string>? extraColumns = null, Func<ScalingSample, int, IReadOnlyList<string>>? extra = null)
+    {
+        var tmp = path + ".tmp";
+        using (var writer = new StreamWriter(tmp))
+        using (var csv = new CsvWriter(writer, CultureInfo.InvariantCulture))
+        {
+            foreach (var c in Columns.Concat(extraColumns ?? [])) csv.WriteField(c);
+            csv.NextRecord();
+            int i = 0;
+            foreach (var s in samples)
+            {
+                foreach (var v in new[] { s.Tokens, s.Coherence, s.Readability, s.Similarity, s.Loss }) csv.WriteField(v.ToString("R", CultureInfo.InvariantCulture));
+                foreach (var e in extra?.Invoke(s, i) ?? []) csv.WriteField(e);
+                csv.NextRecord();
+                i++;
+            }
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
+}
