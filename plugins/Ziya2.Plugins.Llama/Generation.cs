@@ -29,7 +29,7 @@ static class Generation
                 var logits = network.Run(tensor(next, device: device).unsqueeze(0), null, null, cache)[0, -1];
                 long token = Pick(logits, o, generator);
                 output.Add(token);
-                if (o.StopTokens.Contains(token)) break;
+                if (o.StopTokens.Contains(token) || o.StopWhen?.Invoke(output) == true) break;
                 next = [token];
             }
         }

@@ -26,7 +26,7 @@ static class Program
             r.GetValue(recipe)!, r.GetValue(config) ?? [], r.GetValue(set) ?? [], r.GetValue(plugins) ?? [],
             r.GetValue(runDir), r.GetValue(force), r.GetValue(logFormat), r.GetValue(logLevel),
             Engines: [typeof(Ziya2.DataFactory.Pipeline.DataPipeline).Assembly, typeof(Ziya2.NGram.ArpaModel).Assembly, typeof(Ziya2.Training.Trainer).Assembly,
-                      typeof(Ziya2.Reporting.RunReport).Assembly],   // recipes may use the engines
+                      typeof(Ziya2.Reporting.RunReport).Assembly, typeof(Ziya2.Evaluation.LanguageModelScorer).Assembly, typeof(Ziya2.Scaling.ScalingLaw).Assembly],   // recipes may use the engines
             Resume: r.GetValue(resume), DryRun: r.GetValue(dryRun));
 
         var run = new Command("run", "Validate and run a recipe") { recipe, config, set, plugins, runDir, force, resume, dryRun, logFormat, logLevel };
@@ -59,7 +59,7 @@ static class Program
         var root = new RootCommand("ziya2 — data-centric continual pre-training of LLaMA-family models (Ziya2 regime)")
         {
             run, validate, pluginsCommand, ModelCommands.Create(plugins, logLevel), TokenizerCommands.Create(plugins, logLevel),
-            DataCommands.Create(plugins, logLevel, logFormat), LmCommands.Create(logLevel), TrainBenchmark.Create(plugins, logLevel), ScalingCommands.Create(),
+            DataCommands.Create(plugins, logLevel, logFormat), LmCommands.Create(logLevel), TrainBenchmark.Create(plugins, logLevel), ScalingCommands.Create(), EvalCommand.Create(plugins, logLevel),
         };
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

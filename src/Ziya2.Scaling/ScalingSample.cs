@@ -47,6 +47,36 @@ public static class ScalingSamples
         return samples;
     }
 
+    /// <summary>
+    /// Adds rows to <paramref name="path"/> (created with a header when absent; an existing file must have the same header).
+    /// The file is rewritten atomically: earlier rows are kept byte for byte.
+    /// </summary>
+    public static void Append(string path, IEnumerable<(ScalingSample Sample, IReadOnlyList<string> Extra)> rows, IReadOnlyList<string> extraColumns)
+    {
+        var header = string.Join(",", Columns.Concat(extraColumns));
+        string existing = "";
+        if (File.Exists(path))
+        {
+            existing = File.ReadAllText(path);
+            var first = existing.Split('\n')[0].TrimEnd('\r');
+            if (first != header) throw new InvalidDataException($"{path}: header '{first}' differs from '{header}'; write to another file");
+            if (existing.Length > 0 && !existing.EndsWith('\n')) existing += "\n";
+        }
+        using var text = new StringWriter(CultureInfo.InvariantCulture);
+        using (var csv = new CsvWriter(text, CultureInfo.InvariantCulture))
+        {
+            if (existing.Length == 0) { foreach (var c in Columns.Concat(extraColumns)) csv.WriteField(c); csv.NextRecord(); }
+            foreach (var (s, extra) in rows)
+            {
+                foreach (var v in new[] { s.Tokens, s.Coherence, s.Readability, s.Similarity, s.Loss }) csv.WriteField(v.ToString("R", CultureInfo.InvariantCulture));
+                foreach (var e in extra) csv.WriteField(e);
+                csv.NextRecord();
+            }
+        }
+        File.WriteAllText(path + ".tmp", existing + text);
+        File.Move(path + ".tmp", path, overwrite: true);
+    }
+
     /// <summary>Writes samples (atomically) in the format <see cref="Read"/> takes, with optional extra columns per row.</summary>
     public static void Write(string path, IEnumerable<ScalingSample> samples, IReadOnlyList<string>? extraColumns = null, Func<ScalingSample, int, IReadOnlyList<string>>? extra = null)
     {

@@ -15,6 +15,11 @@ public sealed record GenerationOptions
     /// <summary>Generation stops after emitting any of these ids (the stop token is included in the output).</summary>
     public IReadOnlyList<long> StopTokens { get; init; } = [];
 
+    /// <summary>
+    /// Called after each new token with all tokens generated so far; returning true stops generation (stop strings
+    /// such as <c>"\nQuestion:"</c> in few-shot evaluation, checked on decoded text by the caller).
+    /// </summary>
+    public Func<IReadOnlyList<long>, bool>? StopWhen { get; init; }
     /// <summary>Seed of the sampler, for reproducible sampling.</summary>
     public long Seed { get; init; } = 1234;
 }

@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Ziya2.Evaluation;
+using Ziya2.Kernel.Hosting;
+using Ziya2.Scaling;
+
+namespace Ziya2.Cli;
+
+/// <summary><c>ziya2 eval &lt;checkpoint&gt;</c>: the paper's benchmarks (§6) in their released formats.</summary>
+static class EvalCommand
+{
+    public static Command Create(Option<string[]> plugins, Option<LogLevel> logLevel)
+    {
+        var checkpoint = new Argument<string>("checkpoint") { Description = "Model checkpoint directory (config.json, safetensors; tokenizer.model unless --tokenizer)" };
+        var set = new Option<string[]>("--set") { Description = "Model option, e.g. --set precision=bf16_mixed", Arity = ArgumentArity.ZeroOrMore };
+        var tokenizer = new Option<string?>("--tokenizer") { Description = "tokenizer.model (default: the checkpoint's)" };
+        var mmlu = new Option<string?>("--mmlu") { Description = "MMLU data directory (dev/, test/)" };
+        var cmmlu = new Option<string?>("--cmmlu") { Description = "CMMLU directory (dev/, test/)" };
+        var ceval = new Option<string?>("--ceval") { Description = "C-Eval directory (dev/, val/)" };
+        var gsm8k = new Option<string?>("--gsm8k") { Description = "GSM8K test.jsonl" };
+        var gsm8kShots = new Option<string?>("--gsm8k-shots") { Description = "GSM8K train.jsonl for the few-shot examples" };
+        var math = new Option<string?>("--math") { Description = "MATH test directory (*.json) or JSONL" };
+        var mathShots = new Option<string?>("--math-shots") { Description = "MATH train directory or JSONL for the few-shot examples" };
+        var humaneval = new Option<string?>("--humaneval") { Description = "HumanEval.jsonl" };
+        var shots = new Option<int>("--shots") { Description = "Few-shot examples (paper: 5)", DefaultValueFactory = _ => 5 };
+        var limit = new Option<int>("--limit") { Description = "At most this many items per subject / benchmark", DefaultValueFactory = _ => int.MaxValue };
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Generation budget for GSM8K, MATH, HumanEval", DefaultValueFactory = _ => 256 };
+        var output = new Option<string?>("--out") { Description = "Write the results as JSON here" };
+        var samples = new Option<string?>("--scaling-samples") { Description = "Append one scaling-law sample per benchmark (its answer loss) to this CSV" };
+        var tokens = new Option<double?>("--tokens") { Description = "Scaling samples: tokens the model was trained on (V)" };
+        var coherence = new Option<double?>("--coherence") { Description = "Scaling samples: coherence of the training data" };
+        var readability = new Option<double?>("--readability") { Description = "Scaling samples: readability of the training data" };
+        var similarity = new Option<string[]>("--similarity") { Description = "Scaling samples: benchmark=value, the data's similarity to each benchmark", Arity = ArgumentArity.ZeroOrMore };
+        var command = new Command("eval", "Evaluate a checkpoint on MMLU, CMMLU, C-Eval, GSM8K, MATH and HumanEval (OpenCompass-style prompts)")
+        {
+            checkpoint, set, tokenizer, mmlu, cmmlu, ceval, gsm8k, gsm8kShots, math, mathShots, humaneval, shots, limit, maxNew, output,
+            samples, tokens, coherence, readability, similarity, plugins, logLevel,
+        };
+        command.SetAction((r, ct) => Task.FromResult(ModelCommands.Run(r, checkpoint, set, plugins, logLevel, (m, stdout) =>
+        {
+            using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
+            TokenizerCommands.OpenTokenizer? own = r.GetValue(tokenizer) is { } path ? TokenizerCommands.Open(loggers, path, r.GetValue(plugins) ?? []) : null;
+            try
+            {
+                var t = own?.Tokenizer ?? m.Tokenizer() ?? throw new ArgumentException("no tokenizer.model in the checkpoint: pass --tokenizer");
+                var scorer = new LanguageModelScorer(m.Model, t);
+                int k = r.GetValue(shots), n = r.GetValue(limit), budget = r.GetValue(maxNew);
+                var results = new List<BenchmarkResult>();
+                void Add(BenchmarkResult result)
+                {
+                    results.Add(result);
+                    stdout.WriteLine(result.Skipped is { } why ? $"{result.Benchmark,-10} skipped: {why}"
+                        : string.Create(CultureInfo.InvariantCulture, $"{result.Benchmark,-10} {result.Metric} {100 * result.Score,6:F2} over {result.Count} items; answer loss {result.AnswerLoss:F4} nats/token"));
+                }
+                if (r.GetValue(mmlu) is { } a) Add(MultipleChoiceBenchmark.Mmlu(a).Run(scorer, k, n, ct));
+                if (r.GetValue(cmmlu) is { } b) Add(MultipleChoiceBenchmark.Cmmlu(b).Run(scorer, k, n, ct));
+                if (r.GetValue(ceval) is { } c) Add(MultipleChoiceBenchmark.Ceval(c).Run(scorer, k, n, ct));
+                if (r.GetValue(gsm8k) is { } g) Add(MathBenchmark.Gsm8k(g, r.GetValue(gsm8kShots)).Run(scorer, k, budget, n, ct));
+                if (r.GetValue(math) is { } mm) Add(MathBenchmark.Math(mm, r.GetValue(mathShots)).Run(scorer, k, budget, n, ct));
+                if (r.GetValue(humaneval) is { } h) Add(HumanEvalBenchmark.Read(h).Run(scorer, budget, n, ct));
+                if (results.Count == 0) throw new ArgumentException("name at least one benchmark (--mmlu, --cmmlu, --ceval, --gsm8k, --math, --humaneval)");
+
+                // Table 3 for reference: only meaningful for a 13B model, so shown when the model is in that class.
+                bool thirteen = m.Model.ParameterCount > 10e9;
+                if (thirteen)
+                    foreach (var (model, scores) in PaperReference.Table3)
+                        stdout.WriteLine($"  paper, {model}: " + string.Join(", ", results.Where(x => scores.ContainsKey(x.Benchmark)).Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Benchmark} {scores[x.Benchmark]:F2}"))));
+                if (r.GetValue(output) is { } outPath)
+                {
+                    var json = JsonSerializer.Serialize(new
+                    {
+                        checkpoint = Path.GetFullPath(r.GetValue(checkpoint)!), parameters = m.Model.ParameterCount, shots = k,
+                        results, paper_table3 = thirteen ? PaperReference.Table3 : null,
+                    }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
+                    File.WriteAllText(outPath + ".tmp", json);
+                    File.Move(outPath + ".tmp", outPath, overwrite: true);
+                }
+                if (r.GetValue(samples) is { } csv) AppendSamples(csv, results, r.GetValue(tokens), r.GetValue(coherence), r.GetValue(readability), r.GetValue(similarity) ?? [], r.GetValue(checkpoint)!);
+                return ExitCodes.Ok;
+            }
+            finally { own?.Dispose(); }
+        })));
+        return command;
+    }
+
+    static void AppendSamples(string path, IReadOnlyList<BenchmarkResult> results, double? tokens, double? coherence, double? readability, string[] similarity, string checkpoint)
+    {
+        if (tokens is null || coherence is null || readability is null) throw new ArgumentException("--scaling-samples needs --tokens, --coherence and --readability");
+        var sims = similarity.Select(s => s.Split('=', 2)).ToDictionary(
+            p => p[0], p => p.Length == 2 && double.TryParse(p[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--similarity '{string.Join('=', p)}': expected benchmark=value"));
+        var scored = results.Where(x => x.Skipped is null && double.IsFinite(x.AnswerLoss)).ToList();
+        var missing = scored.Select(x => x.Benchmark).Where(b => !sims.ContainsKey(b)).ToList();
+        if (missing.Count > 0) throw new ArgumentException($"--similarity has no value for {string.Join(", ", missing)}");
+        ScalingSamples.Append(path, scored.Select(x => (new ScalingSample(tokens.Value, coherence.Value, readability.Value, sims[x.Benchmark], x.AnswerLoss),
+            (IReadOnlyList<string>)[x.Benchmark, Path.GetFullPath(checkpoint)])), ["benchmark", "checkpoint"]);
+    }
+}

@@ -1,0 +1,54 @@
+using System.Text.Json;
+
+namespace Ziya2.Cli.Tests;
+
+public sealed class EvalCommandTests : IDisposable
+{
+    readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-eval-cli-").FullName;
+
+    [Fact]
+    public void Eval_scores_every_benchmark_format_writes_results_and_appends_scaling_samples()
+    {
+        var checkpoint = Path.Combine(_tmp, "ckpt");
+        var (code, _, err) = CliRunner.Run(["model", "init", "--set", "preset=tiny", "--set", "vocab_size=1200", "--set", "max_position_embeddings=1024",
+            "--tokenizer", "tests/fixtures/tokenizer/mini.model", "--out", checkpoint]);
+        Assert.True(code == 0, err);
+        const string F = "tests/fixtures/benchmarks";
+        var results = Path.Combine(_tmp, "results.json");
+        var samples = Path.Combine(_tmp, "samples.csv");
+        string[] args =
+        [
+            "eval", checkpoint, "--mmlu", $"{F}/mmlu", "--cmmlu", $"{F}/cmmlu", "--ceval", $"{F}/ceval", "--gsm8k", $"{F}/gsm8k/test.jsonl", "--gsm8k-shots", $"{F}/gsm8k/train.jsonl",
+            "--math", $"{F}/math/test", "--math-shots", $"{F}/math/train", "--humaneval", $"{F}/humaneval/HumanEval.jsonl", "--shots", "2", "--max-new-tokens", "8",
+            "--out", results, "--scaling-samples", samples, "--tokens", "1e6", "--coherence", "0.8", "--readability", "0.9",
+            "--similarity", "mmlu=0.6", "--similarity", "cmmlu=0.6", "--similarity", "ceval=0.6", "--similarity", "gsm8k=0.5", "--similarity", "math=0.5", "--similarity", "humaneval=0.4",
+        ];
+        string stdout;
+        (code, stdout, err) = CliRunner.Run(args);
+        Assert.True(code == 0, err + stdout);
+        var json = JsonDocument.Parse(File.ReadAllText(results)).RootElement;
+        var byName = json.GetProperty("results").EnumerateArray().ToDictionary(r => r.GetProperty("benchmark").GetString()!);
+        Assert.Equal(["mmlu", "cmmlu", "ceval", "gsm8k", "math", "humaneval"], byName.Keys);
+        Assert.Equal([4, 2, 2, 2, 2, 2], byName.Values.Select(r => r.GetProperty("count").GetInt32()));
+        Assert.All(byName.Values, r => Assert.InRange(r.GetProperty("score").GetDouble(), 0, 1));
+        Assert.Equal(JsonValueKind.Null, json.GetProperty("paper_table3").ValueKind);   // Table 3 is shown for 13B models only
+
+        // One scaling-law sample per benchmark; a second evaluation appends below the first.
+        var lines = File.ReadAllLines(samples);
+        Assert.Equal("tokens,coherence,readability,similarity,loss,benchmark,checkpoint", lines[0]);
+        Assert.Equal(7, lines.Length);
+        Assert.StartsWith("1000000,0.8,0.9,0.4,", lines[6]);
+        Assert.Equal(0, CliRunner.Run(args).Code);
+        Assert.Equal(13, File.ReadAllLines(samples).Length);
+        Assert.Equal(lines, File.ReadAllLines(samples).Take(7));
+
+        (code, _, err) = CliRunner.Run(["eval", checkpoint, "--mmlu", $"{F}/mmlu", "--scaling-samples", samples, "--tokens", "1", "--coherence", "1", "--readability", "1"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--similarity has no value for mmlu", err);
+        (code, _, err) = CliRunner.Run(["eval", checkpoint]);
+        Assert.Equal(2, code);
+        Assert.Contains("name at least one benchmark", err);
+    }
+
+    public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
+}

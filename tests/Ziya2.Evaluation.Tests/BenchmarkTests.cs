@@ -1,0 +1,223 @@
+using System.Reflection;
+using Ziya2.Plugins.Llama;
+using Ziya2.Plugins.Optimizers;
+using Ziya2.Plugins.Tokenizers;
+using Ziya2.Tokenization;
+using static TorchSharp.torch;
+
+namespace Ziya2.Evaluation.Tests;
+
+/// <summary>A small LLaMA trained for a few steps on the fixture questions, with the real SentencePiece tokenizer; shared by the tests.</summary>
+public sealed class TinyModel : IDisposable
+{
+    public static string Root { get; } = typeof(TinyModel).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+    public static string Fixture(params string[] parts) => Path.Combine([Root, "tests", "fixtures", "benchmarks", .. parts]);
+
+    public ITokenizer Tokenizer { get; } = SentencePieceTokenizer.Load(Path.Combine(Root, "tests", "fixtures", "tokenizer", "mini.model"));
+    public LlamaModel Model { get; }
+    public LanguageModelScorer Scorer { get; }
+
+    public TinyModel()
+    {
+        Model = new LlamaModel(new LlamaOptions
+        {
+            VocabSize = Tokenizer.VocabSize, HiddenSize = 48, IntermediateSize = 96, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2,
+            MaxPositionEmbeddings = 768, Seed = 11,
+        });
+        // "Trained": a few AdamW steps on the fixtures' text, so its preferences are not those of random weights.
+        var text = string.Concat(File.ReadAllLines(Fixture("mmlu", "dev", "astronomy_dev.csv")).Select(l => l + "\n"));
+        var ids = tensor(Tokenizer.Encode(text, addBos: true).Select(i => (long)i).ToArray()).unsqueeze(0);
+        using var optimizer = new AdamWFactory(new AdamWOptions { Lr = 3e-3 }).Create(Model.GetParameterGroups());
+        for (int step = 0; step < 15; step++)
+        {
+            using var scope = NewDisposeScope();
+            optimizer.ZeroGrad();
+            var logits = Model.Forward(ids[.., ..^1]);
+            nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), ids[.., 1..].reshape(-1)).backward();
+            optimizer.Step();
+        }
+        Scorer = new LanguageModelScorer(Model, Tokenizer);
+    }
+
+    /// <summary>log p(continuation | prompt) by hand: one forward over prompt + continuation, summing the continuation's tokens.</summary>
+    public (double Sum, int Tokens) LogLikelihood(string prompt, string continuation)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var p = Tokenizer.Encode(prompt, addBos: true);
+        var full = Tokenizer.Encode(prompt + continuation, addBos: true);
+        int start = 0;
+        while (start < p.Count && p[start] == full[start]) start++;
+        var logp = nn.functional.log_softmax(Model.Forward(tensor(full.Select(i => (long)i).ToArray()).unsqueeze(0))[0], 1);
+        double sum = 0;
+        for (int t = start; t < full.Count; t++) sum += logp[t - 1, full[t]].item<float>();
+        return (sum, full.Count - start);
+    }
+
+    public void Dispose() => Model.Dispose();
+}
+
+public sealed class MultipleChoiceTests(TinyModel tiny) : IClassFixture<TinyModel>
+{
+    [Fact]
+    public void Prompts_follow_the_opencompass_templates_with_dev_shots()
+    {
+        var mmlu = MultipleChoiceBenchmark.Mmlu(TinyModel.Fixture("mmlu"));
+        var subject = Assert.Single(mmlu.Subjects);
+        Assert.Equal(("astronomy", 3, 4), (subject.Name, subject.Dev.Count, subject.Test.Count));
+        Assert.Equal(
+            "The following are multiple choice questions (with answers) about astronomy.\n\n" +
+            "Which planet is closest to the Sun?\nA. Venus\nB. Mercury\nC. Earth\nD. Mars\nAnswer: B\n\n" +
+            "How many moons does the fictional planet Zorb have, if it has two more than Mars?\nA. 2\nB. 3\nC. 4\nD. 5\nAnswer: C\n\n" +
+            "Which planet has the famous rings?\nA. Saturn\nB. Mercury\nC. Venus\nD. Mars\nAnswer:",
+            mmlu.Prompt(subject, subject.Test[0], shots: 2));
+
+        var cmmlu = MultipleChoiceBenchmark.Cmmlu(TinyModel.Fixture("cmmlu"));
+        var history = Assert.Single(cmmlu.Subjects);
+        Assert.Equal("以下是关于chinese history的单项选择题，请直接给出正确答案的选项。\n\n题目：中国的首都是哪里？\nA. 上海\nB. 北京\nC. 广州\nD. 深圳\n答案是: B\n\n" +
+                     "题目：长城主要位于中国的哪个方向？\nA. 北方\nB. 南方\nC. 东方\nD. 西方\n答案是:", cmmlu.Prompt(history, history.Test[0], 1));
+        var ceval = MultipleChoiceBenchmark.Ceval(TinyModel.Fixture("ceval"));
+        Assert.Equal(["C", "B"], ceval.Subjects[0].Test.Select(i => i.Answer));   // the val split is scored: test answers are not public
+    }
+
+    [Fact]
+    public void Letters_are_scored_by_their_log_likelihood_and_accuracy_and_answer_loss_follow()
+    {
+        var mmlu = MultipleChoiceBenchmark.Mmlu(TinyModel.Fixture("mmlu"));
+        var subject = mmlu.Subjects[0];
+        int right = 0, goldTokens = 0;
+        double goldLoss = 0;
+        foreach (var item in subject.Test)
+        {
+            var prompt = mmlu.Prompt(subject, item, 2);
+            var byHand = MultipleChoiceBenchmark.Letters.Select(l => tiny.LogLikelihood(prompt, " " + l)).ToArray();
+            var scored = tiny.Scorer.ContinuationLogLikelihoods(prompt, MultipleChoiceBenchmark.Letters.Select(l => " " + l).ToList());
+            for (int i = 0; i < 4; i++)
+            {
+                Assert.Equal(byHand[i].Sum, scored[i].LogLikelihood, 4);
+                Assert.Equal(byHand[i].Tokens, scored[i].Tokens);
+            }
+            var sums = byHand.Select(b => b.Sum).ToArray();
+            if (MultipleChoiceBenchmark.Letters[Array.IndexOf(sums, sums.Max())] == item.Answer) right++;
+            var gold = byHand[Array.IndexOf(MultipleChoiceBenchmark.Letters, item.Answer)];
+            goldLoss -= gold.Sum; goldTokens += gold.Tokens;
+        }
+        var result = mmlu.Run(tiny.Scorer, shots: 2);
+        Assert.Equal(4, result.Count);
+        Assert.Equal(right / 4.0, result.Score);
+        Assert.Equal(goldLoss / goldTokens, result.AnswerLoss, 4);   // nats per answer token
+        Assert.Equal(result.Score, result.Breakdown["astronomy"]);
+    }
+
+    [Fact]
+    public void A_prompt_longer_than_the_model_keeps_its_end()
+    {
+        var long_ = string.Concat(Enumerable.Repeat("The Sun is a star. ", 400)) + "Answer:";
+        var scored = tiny.Scorer.ContinuationLogLikelihoods(long_, [" A", " B"]);
+        Assert.All(scored, s => Assert.True(double.IsFinite(s.LogLikelihood) && s.LogLikelihood < 0));
+    }
+
+    [Fact]
+    public void Malformed_files_name_the_row()
+    {
+        var dir = Directory.CreateTempSubdirectory("ziya2-mc-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "test"));
+            File.WriteAllText(Path.Combine(dir, "test", "x_test.csv"), "Q,a,b,c,d,A\nQ2,a,b,c,d,E\n");
+            Assert.Contains("x_test.csv:2: answer 'E' is not A, B, C or D", Assert.Throws<InvalidDataException>(() => MultipleChoiceBenchmark.Mmlu(dir)).Message);
+            Assert.Throws<DirectoryNotFoundException>(() => MultipleChoiceBenchmark.Ceval(dir));
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
+
+public sealed class GenerationBenchmarkTests(TinyModel tiny) : IClassFixture<TinyModel>
+{
+    [Theory]
+    [InlineData("She has 3 + 4 = 7 pens. The answer is 7.", "7")]
+    [InlineData("so 1,200 * 2 = 2,400 cups in total", "2400")]
+    [InlineData("The answer is $1,234.50", "1234.5")]
+    [InlineData("I think it is -3.", "-3")]
+    [InlineData("no number here", null)]
+    public void Gsm8k_answers_are_extracted_and_normalised(string text, string? expected) => Assert.Equal(expected, MathAnswers.Gsm8kPrediction(text));
+
+    [Theory]
+    [InlineData("\\frac12", "\\frac{1}{2}")]
+    [InlineData("0.5", "\\frac{1}{2}")]
+    [InlineData("\\dfrac{3}{4}", "\\frac{3}{4}")]
+    [InlineData("3/4", "\\frac{3}{4}")]
+    [InlineData("x = 5", "5")]
+    [InlineData("90^\\circ", "90")]
+    [InlineData("\\left( 1, 2 \\right)", "(1,2)")]
+    [InlineData("10\\%", "10")]
+    [InlineData("5\\text{ cm}", "5")]
+    [InlineData("2.00", "2")]
+    public void Math_answers_normalise_like_hendrycks(string answer, string normal) => Assert.Equal(normal, MathAnswers.NormalizeMath(answer));
+
+    [Fact]
+    public void Boxed_answers_keep_nested_braces_and_references_are_read()
+    {
+        Assert.Equal("\\frac{\\sqrt{3}}{2}", MathAnswers.LastBoxed("first \\boxed{1}, then $\\boxed{\\frac{\\sqrt{3}}{2}}$."));
+        Assert.Null(MathAnswers.LastBoxed("\\boxed{unclosed"));
+        Assert.Equal("7", MathAnswers.MathPrediction("So the final answer is 7."));
+        var math = MathBenchmark.Math(TinyModel.Fixture("math", "test"), TinyModel.Fixture("math", "train"));
+        Assert.Equal(["\\dfrac{3}{4}", "4"], math.Test.Select(p => p.Answer));
+        Assert.True(math.IsCorrect("It is \\boxed{\\frac34}.", math.Test[0]));
+        Assert.True(math.IsCorrect("0.75 is wrong but \\boxed{3/4} is right", math.Test[0]));
+        Assert.False(math.IsCorrect("\\boxed{5}", math.Test[1]));
+        var gsm = MathBenchmark.Gsm8k(TinyModel.Fixture("gsm8k", "test.jsonl"), TinyModel.Fixture("gsm8k", "train.jsonl"));
+        Assert.Equal(["8", "2400"], gsm.Test.Select(p => p.Answer));
+        Assert.Equal("Question: Ann has 3 pens and buys 4 more. How many pens does she have?\nAnswer: Ann has 3 + 4 = <<3+4=7>>7 pens.\nThe answer is 7.\n\n" +
+                     "Question: Tom had 10 apples and ate 2. How many apples are left?\nAnswer:", gsm.Prompt(gsm.Test[0], 1));
+    }
+
+    [Fact]
+    public void Generation_stops_at_stop_strings_and_is_what_greedy_decoding_gives()
+    {
+        var gsm = MathBenchmark.Gsm8k(TinyModel.Fixture("gsm8k", "test.jsonl"), TinyModel.Fixture("gsm8k", "train.jsonl"));
+        var prompt = gsm.Prompt(gsm.Test[0], 2);
+        var free = tiny.Scorer.Generate(prompt, 24, []);
+        // By hand: greedy decoding without stops, then the text cut at the first stop string.
+        var ids = tiny.Tokenizer.Encode(prompt, addBos: true).Select(i => (long)i).ToList();
+        var raw = tiny.Model.Generate(ids, new Ziya2.Models.GenerationOptions { MaxNewTokens = 24, StopTokens = [tiny.Tokenizer.Vocabulary.EosId!.Value] });
+        Assert.Equal(tiny.Tokenizer.Decode(raw.Where(i => i != tiny.Tokenizer.Vocabulary.EosId).Select(i => (int)i).ToList()), free);
+        var stop = free.Length > 3 ? free.Substring(2, 1) : "\n";
+        var cut = tiny.Scorer.Generate(prompt, 24, [stop]);
+        Assert.Equal(free.IndexOf(stop, StringComparison.Ordinal) is var at and >= 0 ? free[..at] : free, cut);
+
+        var result = gsm.Run(tiny.Scorer, shots: 2, maxNewTokens: 16);
+        Assert.Equal(2, result.Count);
+        Assert.InRange(result.Score, 0, 1);
+        Assert.True(result.AnswerLoss > 0 && double.IsFinite(result.AnswerLoss));
+    }
+}
+
+public sealed class HumanEvalTests(TinyModel tiny) : IClassFixture<TinyModel>
+{
+    static string Python => HumanEvalBenchmark.FindPython() ?? throw new InvalidOperationException("python3 is needed for HumanEval tests (.ci/run installs it)");
+
+    [Fact]
+    public void Completions_pass_or_fail_by_running_the_tests_with_a_timeout()
+    {
+        var bench = HumanEvalBenchmark.Read(TinyModel.Fixture("humaneval", "HumanEval.jsonl"));
+        var add = bench.Problems[0];
+        Assert.True(bench.Execute(HumanEvalBenchmark.Program(add, add.CanonicalSolution), Python).Passed);
+        var wrong = bench.Execute(HumanEvalBenchmark.Program(add, "    return a - b\n"), Python);
+        Assert.False(wrong.Passed);
+        Assert.Contains("AssertionError", wrong.Outcome);
+        var quick = new HumanEvalBenchmark { Problems = bench.Problems, Timeout = TimeSpan.FromSeconds(2) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var loop = quick.Execute(HumanEvalBenchmark.Program(add, "    while True:\n        pass\n"), Python);
+        Assert.False(loop.Passed);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"{clock.Elapsed}");
+        // The program runs in its own scratch directory with an empty environment.
+        var env = bench.Execute("import os, sys\nsys.exit(0 if 'HOME' not in os.environ and os.listdir('.') == ['program.py'] else 1)\n", Python);
+        Assert.True(env.Passed, env.Outcome);
+
+        var result = bench.Run(tiny.Scorer, maxNewTokens: 24);
+        Assert.Equal(2, result.Count);
+        Assert.Equal(["Fixture/0", "Fixture/1"], result.Breakdown.Keys);
+        Assert.True(double.IsFinite(result.AnswerLoss));
+    }
+}
