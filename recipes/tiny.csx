@@ -8,14 +8,13 @@
 //   4. stage 1 general   unsupervised zh+en, documents packed with <eos>
 //   5. stage 2           supervised Q/A in the paper's prompt templates + an equal replay of stage-1 data
 //   6. stage 3           MetaMath-style maths + a small replay from each earlier stage
-//   7. evaluation        after every stage: held-out loss per source, maths accuracy by generation
+//   7. evaluation        after every stage: held-out loss per source, an MMLU-layout and a GSM8K-layout benchmark
+//                        through the evaluation harness; then scaling-law samples (§7) per stage and benchmark
 //   8. report            <run>/report/report.html with PNG charts
 // Re-running in the same --run-dir resumes where it stopped, or finds every stage complete and rewrites the report.
 #load "lib/factory.csx"
 #load "lib/regime.csx"
 
-using System.Text.Json;
-using System.Text.RegularExpressions;
 using Ziya2.DataFactory.Pipeline;
 using Ziya2.DataFactory.Reading;
 using Ziya2.Models;
@@ -24,6 +23,9 @@ using Ziya2.Tokenization;
 using Ziya2.Training;
 using Ziya2.Training.Data;
 using Ziya2.Training.Evaluation;
+using Ziya2.Evaluation;
+using Ziya2.Scaling;
+using Ziya2.DataFactory.Evaluation;
 
 var tiny = Config.Get<TinySettings>("tiny");
 var trainer = Config.Get<TrainerOptions>("trainer");
@@ -91,8 +93,9 @@ var heldOut = new Dictionary<string, TokenFile>
     ["heldout_supervised"] = Tokens("eval-supervised", extended, Formatted("eval-supervised", tiny.Eval.Supervised)),
     ["heldout_math"] = Tokens("eval-math", extended, Formatted("eval-math", tiny.Eval.Math)),
 };
-var mathProblems = File.ReadLines(RecipePath(tiny.Eval.Math)).Take(tiny.MathAccuracyProblems)
-    .Select(l => JsonDocument.Parse(l).RootElement).Select(e => (Question: e.GetProperty("question").GetString()!, Answer: e.GetProperty("final").GetInt64())).ToList();
+// Benchmarks in public formats (MMLU's CSV layout, GSM8K's JSONL), scored by the evaluation harness after each stage.
+var towns = MultipleChoiceBenchmark.Mmlu(RecipePath(tiny.Eval.Towns));
+var gsm8k = MathBenchmark.Gsm8k(RecipePath(Path.Combine(tiny.Eval.Gsm8k, "test.jsonl")), RecipePath(Path.Combine(tiny.Eval.Gsm8k, "train.jsonl")));
 
 // Stage 1: sources weighted by their tokens. Stage 2: supervised + an equal amount of stage-1 data (1:1).
 // Stage 3: maths + a fixed token share from each earlier stage (the paper: 0.1B each from stages 1 and 2 beside 0.1B
@@ -116,7 +119,9 @@ using (var optimizer = Optimizer("adamw").Create(model.GetParameterGroups()))
         Evaluate = _ =>
         {
             var scores = heldOut.ToDictionary(h => h.Key, h => HeldOutLoss.Measure(model, h.Value, trainer.SequenceLength).Loss);
-            (scores["math_accuracy"], scores["math_answer_format"]) = MathAccuracy(model, extended, mathProblems);
+            var scorer = new LanguageModelScorer(model, extended);
+            foreach (var b in new[] { towns.Run(scorer, shots: 3, limit: tiny.BenchmarkItems), gsm8k.Run(scorer, shots: 2, maxNewTokens: 48, limit: tiny.BenchmarkItems) })
+                (scores[$"{b.Benchmark}_accuracy"], scores[$"{b.Benchmark}_answer_loss"]) = (b.Score, b.AnswerLoss);
             return scores;
         },
     };
@@ -132,6 +137,39 @@ foreach (var r in results)
         r.Interrupted ? $"interrupted at step {r.Steps}" : r.Resumed && double.IsNaN(r.FirstLoss) ? "already complete" : $"trained, loss {r.FirstLoss:F3} → {r.LastLoss:F3}",
         string.Join(", ", r.Evaluation.Select(kv => $"{kv.Key} {kv.Value:F3}")));
 if (Cancellation.IsCancellationRequested) return;
+
+// ---- 7b. data-centric scaling samples (§7) ----------------------------------------------------------------------
+// Per stage and benchmark: tokens trained since the base model, the stage's data attributes (the automatic proxy for
+// coherence and readability; similarity as the mean cosine between embeddings of the stage's data and the benchmark's
+// questions, embedded by a fixed model: the base model's weights) and the benchmark's answer loss after the stage.
+var embedderModel = Model("llama");
+embedderModel.Load(Path.Combine(results[0].Checkpoint, "model"));
+var embedder = new ModelEmbedder(embedderModel, baseTokenizer, maxTokens: trainer.SequenceLength);
+var stageData = new Dictionary<string, string> { ["general"] = general.Kept, ["supervised"] = supervisedKept, ["math"] = mathKept };
+var benchmarkTexts = new Dictionary<string, List<string>>
+{
+    ["mmlu"] = towns.Subjects.SelectMany(x => x.Test).Select(q => q.Question).ToList(),
+    ["gsm8k"] = gsm8k.Test.Select(p => p.Question).ToList(),
+};
+var advertising = TextMeasures.ReadPhrases(Config.Get<EvaluationSettings>("evaluation").AdvertisingLists.Select(Path.GetFullPath));
+var samples = new List<(ScalingSample Sample, IReadOnlyList<string> Extra)>();
+double trained = 0;
+foreach (var r in results.Skip(1).Where(r => !r.Interrupted))
+{
+    trained += r.Steps * (double)trainer.TokensPerStep;
+    var docs = ReadDocuments(stageData[r.Stage]).Take(200).ToList();
+    var attributes = DataAttributes.Proxy(docs, advertising);
+    foreach (var (bench, texts) in benchmarkTexts)
+    {
+        double similarity = DataSimilarity.AverageCosine(embedder, docs.Select(d => d.Text).ToList(), texts);
+        samples.Add((new ScalingSample(trained, attributes.Coherence, attributes.Readability, Math.Clamp(similarity, 0, 1), r.Evaluation[$"{bench}_answer_loss"]), [r.Stage, bench]));
+    }
+}
+embedderModel.Dispose();
+var samplesPath = Path.Combine(RunDirectory, "scaling-samples.csv");
+if (File.Exists(samplesPath)) File.Delete(samplesPath);   // rewritten from this run's numbers
+ScalingSamples.Append(samplesPath, samples, ["stage", "benchmark"]);
+Log.LogInformation("Scaling-law samples: {Count} rows in {Path} (fit them with: ziya2 scaling fit)", samples.Count, samplesPath);
 
 // ---- 8. the run report ----------------------------------------------------------------------------------------
 var metrics = MetricsLog.Read(Path.Combine(RunDirectory, "metrics.jsonl"));
@@ -155,8 +193,11 @@ var reportPath = new RunReport("Ziya2 tiny run: data factory → base → tokeni
             var (_, loss) = MetricsLog.Series(metrics, r.Stage, "loss");
             return (IReadOnlyList<string>)[r.Stage, r.Steps.ToString(), F(loss.FirstOrDefault(double.NaN)), F(loss.LastOrDefault(double.NaN)), Path.GetRelativePath(RunDirectory, r.Checkpoint)];
         }))
-    .Table("Evaluation after each stage (held-out loss in nats/token; maths accuracy by greedy generation)", ["stage", .. evalKeys],
+    .Table("Evaluation after each stage (held-out and answer losses in nats/token; accuracies from the benchmark harness)", ["stage", .. evalKeys],
         results.Select(r => (IReadOnlyList<string>)[r.Stage, .. evalKeys.Select(k => r.Evaluation.TryGetValue(k, out var v) ? F(v) : "–")]))
+    .Table("Scaling-law samples (coherence/readability: automatic proxy; similarity: mean cosine to the benchmark's questions)",
+        ["stage", "benchmark", "tokens", "coherence", "readability", "similarity", "answer loss"],
+        samples.Select(x => (IReadOnlyList<string>)[x.Extra[0], x.Extra[1], $"{x.Sample.Tokens:N0}", F(x.Sample.Coherence), F(x.Sample.Readability), F(x.Sample.Similarity), F(x.Sample.Loss)]))
     .Text("Where things are", $"Checkpoints: {Path.Combine(RunDirectory, "checkpoints")}; Hugging Face exports per stage: {Path.Combine(RunDirectory, "exports")}; " +
                               $"extended tokenizer: {Path.Combine(RunDirectory, "tokenizer")}; data-factory report: {general.EvaluationReport}; metrics: {Path.Combine(RunDirectory, "metrics.jsonl")}.")
     .Write(Path.Combine(RunDirectory, "report"));
@@ -170,23 +211,6 @@ if (flat.Count > 0) throw new InvalidOperationException($"loss did not fall in s
 MixtureSampler Mixture(params IReadOnlyList<MixtureSource> sources) => new(sources, trainer.SequenceLength, eos, pad, (ulong)Seed);
 MixtureSampler Mixture(params (string Name, TokenFile File, PackingMode Mode, double Weight)[] sources) =>
     Mixture(sources.Select(s => new MixtureSource(s.Name, s.File, s.Mode, s.Weight)).ToList());
-
-// Greedy answers to held-out problems in the stage-3 prompt format: right when "The answer is: N" gives the number;
-// also the share of answers in that format at all (a model can learn the format before the arithmetic, paper §7).
-(double Accuracy, double Format) MathAccuracy(ILanguageModel m, ITokenizer t, IReadOnlyList<(string Question, long Answer)> problems)
-{
-    if (problems.Count == 0) return (double.NaN, double.NaN);
-    int right = 0, formatted = 0;
-    foreach (var (question, answer) in problems)
-    {
-        var prompt = t.Encode($"Question:{question} Answer:").Select(i => (long)i).ToList();
-        var output = t.Decode(m.Generate(prompt, new GenerationOptions { MaxNewTokens = 48, StopTokens = [eos] }).Select(i => (int)i).ToList());
-        var match = Regex.Match(output, @"The answer is:\s*(-?\d+)");
-        if (match.Success) formatted++;
-        if (match.Success && long.Parse(match.Groups[1].Value) == answer) right++;
-    }
-    return ((double)right / problems.Count, (double)formatted / problems.Count);
-}
 
 /// <summary>[tiny]: the shipped data and the size of each stage.</summary>
 public sealed class TinySettings
@@ -207,7 +231,8 @@ public sealed class TinySettings
     public double Stage3ReplayShare { get; set; } = 1.0 / 3;
     /// <summary>One cosine over stages 1–3 (true) or a warmup and decay per stage (false).</summary>
     public bool OneSchedule { get; set; }
-    public int MathAccuracyProblems { get; set; } = 30;
+    /// <summary>Items per benchmark scored after each stage.</summary>
+    public int BenchmarkItems { get; set; } = 30;
     /// <summary>Supervised stages: loss on answers only (the paper is silent; this is the common choice).</summary>
     public bool MaskPrompt { get; set; } = true;
 }
@@ -218,4 +243,8 @@ public sealed class EvalSets
     public string GeneralZh { get; set; } = "../data/samples/eval/general-zh.jsonl";
     public string Supervised { get; set; } = "../data/samples/eval/supervised.jsonl";
     public string Math { get; set; } = "../data/samples/eval/math.jsonl";
+    /// <summary>MMLU-layout questions about the sample's invented towns (dev/, test/).</summary>
+    public string Towns { get; set; } = "../data/samples/eval/benchmarks/towns";
+    /// <summary>GSM8K-layout maths problems (train.jsonl for shots, test.jsonl).</summary>
+    public string Gsm8k { get; set; } = "../data/samples/eval/benchmarks/gsm8k";
 }

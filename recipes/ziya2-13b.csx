@@ -12,13 +12,15 @@
 //                         3: MetaMath + 0.1B tokens from each earlier stage
 //                         AdamW (0.9, 0.95), wd 0.1, clip 1.0, 1% warmup, cosine to 1e-5, BF16 with FP32 islands,
 //                         activation checkpointing — in the TOML, with what the paper leaves open chosen and cited
-//   5. evaluation         held-out loss per source after each stage; a run report
+//   5. evaluation         held-out loss per source and the six benchmarks ([regime.benchmarks]) after each stage;
+//                         a run report with the paper's Table 3 beside ours
 // The plan is printed first, always. The training engine runs in one process on one device (TorchSharp has no
 // collectives, see docs/training.md); a plan for more GPUs than that stops after step 3 with the token files ready.
 #load "lib/factory.csx"
 #load "lib/regime.csx"
 
 using Ziya2.DataFactory.Pipeline;
+using Ziya2.Evaluation;
 using Ziya2.DataFactory.Reading;
 using Ziya2.Reporting;
 using Ziya2.Tokenization;
@@ -121,7 +123,13 @@ var optimizer = Optimizer("adamw").Create(model.GetParameterGroups());
 var runner = new StageRunner(model, optimizer, Scheduler("cosine"), trainer, RunDirectory, configHash, (stage, step, m) => Metrics(stage, step, m))
 {
     Schedule = regime.OneSchedule ? ScheduleSpan.AllStages : ScheduleSpan.PerStage,
-    Evaluate = _ => heldOut.ToDictionary(h => "heldout_" + h.Key, h => HeldOutLoss.Measure(model, h.Value, trainer.SequenceLength, maxDocuments: regime.HeldOutDocuments).Loss),
+    Evaluate = _ =>
+    {
+        var scores = heldOut.ToDictionary(h => "heldout_" + h.Key, h => HeldOutLoss.Measure(model, h.Value, trainer.SequenceLength, maxDocuments: regime.HeldOutDocuments).Loss);
+        foreach (var b in RunBenchmarks(new LanguageModelScorer(model, tokenizer)))
+            if (b.Skipped is null) (scores[b.Benchmark], scores[b.Benchmark + "_answer_loss"]) = (100 * b.Score, b.AnswerLoss);
+        return scores;
+    },
 };
 var results = runner.Run(
 [
@@ -134,6 +142,7 @@ if (Cancellation.IsCancellationRequested) return;
 
 // ---- 5. report ----------------------------------------------------------------------------------------------------------
 var metrics = MetricsLog.Read(Path.Combine(RunDirectory, "metrics.jsonl"));
+string[] BenchmarkNames = ["mmlu", "cmmlu", "ceval", "gsm8k", "math", "humaneval"];
 var evalKeys = results.SelectMany(r => r.Evaluation.Keys).Distinct().ToList();
 var report = new RunReport("Ziya2 regime")
     .Text("Plan", plan.Render());
@@ -143,8 +152,23 @@ report.LineChart("Training loss", "step", "loss", results.Select(r => { var (x, 
     .LineChart("Learning rate", "step", "learning rate", results.Select(r => { var (x, y) = MetricsLog.Series(metrics, r.Stage, "lr"); return (r.Stage, x, y); }))
     .Table("Held-out loss after each stage (nats/token)", ["stage", .. evalKeys],
         results.Select(r => (IReadOnlyList<string>)[r.Stage, .. evalKeys.Select(k => r.Evaluation.TryGetValue(k, out var v) ? v.ToString("F4") : "–")]))
+    .Table("Benchmarks after the last stage beside the paper's Table 3 (5-shot accuracy / pass@1, %)", ["model", .. BenchmarkNames],
+        [["this run", .. BenchmarkNames.Select(n => results[^1].Evaluation.TryGetValue(n, out var v) ? v.ToString("F2") : "–")],
+         .. PaperReference.Table3.Select(kv => (IReadOnlyList<string>)[$"paper: {kv.Key}", .. BenchmarkNames.Select(n => kv.Value[n].ToString("F2"))])])
     .Text("Where things are", $"Checkpoints {Path.Combine(RunDirectory, "checkpoints")}; exports {Path.Combine(RunDirectory, "exports")}; tokenizer {Path.Combine(work, "tokenizer")}.");
 Log.LogInformation("Report: {Path}", report.Write(Path.Combine(RunDirectory, "report")));
+
+// The paper's six benchmarks (§6), those whose files [regime.benchmarks] names; 5-shot as OpenCompass.
+IEnumerable<BenchmarkResult> RunBenchmarks(LanguageModelScorer scorer)
+{
+    var b = regime.Benchmarks;
+    if (b.Mmlu is { Length: > 0 } mmlu) yield return MultipleChoiceBenchmark.Mmlu(mmlu).Run(scorer, b.Shots, b.Limit, Cancellation);
+    if (b.Cmmlu is { Length: > 0 } cmmlu) yield return MultipleChoiceBenchmark.Cmmlu(cmmlu).Run(scorer, b.Shots, b.Limit, Cancellation);
+    if (b.Ceval is { Length: > 0 } ceval) yield return MultipleChoiceBenchmark.Ceval(ceval).Run(scorer, b.Shots, b.Limit, Cancellation);
+    if (b.Gsm8k is { Length: > 0 } gsm) yield return MathBenchmark.Gsm8k(Path.Combine(gsm, "test.jsonl"), Path.Combine(gsm, "train.jsonl")).Run(scorer, b.Shots, 512, b.Limit, Cancellation);
+    if (b.Math is { Length: > 0 } math) yield return MathBenchmark.Math(Path.Combine(math, "test"), Path.Combine(math, "train")).Run(scorer, b.Shots, 512, b.Limit, Cancellation);
+    if (b.Humaneval is { Length: > 0 } he) yield return HumanEvalBenchmark.Read(he).Run(scorer, 512, b.Limit, Cancellation);
+}
 
 static string Shares(IEnumerable<SourceSettings> stage)
 {
@@ -177,6 +201,22 @@ public sealed class RegimeSettings
     public bool MaskPrompt { get; set; } = true;
     public long HeldOutDocuments { get; set; } = 2000;
     public List<SourceSettings> Sources { get; set; } = [];
+    public BenchmarkSettings Benchmarks { get; set; } = new();
+}
+
+/// <summary>[regime.benchmarks]: where the six benchmarks' released files are (unset ones are not run).</summary>
+public sealed class BenchmarkSettings
+{
+    public string? Mmlu { get; set; }
+    public string? Cmmlu { get; set; }
+    public string? Ceval { get; set; }
+    /// <summary>Directory with train.jsonl (shots) and test.jsonl.</summary>
+    public string? Gsm8k { get; set; }
+    /// <summary>Directory with train/ and test/.</summary>
+    public string? Math { get; set; }
+    public string? Humaneval { get; set; }
+    public int Shots { get; set; } = 5;
+    public int Limit { get; set; } = int.MaxValue;
 }
 
 /// <summary>One corpus of Table 2.</summary>

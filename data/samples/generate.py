@@ -248,6 +248,39 @@ def math_problems(count, seed):
     return out
 
 
+def towns_benchmark(count, seed):
+    """Four-way multiple-choice questions about the invented world, in MMLU's CSV layout (no header)."""
+    rng = random.Random(seed)
+    rows = []
+    for _ in range(count):
+        kind = rng.randrange(3)
+        if kind == 0:
+            town, river = rng.choice(EN_TOWNS), rng.choice(EN_RIVERS)
+            q, right, pool = f"Which river flows past {town}?", river, EN_RIVERS
+        elif kind == 1:
+            town, crop = rng.choice(EN_TOWNS), rng.choice(EN_CROPS)
+            q, right, pool = f"Which crop do the farmers of {town} mostly grow?", crop, EN_CROPS
+        else:
+            town, trade = rng.choice(EN_TOWNS), rng.choice(EN_TRADES)
+            q, right, pool = f"Which trade is {town} best known for?", trade, EN_TRADES
+        options = rng.sample([x for x in pool if x != right], 3) + [right]
+        rng.shuffle(options)
+        rows.append([q, *options, "ABCD"[options.index(right)]])
+    return rows
+
+
+def write_csv(path, rows):
+    import csv
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+
+
+def gsm8k_format(problems):
+    """MetaMath-style problems in GSM8K's layout: the reasoning, then '#### N'."""
+    return [{"question": p["question"], "answer": p["answer"].split(" The answer is:")[0] + f"\n#### {p['final']}"} for p in problems]
+
+
 def main():
     en, en_kinds = prose("en", 1500, 11, True)
     zh, zh_kinds = prose("zh", 1500, 12, True)
@@ -259,6 +292,12 @@ def main():
     write(os.path.join(HERE, "eval", "general-zh.jsonl"), prose("zh", 60, 22, False)[0])
     write(os.path.join(HERE, "eval", "supervised.jsonl"), qa_pairs(60, 23))
     write(os.path.join(HERE, "eval", "math.jsonl"), math_problems(60, 24))
+    # Benchmarks in public formats for the per-stage evaluation (MMLU layout; GSM8K layout). The towns' facts are
+    # random per question, so a model can only learn the format and the vocabulary, not the answers.
+    write_csv(os.path.join(HERE, "eval", "benchmarks", "towns", "dev", "towns_dev.csv"), towns_benchmark(5, 31))
+    write_csv(os.path.join(HERE, "eval", "benchmarks", "towns", "test", "towns_test.csv"), towns_benchmark(40, 32))
+    write(os.path.join(HERE, "eval", "benchmarks", "gsm8k", "train.jsonl"), gsm8k_format(math_problems(4, 33)))
+    write(os.path.join(HERE, "eval", "benchmarks", "gsm8k", "test.jsonl"), gsm8k_format(math_problems(30, 34)))
     print("en noise:", en_kinds)
     print("zh noise:", zh_kinds)
 

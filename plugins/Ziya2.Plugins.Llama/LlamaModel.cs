@@ -66,6 +66,8 @@ public sealed class LlamaModel : ILanguageModel
         return 6.0 * matmul + 12.0 * Config.NumHiddenLayers * d * sequenceLength;
     }
 
+    public Tensor HiddenStates(Tensor ids) => _network.Hidden(ids);
+
     public Tensor Forward(Tensor ids, Tensor? documentIds = null)
     {
         if (documentIds is null) return _network.Run(ids, null, null, null);

@@ -11,7 +11,7 @@ public sealed class RecipeRunTests : IDisposable
     static readonly string[] Reduced =
     [
         "--set", "tiny.base_steps=30", "--set", "tiny.general_steps=40", "--set", "tiny.supervised_steps=30", "--set", "tiny.math_steps=30",
-        "--set", "tiny.math_accuracy_problems=4", "--set", "trainer.checkpoint_every=20", "--set", "trainer.log_every=5",
+        "--set", "tiny.benchmark_items=4", "--set", "trainer.checkpoint_every=20", "--set", "trainer.log_every=5",
     ];
 
     [Fact]
@@ -39,7 +39,7 @@ public sealed class RecipeRunTests : IDisposable
 
         // The report: one offline page, PNG charts, the funnel, tokenizer gain, per-stage evaluation and where things are.
         var html = File.ReadAllText(Path.Combine(run, "report", "report.html"));
-        foreach (var part in new[] { "Data funnel", "Tokenizer extension", "Training loss per stage", "Evaluation after each stage", "heldout_zh", "math_accuracy", "checkpoints" })
+        foreach (var part in new[] { "Data funnel", "Tokenizer extension", "Training loss per stage", "Evaluation after each stage", "heldout_zh", "mmlu_accuracy", "gsm8k_answer_loss", "Scaling-law samples", "checkpoints" })
             Assert.Contains(part, html);
         Assert.True(Directory.GetFiles(Path.Combine(run, "report", "charts"), "*.png").Length >= 4);
         Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(run, "run.json")));

@@ -221,3 +221,34 @@ public sealed class HumanEvalTests(TinyModel tiny) : IClassFixture<TinyModel>
         Assert.True(double.IsFinite(result.AnswerLoss));
     }
 }
+
+public sealed class SimilarityTests(TinyModel tiny) : IClassFixture<TinyModel>
+{
+    [Fact]
+    public void Hidden_states_are_what_the_lm_head_reads_and_embeddings_mean_pool_them()
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        var ids = tensor(tiny.Tokenizer.Encode("The Sun is a star.", addBos: true).Select(i => (long)i).ToArray()).unsqueeze(0);
+        var hidden = tiny.Model.HiddenStates(ids);
+        var head = tiny.Model.Module.named_parameters().Single(p => p.name == "lm_head.weight").parameter;
+        Assert.True(tiny.Model.Forward(ids).allclose(hidden.matmul(head.t()), rtol: 1e-4, atol: 1e-5));
+
+        var embedder = new ModelEmbedder(tiny.Model, tiny.Tokenizer);
+        var vector = embedder.Embed(["The Sun is a star."])[0];
+        Assert.Equal(hidden[0].mean([0L]).data<float>().ToArray(), vector);
+        Assert.Equal(48, embedder.Dimension);
+    }
+
+    [Fact]
+    public void Average_cosine_is_the_mean_over_all_pairs()
+    {
+        var embedder = new ModelEmbedder(tiny.Model, tiny.Tokenizer);
+        string[] data = ["Mercury is the closest planet.", "Saturn has rings.", "水在零度时会结冰。"], test = ["Which planet has rings?", "What is a comet?"];
+        var x = embedder.Embed(data); var y = embedder.Embed(test);
+        double Cos(float[] a, float[] b) => a.Zip(b).Sum(p => (double)p.First * p.Second) / Math.Sqrt(a.Sum(v => (double)v * v) * b.Sum(v => (double)v * v));
+        double byHand = x.SelectMany(a => y.Select(b => Cos(a, b))).Average();
+        Assert.Equal(byHand, DataSimilarity.AverageCosine(embedder, data, test, batch: 2), 6);
+        Assert.Equal(1.0, DataSimilarity.AverageCosine(embedder, ["Saturn has rings."], ["Saturn has rings."]), 6);
+    }
+}

@@ -39,7 +39,12 @@ sealed class LlamaNetwork : nn.Module<Tensor, Tensor>
     /// Float32 logits for <paramref name="ids"/> <c>[B, T]</c>. <paramref name="positions"/> default to
     /// <c>cache.Length + 0..T-1</c>; <paramref name="mask"/> overrides causal masking (document masks).
     /// </summary>
-    public Tensor Run(Tensor ids, Tensor? positions, Tensor? mask, KvCache? cache)
+    public Tensor Run(Tensor ids, Tensor? positions, Tensor? mask, KvCache? cache) => Run(ids, positions, mask, cache, hiddenOnly: false);
+
+    /// <summary>Float32 final-norm hidden states <c>[B, T, d]</c>: the LM head's input.</summary>
+    public Tensor Hidden(Tensor ids) => Run(ids, null, null, null, hiddenOnly: true);
+
+    Tensor Run(Tensor ids, Tensor? positions, Tensor? mask, KvCache? cache, bool hiddenOnly)
     {
         using var scope = NewDisposeScope();
         long t = ids.shape[1], past = cache?.Length ?? 0;
@@ -51,6 +56,7 @@ sealed class LlamaNetwork : nn.Module<Tensor, Tensor>
             h = checkpoint ? CheckpointedBlock.apply(h, layers[i], rotary, cos, sin, mask!)
                            : layers[i].Forward(h, rotary, cos, sin, mask, cache is null ? null : (cache, i));
         h = norm.forward(h);
+        if (hiddenOnly) return h.to_type(ScalarType.Float32).MoveToOuterDisposeScope();
         var headDtype = _compute ?? h.dtype;
         var logits = lm_head is null ? F.linear(h.to_type(headDtype), embed_tokens.weight!.to_type(headDtype)) : lm_head.forward(h);
         return logits.to_type(ScalarType.Float32).MoveToOuterDisposeScope();

@@ -22,6 +22,12 @@ public interface ILanguageModel : IDisposable
     /// </summary>
     Tensor Forward(Tensor ids, Tensor? documentIds = null);
 
+    /// <summary>
+    /// The last layer's normalised hidden states <c>[batch, time, hidden]</c> (float32) for token ids <c>[batch, time]</c>:
+    /// what the LM head reads, and what mean-pooled text embeddings are made of. Models that cannot expose them throw
+    /// <see cref="NotSupportedException"/> (the default).
+    /// </summary>
+    Tensor HiddenStates(Tensor ids) => throw new NotSupportedException($"{Architecture} does not expose hidden states");
     /// <summary>Continues <paramref name="prompt"/> (one sequence) with a KV cache; returns only the new tokens.</summary>
     IReadOnlyList<long> Generate(IReadOnlyList<long> prompt, GenerationOptions options);
 

@@ -26,8 +26,10 @@ public sealed record ComponentKind(string Name, Type ServiceType)
     /// <summary>Training and pipeline callbacks (<see cref="Events.IRunCallback"/>).</summary>
     public static ComponentKind Callback { get; } = new("callback", typeof(Events.IRunCallback));
 
+    /// <summary>Text embedders for data attributes such as similarity (<see cref="Models.ITextEmbedder"/>).</summary>
+    public static ComponentKind Embedder { get; } = new("embedder", typeof(Models.ITextEmbedder));
     /// <summary>The kinds this SDK version defines.</summary>
-    public static IReadOnlyList<ComponentKind> All { get; } = [DataFilter, Model, Optimizer, Scheduler, Tokenizer, Callback];
+    public static IReadOnlyList<ComponentKind> All { get; } = [DataFilter, Model, Optimizer, Scheduler, Tokenizer, Callback, Embedder];
 
     /// <summary>Finds a kind by <see cref="Name"/>.</summary>
     public static ComponentKind? Find(string name) => All.FirstOrDefault(k => k.Name == name);

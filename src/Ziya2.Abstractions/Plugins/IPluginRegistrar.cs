@@ -49,4 +49,9 @@ public static class PluginRegistrarExtensions
     public static IPluginRegistrar AddCallback<TCallback, TOptions>(this IPluginRegistrar r, string name, string description)
         where TCallback : class, Events.IRunCallback where TOptions : class, new()
     { r.Add(ComponentKind.Callback, name, typeof(TCallback), typeof(TOptions), description); return r; }
+
+    /// <summary>Declares a text embedder.</summary>
+    public static IPluginRegistrar AddEmbedder<TEmbedder, TOptions>(this IPluginRegistrar r, string name, string description)
+        where TEmbedder : class, Models.ITextEmbedder where TOptions : class, new()
+    { r.Add(ComponentKind.Embedder, name, typeof(TEmbedder), typeof(TOptions), description); return r; }
 }

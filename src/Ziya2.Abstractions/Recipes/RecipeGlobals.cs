@@ -62,6 +62,9 @@ public abstract class RecipeGlobals
     [RecipeComponent("callback", "callbacks.{name}")]
     public abstract IRunCallback Callback(string name, string? section = null);
 
+    /// <summary>Resolves text embedder <paramref name="name"/> (a plugin's); options from <paramref name="section"/> (default <c>embedders.{name}</c>).</summary>
+    [RecipeComponent("embedder", "embedders.{name}")]
+    public abstract ITextEmbedder Embedder(string name, string? section = null);
     /// <summary>Starts a progress display for <paramref name="total"/> units of work.</summary>
     public abstract IProgressTask Progress(string description, long total);
 

@@ -37,6 +37,8 @@ sealed class HostRecipeGlobals(
 
     public override Ziya2.Tokenization.ITokenizer Tokenizer(string name, string? section = null) => Resolve<Ziya2.Tokenization.ITokenizer>(name, section);
 
+    public override ITextEmbedder Embedder(string name, string? section = null) => Resolve<ITextEmbedder>(name, section);
+
     public override IRunCallback Callback(string name, string? section = null)
     {
         var callback = Resolve<IRunCallback>(name, section);
