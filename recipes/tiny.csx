@@ -162,6 +162,7 @@ foreach (var r in results.Skip(1).Where(r => !r.Interrupted))
     foreach (var (bench, texts) in benchmarkTexts)
     {
         double similarity = DataSimilarity.AverageCosine(embedder, docs.Select(d => d.Text).ToList(), texts);
+        // A mean cosine can in principle be negative; the law's attributes live in [0, 1].
         samples.Add((new ScalingSample(trained, attributes.Coherence, attributes.Readability, Math.Clamp(similarity, 0, 1), r.Evaluation[$"{bench}_answer_loss"]), [r.Stage, bench]));
     }
 }
