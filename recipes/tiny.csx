@@ -94,8 +94,9 @@ var heldOut = new Dictionary<string, TokenFile>
     ["heldout_math"] = Tokens("eval-math", extended, Formatted("eval-math", tiny.Eval.Math)),
 };
 // Benchmarks in public formats (MMLU's CSV layout, GSM8K's JSONL), scored by the evaluation harness after each stage.
-var towns = MultipleChoiceBenchmark.Mmlu(RecipePath(tiny.Eval.Towns));
-var gsm8k = MathBenchmark.Gsm8k(RecipePath(Path.Combine(tiny.Eval.Gsm8k, "test.jsonl")), RecipePath(Path.Combine(tiny.Eval.Gsm8k, "train.jsonl")));
+var towns = new MultipleChoiceBenchmark { Name = "towns", Chinese = false, Subjects = MultipleChoiceBenchmark.Mmlu(RecipePath(tiny.Eval.Towns)).Subjects };
+var gsm8kLayout = MathBenchmark.Gsm8k(RecipePath(Path.Combine(tiny.Eval.Gsm8k, "test.jsonl")), RecipePath(Path.Combine(tiny.Eval.Gsm8k, "train.jsonl")));
+var maths = new MathBenchmark { Name = "maths", Style = gsm8kLayout.Style, Test = gsm8kLayout.Test, Shots = gsm8kLayout.Shots };
 
 // Stage 1: sources weighted by their tokens. Stage 2: supervised + an equal amount of stage-1 data (1:1).
 // Stage 3: maths + a fixed token share from each earlier stage (the paper: 0.1B each from stages 1 and 2 beside 0.1B
@@ -120,7 +121,7 @@ using (var optimizer = Optimizer("adamw").Create(model.GetParameterGroups()))
         {
             var scores = heldOut.ToDictionary(h => h.Key, h => HeldOutLoss.Measure(model, h.Value, trainer.SequenceLength).Loss);
             var scorer = new LanguageModelScorer(model, extended);
-            foreach (var b in new[] { towns.Run(scorer, shots: 3, limit: tiny.BenchmarkItems), gsm8k.Run(scorer, shots: 2, maxNewTokens: 48, limit: tiny.BenchmarkItems) })
+            foreach (var b in new[] { towns.Run(scorer, shots: 3, limit: tiny.BenchmarkItems), maths.Run(scorer, shots: 2, maxNewTokens: 48, limit: tiny.BenchmarkItems) })
                 (scores[$"{b.Benchmark}_accuracy"], scores[$"{b.Benchmark}_answer_loss"]) = (b.Score, b.AnswerLoss);
             return scores;
         },
@@ -148,8 +149,8 @@ var embedder = new ModelEmbedder(embedderModel, baseTokenizer, maxTokens: traine
 var stageData = new Dictionary<string, string> { ["general"] = general.Kept, ["supervised"] = supervisedKept, ["math"] = mathKept };
 var benchmarkTexts = new Dictionary<string, List<string>>
 {
-    ["mmlu"] = towns.Subjects.SelectMany(x => x.Test).Select(q => q.Question).ToList(),
-    ["gsm8k"] = gsm8k.Test.Select(p => p.Question).ToList(),
+    ["towns"] = towns.Subjects.SelectMany(x => x.Test).Select(q => q.Question).ToList(),
+    ["maths"] = maths.Test.Select(p => p.Question).ToList(),
 };
 var advertising = TextMeasures.ReadPhrases(Config.Get<EvaluationSettings>("evaluation").AdvertisingLists.Select(Path.GetFullPath));
 var samples = new List<(ScalingSample Sample, IReadOnlyList<string> Extra)>();

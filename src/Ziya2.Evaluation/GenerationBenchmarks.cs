@@ -2,6 +2,9 @@ using System.Text.Json;
 
 namespace Ziya2.Evaluation;
 
+/// <summary>How a generated answer is read: a number (GSM8K) or a LaTeX expression in <c>\boxed{}</c> (MATH).</summary>
+public enum MathAnswerStyle { Number, Latex }
+
 /// <summary>A word problem, its reference solution and its final answer.</summary>
 public sealed record MathProblem(string Question, string Solution, string Answer, string Category);
 
@@ -13,6 +16,7 @@ public sealed record MathProblem(string Question, string Solution, string Answer
 public sealed class MathBenchmark
 {
     public required string Name { get; init; }
+    public required MathAnswerStyle Style { get; init; }
     public required IReadOnlyList<MathProblem> Test { get; init; }
     public required IReadOnlyList<MathProblem> Shots { get; init; }
 
@@ -20,7 +24,7 @@ public sealed class MathBenchmark
 
     public static MathBenchmark Gsm8k(string testJsonl, string? trainJsonl) => new()
     {
-        Name = "gsm8k", Test = ReadGsm8k(testJsonl), Shots = trainJsonl is null ? [] : ReadGsm8k(trainJsonl),
+        Name = "gsm8k", Style = MathAnswerStyle.Number, Test = ReadGsm8k(testJsonl), Shots = trainJsonl is null ? [] : ReadGsm8k(trainJsonl),
     };
 
     static List<MathProblem> ReadGsm8k(string path) => ReadJsonl(path, (e, where) =>
@@ -32,7 +36,7 @@ public sealed class MathBenchmark
         return new MathProblem(Field(e, "question", where), solution, MathAnswers.Gsm8kReference(answer), "");
     });
 
-    public static MathBenchmark Math(string test, string? train) => new() { Name = "math", Test = ReadMath(test), Shots = train is null ? [] : ReadMath(train) };
+    public static MathBenchmark Math(string test, string? train) => new() { Name = "math", Style = MathAnswerStyle.Latex, Test = ReadMath(test), Shots = train is null ? [] : ReadMath(train) };
 
     static List<MathProblem> ReadMath(string path)
     {
@@ -71,7 +75,7 @@ public sealed class MathBenchmark
     public string Prompt(MathProblem problem, int shots) =>
         string.Concat(Shots.Take(shots).Select(s => $"Question: {s.Question}\nAnswer: {s.Solution}\n\n")) + $"Question: {problem.Question}\nAnswer:";
 
-    public bool IsCorrect(string generation, MathProblem problem) => Name == "gsm8k"
+    public bool IsCorrect(string generation, MathProblem problem) => Style == MathAnswerStyle.Number
         ? MathAnswers.Gsm8kPrediction(generation) == problem.Answer
         : MathAnswers.MathEquivalent(MathAnswers.MathPrediction(generation), problem.Answer);
 

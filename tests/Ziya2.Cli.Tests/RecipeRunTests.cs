@@ -39,7 +39,7 @@ public sealed class RecipeRunTests : IDisposable
 
         // The report: one offline page, PNG charts, the funnel, tokenizer gain, per-stage evaluation and where things are.
         var html = File.ReadAllText(Path.Combine(run, "report", "report.html"));
-        foreach (var part in new[] { "Data funnel", "Tokenizer extension", "Training loss per stage", "Evaluation after each stage", "heldout_zh", "mmlu_accuracy", "gsm8k_answer_loss", "Scaling-law samples", "checkpoints" })
+        foreach (var part in new[] { "Data funnel", "Tokenizer extension", "Training loss per stage", "Evaluation after each stage", "heldout_zh", "towns_accuracy", "maths_answer_loss", "Scaling-law samples", "checkpoints" })
             Assert.Contains(part, html);
         Assert.True(Directory.GetFiles(Path.Combine(run, "report", "charts"), "*.png").Length >= 4);
         Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(run, "run.json")));
