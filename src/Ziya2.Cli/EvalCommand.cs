@@ -24,6 +24,7 @@ static class EvalCommand
         var math = new Option<string?>("--math") { Description = "MATH test directory (*.json) or JSONL" };
         var mathShots = new Option<string?>("--math-shots") { Description = "MATH train directory or JSONL for the few-shot examples" };
         var humaneval = new Option<string?>("--humaneval") { Description = "HumanEval.jsonl" };
+        var heldout = new Option<string[]>("--heldout") { Description = "Held-out perplexity of a source: name=DIR, a token directory made with the same tokenizer ('ziya2 data tokenize')", Arity = ArgumentArity.ZeroOrMore };
         var shots = new Option<int>("--shots") { Description = "Few-shot examples (paper: 5)", DefaultValueFactory = _ => 5 };
         var limit = new Option<int>("--limit") { Description = "At most this many items per subject / benchmark", DefaultValueFactory = _ => int.MaxValue };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Generation budget for GSM8K, MATH, HumanEval", DefaultValueFactory = _ => 256 };
@@ -35,7 +36,7 @@ static class EvalCommand
         var similarity = new Option<string[]>("--similarity") { Description = "Scaling samples: benchmark=value, the data's similarity to each benchmark", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("eval", "Evaluate a checkpoint on MMLU, CMMLU, C-Eval, GSM8K, MATH and HumanEval (OpenCompass-style prompts)")
         {
-            checkpoint, set, tokenizer, mmlu, cmmlu, ceval, gsm8k, gsm8kShots, math, mathShots, humaneval, shots, limit, maxNew, output,
+            checkpoint, set, tokenizer, mmlu, cmmlu, ceval, gsm8k, gsm8kShots, math, mathShots, humaneval, heldout, shots, limit, maxNew, output,
             samples, tokens, coherence, readability, similarity, plugins, logLevel,
         };
         command.SetAction((r, ct) => Task.FromResult(ModelCommands.Run(r, checkpoint, set, plugins, logLevel, (m, stdout) =>
@@ -60,7 +61,16 @@ static class EvalCommand
                 if (r.GetValue(gsm8k) is { } g) Add(MathBenchmark.Gsm8k(g, r.GetValue(gsm8kShots)).Run(scorer, k, budget, n, ct));
                 if (r.GetValue(math) is { } mm) Add(MathBenchmark.Math(mm, r.GetValue(mathShots)).Run(scorer, k, budget, n, ct));
                 if (r.GetValue(humaneval) is { } h) Add(HumanEvalBenchmark.Read(h).Run(scorer, budget, n, ct));
-                if (results.Count == 0) throw new ArgumentException("name at least one benchmark (--mmlu, --cmmlu, --ceval, --gsm8k, --math, --humaneval)");
+                foreach (var spec in r.GetValue(heldout) ?? [])
+                {
+                    var parts = spec.Split('=', 2);
+                    if (parts.Length != 2) throw new ArgumentException($"--heldout '{spec}': expected name=DIR");
+                    using var file = Ziya2.Training.Data.TokenFile.Open(parts[1], Ziya2.Training.Data.TokenFileBuilder.Hash(t));
+                    var (loss, count) = Ziya2.Training.Evaluation.HeldOutLoss.Measure(m.Model, file, m.Model.MaxSequenceLength, maxDocuments: n);
+                    stdout.WriteLine(string.Create(CultureInfo.InvariantCulture, $"heldout {parts[0],-10} loss {loss:F4} nats/token, perplexity {Math.Exp(loss):F2} over {count:N0} tokens"));
+                    results.Add(new BenchmarkResult($"heldout:{parts[0]}", "perplexity", Math.Exp(loss), (int)Math.Min(file.Documents, n), loss, new Dictionary<string, double>()));
+                }
+                if (results.Count == 0) throw new ArgumentException("name at least one benchmark (--mmlu, --cmmlu, --ceval, --gsm8k, --math, --humaneval, --heldout)");
 
                 // Table 3 for reference: only meaningful for a 13B model, so shown when the model is in that class.
                 bool thirteen = m.Model.ParameterCount > 10e9;
@@ -90,7 +100,8 @@ static class EvalCommand
         if (tokens is null || coherence is null || readability is null) throw new ArgumentException("--scaling-samples needs --tokens, --coherence and --readability");
         var sims = similarity.Select(s => s.Split('=', 2)).ToDictionary(
             p => p[0], p => p.Length == 2 && double.TryParse(p[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--similarity '{string.Join('=', p)}': expected benchmark=value"));
-        var scored = results.Where(x => x.Skipped is null && double.IsFinite(x.AnswerLoss)).ToList();
+        // Benchmarks only: held-out perplexities are not benchmark test losses.
+        var scored = results.Where(x => x.Skipped is null && x.Metric != "perplexity" && double.IsFinite(x.AnswerLoss)).ToList();
         var missing = scored.Select(x => x.Benchmark).Where(b => !sims.ContainsKey(b)).ToList();
         if (missing.Count > 0) throw new ArgumentException($"--similarity has no value for {string.Join(", ", missing)}");
         ScalingSamples.Append(path, scored.Select(x => (new ScalingSample(tokens.Value, coherence.Value, readability.Value, sims[x.Benchmark], x.AnswerLoss),

@@ -42,6 +42,22 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Equal(13, File.ReadAllLines(samples).Length);
         Assert.Equal(lines, File.ReadAllLines(samples).Take(7));
 
+        // Held-out perplexity of a source tokenised with the checkpoint's tokenizer; a directory whose manifest names another tokenizer is refused.
+        var tokens = Path.Combine(_tmp, "tokens");
+        Assert.Equal(0, CliRunner.Run(["data", "tokenize", "--tokenizer", Path.Combine(checkpoint, "tokenizer.model"), "--input", "recipes/data/tiny.jsonl", "--output", tokens]).Code);
+        (code, stdout, err) = CliRunner.Run(["eval", checkpoint, "--heldout", $"tiny={tokens}", "--out", results]);
+        Assert.True(code == 0, err);
+        var heldout = Assert.Single(JsonDocument.Parse(File.ReadAllText(results)).RootElement.GetProperty("results").EnumerateArray());
+        Assert.Equal("heldout:tiny", heldout.GetProperty("benchmark").GetString());
+        Assert.Equal(Math.Exp(heldout.GetProperty("answer_loss").GetDouble()), heldout.GetProperty("score").GetDouble(), 9);
+        Assert.Contains("perplexity", stdout);
+        var other = Path.Combine(_tmp, "other-tokens");
+        Assert.Equal(0, CliRunner.Run(["data", "tokenize", "--tokenizer", "data/samples/tokenizer/base.model", "--input", "recipes/data/tiny.jsonl", "--output", other]).Code);
+        File.WriteAllText(Path.Combine(other, "manifest.json"), File.ReadAllText(Path.Combine(other, "manifest.json")).Replace("\"tokenizer_hash\": \"", "\"tokenizer_hash\": \"0"));
+        (code, _, err) = CliRunner.Run(["eval", checkpoint, "--heldout", $"other={other}"]);
+        Assert.Equal(2, code);
+        Assert.Contains("was tokenised with another tokenizer", err);
+
         (code, _, err) = CliRunner.Run(["eval", checkpoint, "--mmlu", $"{F}/mmlu", "--scaling-samples", samples, "--tokens", "1", "--coherence", "1", "--readability", "1"]);
         Assert.Equal(2, code);
         Assert.Contains("--similarity has no value for mmlu", err);
