@@ -30,6 +30,13 @@ using Ziya2.DataFactory.Evaluation;
 var tiny = Config.Get<TinySettings>("tiny");
 var trainer = Config.Get<TrainerOptions>("trainer");
 var dataDir = Path.Combine(RunDirectory, "data");
+if (DryRun)
+{
+    Console.Out.WriteLine($"tiny plan: {trainer.TokensPerStep:N0} tokens per step (sequence {trainer.SequenceLength}); steps base {tiny.BaseSteps}, " +
+                          $"general {tiny.GeneralSteps}, supervised {tiny.SupervisedSteps}, math {tiny.MathSteps} = " +
+                          $"{(tiny.BaseSteps + tiny.GeneralSteps + tiny.SupervisedSteps + tiny.MathSteps) * trainer.TokensPerStep:N0} tokens; factory inputs {string.Join(", ", tiny.RawInputs)}");
+    return;
+}
 
 // ---- 1. the data factory: general web text through all five steps; curated sets only formatted -------------------
 var general = RunFactory(tiny.RawInputs.Select(RecipePath).ToList(), Path.Combine(dataDir, "general"), Config.Get<FactorySettings>("factory"), Config.Get<EvaluationSettings>("evaluation"));

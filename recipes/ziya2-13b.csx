@@ -100,6 +100,9 @@ var files = sources.ToDictionary(s => s.Name, s => TokenFileBuilder.Build([kept[
 var heldOut = sources.Where(s => s.HeldOut is { Length: > 0 })
     .ToDictionary(s => s.Name, s => TokenFileBuilder.Build([s.HeldOut!], tokenizer, Path.Combine(work, "tokens", "heldout-" + s.Name), null, Cancellation));
 foreach (var (name, f) in files) Log.LogInformation("Tokens: {Source} {Documents:N0} documents, {Tokens:N0} tokens", name, f.Documents, f.Tokens);
+if (hardware.Gpus == 1 && trainer.TokensPerStep != plan.StepTokens)
+    throw new InvalidOperationException($"trainer.gradient_accumulation = {trainer.GradientAccumulation} makes {trainer.TokensPerStep:N0} tokens per step; " +
+        $"the plan's global batch needs {plan.GradientAccumulation} ({plan.StepTokens:N0} tokens) on one GPU");
 if (hardware.Gpus > 1)
     throw new InvalidOperationException($"the plan needs {hardware.Gpus} GPUs, and this engine trains in one process on one device (TorchSharp has no collectives; " +
         "docs/training.md, 'Scale-out'). Data, tokenizer and token files are ready in " + work + "; set plan.gpus = 1 for a single-device run");

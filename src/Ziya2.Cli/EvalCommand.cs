@@ -46,6 +46,10 @@ static class EvalCommand
             try
             {
                 var t = own?.Tokenizer ?? m.Tokenizer() ?? throw new ArgumentException("no tokenizer.model in the checkpoint: pass --tokenizer");
+                // Scaling-sample options are checked before hours of evaluation, not after.
+                var named = new (Option<string?> Option, string Name)[] { (mmlu, "mmlu"), (cmmlu, "cmmlu"), (ceval, "ceval"), (gsm8k, "gsm8k"), (math, "math"), (humaneval, "humaneval") }
+                    .Where(x => r.GetValue(x.Option) is not null).Select(x => x.Name).ToList();
+                var sims = r.GetValue(samples) is null ? null : ScalingOptions(named, r.GetValue(tokens), r.GetValue(coherence), r.GetValue(readability), r.GetValue(similarity) ?? []);
                 var scorer = new LanguageModelScorer(m.Model, t);
                 int k = r.GetValue(shots), n = r.GetValue(limit), budget = r.GetValue(maxNew);
                 var results = new List<BenchmarkResult>();
@@ -87,7 +91,7 @@ static class EvalCommand
                     File.WriteAllText(outPath + ".tmp", json);
                     File.Move(outPath + ".tmp", outPath, overwrite: true);
                 }
-                if (r.GetValue(samples) is { } csv) AppendSamples(csv, results, r.GetValue(tokens), r.GetValue(coherence), r.GetValue(readability), r.GetValue(similarity) ?? [], r.GetValue(checkpoint)!);
+                if (r.GetValue(samples) is { } csv) AppendSamples(csv, results, r.GetValue(tokens)!.Value, r.GetValue(coherence)!.Value, r.GetValue(readability)!.Value, sims!, r.GetValue(checkpoint)!);
                 return ExitCodes.Ok;
             }
             finally { own?.Dispose(); }
@@ -95,16 +99,24 @@ static class EvalCommand
         return command;
     }
 
-    static void AppendSamples(string path, IReadOnlyList<BenchmarkResult> results, double? tokens, double? coherence, double? readability, string[] similarity, string checkpoint)
+    /// <summary>The per-benchmark similarities, after checking every scaling-sample option (values in [0, 1], one similarity per benchmark run).</summary>
+    static Dictionary<string, double> ScalingOptions(IReadOnlyList<string> benchmarks, double? tokens, double? coherence, double? readability, string[] similarity)
     {
-        if (tokens is null || coherence is null || readability is null) throw new ArgumentException("--scaling-samples needs --tokens, --coherence and --readability");
+        if (tokens is not >= 0 || coherence is null || readability is null) throw new ArgumentException("--scaling-samples needs --tokens (>= 0), --coherence and --readability");
         var sims = similarity.Select(s => s.Split('=', 2)).ToDictionary(
             p => p[0], p => p.Length == 2 && double.TryParse(p[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v : throw new ArgumentException($"--similarity '{string.Join('=', p)}': expected benchmark=value"));
+        foreach (var (name, v) in sims.Append(new("coherence", coherence.Value)).Append(new("readability", readability.Value)))
+            if (v is < 0 or > 1) throw new ArgumentException($"{name} {v} is outside [0, 1]");
+        var missing = benchmarks.Where(b => !sims.ContainsKey(b)).ToList();
+        if (missing.Count > 0) throw new ArgumentException($"--similarity has no value for {string.Join(", ", missing)}");
+        return sims;
+    }
+
+    static void AppendSamples(string path, IReadOnlyList<BenchmarkResult> results, double tokens, double coherence, double readability, Dictionary<string, double> sims, string checkpoint)
+    {
         // Benchmarks only: held-out perplexities are not benchmark test losses.
         var scored = results.Where(x => x.Skipped is null && x.Metric != "perplexity" && double.IsFinite(x.AnswerLoss)).ToList();
-        var missing = scored.Select(x => x.Benchmark).Where(b => !sims.ContainsKey(b)).ToList();
-        if (missing.Count > 0) throw new ArgumentException($"--similarity has no value for {string.Join(", ", missing)}");
-        ScalingSamples.Append(path, scored.Select(x => (new ScalingSample(tokens.Value, coherence.Value, readability.Value, sims[x.Benchmark], x.AnswerLoss),
+        ScalingSamples.Append(path, scored.Select(x => (new ScalingSample(tokens, coherence, readability, sims[x.Benchmark], x.AnswerLoss),
             (IReadOnlyList<string>)[x.Benchmark, Path.GetFullPath(checkpoint)])), ["benchmark", "checkpoint"]);
     }
 }

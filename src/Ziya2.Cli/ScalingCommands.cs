@@ -22,6 +22,7 @@ static class ScalingCommands
         {
             var data = ScalingSamples.Read(r.GetValue(samples)!);
             var clock = System.Diagnostics.Stopwatch.StartNew();
+            if (!(r.GetValue(delta) > 0)) throw new ArgumentException("--delta must be > 0");
             var result = ScalingLawFit.Fit(data, new FitOptions { Grid = r.GetValue(grid), Delta = r.GetValue(delta) });
             var node = ToJson(result, clock.Elapsed.TotalSeconds);
             if (r.GetValue(output) is { } dir)
@@ -43,7 +44,7 @@ static class ScalingCommands
         var coherence = new Option<double?>("--coherence");
         var readability = new Option<double?>("--readability");
         var similarity = new Option<double?>("--similarity");
-        var csv = new Option<string?>("--samples") { Description = "Predict every row of this CSV (loss column optional: compared when present)" };
+        var csv = new Option<string?>("--samples") { Description = "Predict every row of this samples CSV and show each beside its observed loss" };
         var predict = new Command("predict", "Predict test loss from data volume and attributes") { fitFile, paper, tokens, coherence, readability, similarity, csv, json };
         predict.SetAction(r => InvalidInput.Guard(() =>
         {

@@ -72,10 +72,12 @@ public sealed class HumanEvalBenchmark
                 return new ExecutionResult(false, "timed out");
             }
             if (process.ExitCode == 0) return new ExecutionResult(true, "passed");
-            var last = stderr.Result.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? $"exit {process.ExitCode}";
+            // A child the program left behind may still hold stderr open: wait for it briefly, never forever.
+            var message = stderr.Wait(TimeSpan.FromSeconds(2)) ? stderr.Result : "";
+            var last = message.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? $"exit {process.ExitCode}";
             return new ExecutionResult(false, last.Length > 200 ? last[..200] : last);
         }
-        finally { try { Directory.Delete(dir, recursive: true); } catch (IOException) { } }
+        finally { try { Directory.Delete(dir, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
     }
 
     public BenchmarkResult Run(LanguageModelScorer scorer, int maxNewTokens = 384, int limit = int.MaxValue, CancellationToken cancellation = default)

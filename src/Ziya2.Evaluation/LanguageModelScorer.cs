@@ -47,15 +47,25 @@ public sealed class LanguageModelScorer(ILanguageModel model, ITokenizer tokeniz
     /// <summary>Greedy continuation of <paramref name="prompt"/>, cut at the first stop string (not included).</summary>
     public string Generate(string prompt, int maxNewTokens, IReadOnlyList<string> stop)
     {
-        var ids = Fit(tokenizer.Encode(prompt, addBos: true).ToList(), maxNewTokens).Select(i => (long)i).ToList();
-        // Decoding the whole continuation at each step keeps multi-byte characters intact; the stop check is on text.
-        var output = model.Generate(ids, new GenerationOptions
+        if (maxNewTokens < 1 || maxNewTokens >= model.MaxSequenceLength)
+            throw new ArgumentException($"max new tokens {maxNewTokens} must be between 1 and the model's {model.MaxSequenceLength} positions minus the prompt");
+        var ids = Fit(tokenizer.Encode(prompt, addBos: true).ToList(), maxNewTokens);
+        // Text is decoded with the prompt in front and the prompt's own text cut off: decoding the new tokens alone would
+        // drop a SentencePiece word-boundary space at their start (the decoder removes the first piece's dummy prefix),
+        // and HumanEval completions would lose a column of indentation.
+        var head = tokenizer.Decode(ids);
+        string Continuation(IEnumerable<long> generated)
+        {
+            var full = tokenizer.Decode([.. ids, .. generated.Where(i => i != tokenizer.Vocabulary.EosId).Select(i => (int)i)]);
+            return full.StartsWith(head, StringComparison.Ordinal) ? full[head.Length..] : tokenizer.Decode(generated.Select(i => (int)i).ToList());
+        }
+        var output = model.Generate(ids.Select(i => (long)i).ToList(), new GenerationOptions
         {
             MaxNewTokens = maxNewTokens,
             StopTokens = tokenizer.Vocabulary.EosId is { } eos ? [eos] : [],
-            StopWhen = generated => stop.Count > 0 && stop.Any(tokenizer.Decode(generated.Select(i => (int)i).ToList()).Contains),
+            StopWhen = generated => stop.Count > 0 && stop.Any(Continuation(generated).Contains),
         });
-        var text = tokenizer.Decode(output.Where(i => i != tokenizer.Vocabulary.EosId).Select(i => (int)i).ToList());
+        var text = Continuation(output);
         foreach (var s in stop)
             if (text.IndexOf(s, StringComparison.Ordinal) is var at and >= 0) text = text[..at];
         return text;

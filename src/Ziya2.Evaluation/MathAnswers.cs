@@ -68,6 +68,7 @@ public static partial class MathAnswers
     /// </summary>
     public static string NormalizeMath(string answer)
     {
+        var original = answer.Trim();
         var s = answer.Replace("\n", "").Replace("\\!", "").Replace("\\\\", "\\")
             .Replace("tfrac", "frac").Replace("dfrac", "frac").Replace("\\left", "").Replace("\\right", "")
             .Replace("^{\\circ}", "").Replace("^\\circ", "").Replace("\\$", "").Replace("$", "").Replace("\\%", "").Replace("%", "");
@@ -81,12 +82,12 @@ public static partial class MathAnswers
         if (s == "0.5") s = "\\frac{1}{2}";
         if (SimpleRatio().Match(s) is { Success: true } r) s = $"\\frac{{{r.Groups[1].Value}}}{{{r.Groups[2].Value}}}";
         if (TrailingZeros().Match(s) is { Success: true } z) s = z.Groups[1].Value;
-        return s;
+        return s.Length > 0 ? s : original.Replace(" ", "");   // never normalise an answer away: "" would equal every other ""
     }
 
-    /// <summary>Whether two MATH answers are equivalent after <see cref="NormalizeMath"/>.</summary>
+    /// <summary>Whether two MATH answers are equivalent after <see cref="NormalizeMath"/> (an empty answer never is).</summary>
     public static bool MathEquivalent(string? predicted, string reference) =>
-        predicted is not null && NormalizeMath(predicted) == NormalizeMath(reference);
+        predicted is not null && NormalizeMath(predicted) is { Length: > 0 } p && p == NormalizeMath(reference);
 
     static string FixFracs(string s)
     {
@@ -109,7 +110,8 @@ public static partial class MathAnswers
     [GeneratedRegex(@"[Tt]he answer is:?\s*\$?(-?[\d,]*\.?\d+)")] private static partial Regex AnswerIs();
     [GeneratedRegex(@"-?\d[\d,]*\.?\d*|-?\.\d+")] private static partial Regex Number();
     [GeneratedRegex(@"(?:[Ff]inal answer is|[Tt]he answer is):?\s*(.+?)(?:\n|$)")] private static partial Regex FinalAnswer();
-    [GeneratedRegex(@"\\text\{\s*[a-zA-Z ]+\}$")] private static partial Regex TextUnits();
+    // A unit after a value ("5\text{ cm}"); a \text{} that is the whole answer ("\text{odd}") is the answer.
+    [GeneratedRegex(@"(?<=\S)\s*\\text\{\s*[a-zA-Z ]+\}$")] private static partial Regex TextUnits();
     [GeneratedRegex(@"^(-?\d+)/(\d+)$")] private static partial Regex SimpleRatio();
     [GeneratedRegex(@"^(-?\d+)\.0+$")] private static partial Regex TrailingZeros();
 }

@@ -99,7 +99,11 @@ public sealed class MultipleChoiceBenchmark
     /// <summary>What follows "Answer:" / "答案是:" for letter <paramref name="letter"/>.</summary>
     public static string Continuation(string letter) => " " + letter;
 
-    /// <summary>Accuracy over every subject's test questions (at most <paramref name="limit"/> per subject), and the mean answer loss.</summary>
+    /// <summary>
+    /// Accuracy as OpenCompass summarises these benchmarks: the plain mean of per-subject accuracies (each subject over at
+    /// most <paramref name="limit"/> questions; the breakdown lists them), and the mean answer loss over all questions.
+    /// A subject without a dev file is scored with as many shots as it has (none).
+    /// </summary>
     public BenchmarkResult Run(LanguageModelScorer scorer, int shots, int limit = int.MaxValue, CancellationToken cancellation = default)
     {
         int right = 0, total = 0;
@@ -122,6 +126,6 @@ public sealed class MultipleChoiceBenchmark
             if (subjectTotal > 0) perSubject[subject.Name] = (double)subjectRight / subjectTotal;
             right += subjectRight; total += subjectTotal;
         }
-        return new BenchmarkResult(Name, "accuracy", total > 0 ? (double)right / total : double.NaN, total, nllTokens > 0 ? nll / nllTokens : double.NaN, perSubject);
+        return new BenchmarkResult(Name, "accuracy", perSubject.Count > 0 ? perSubject.Values.Average() : double.NaN, total, nllTokens > 0 ? nll / nllTokens : double.NaN, perSubject);
     }
 }

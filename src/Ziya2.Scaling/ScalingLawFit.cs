@@ -71,6 +71,7 @@ public static class ScalingLawFit
     public static FitResult Fit(IReadOnlyList<ScalingSample> samples, FitOptions? options = null)
     {
         options ??= new FitOptions();
+        if (!(options.Delta > 0)) throw new ArgumentException("the Huber threshold δ must be > 0");
         if (samples.Count < P) throw new ArgumentException($"{samples.Count} samples cannot determine {P} parameters");
         var data = new Data(samples);
         var starts = Starts(options.Grid);
@@ -79,6 +80,7 @@ public static class ScalingLawFit
             results[i] = Minimise(data, options, starts[i].ToArray().Select(v => Math.Log(v)).ToArray()));
 
         var best = results.MinBy(r => r.Objective);
+        if (!double.IsFinite(best.Objective)) throw new InvalidOperationException($"no start reached a finite objective ({starts.Count} tried); check the samples' scale");
         var law = ScalingLaw.FromArray(best.Theta.Select(v => Math.Exp(v)).ToArray());
         var near = results.Where(r => r.Objective <= best.Objective * 1.001 + 1e-15).ToList();
         var ranges = Enumerable.Range(0, P).ToDictionary(k => ScalingLaw.Names[k], k => (near.Min(r => Math.Exp(r.Theta[k])), near.Max(r => Math.Exp(r.Theta[k]))));

@@ -60,13 +60,21 @@ public sealed class RecipeRunTests : IDisposable
         Assert.True(code == 0, err + stdout);
         Assert.Contains("Model: 13.", stdout);
         Assert.Contains("vocab 39,424", stdout);
-        Assert.Matches(@"stage1\s+650\.0B\s+154,973 documents", stdout);   // 650e9 / 4,194,304 tokens per step, rounded up
+        // 40 replicas × 4,096 × 26 = 4,259,840 tokens per step (the nearest layout at or above 4M); 650e9 of them, rounded up.
+        Assert.Contains("Batch: 4,259,840 tokens/step = 40 data-parallel × 1 × 4096 × 26 accumulation (global batch asked: 4,194,304)", stdout);
+        Assert.Matches(@"stage1\s+650\.0B\s+152,588 documents", stdout);
         Assert.Contains("Stage-1 replay 1:1", stdout);
         Assert.Contains("0.1B from each earlier stage", stdout);
         Assert.Contains("Memory per GPU (ZeRO-1, activation checkpointing on)", stdout);
         Assert.DoesNotContain("DOES NOT FIT", stdout);
         Assert.Matches(@"total\s+709\.9B", stdout);
         Assert.False(Directory.Exists(Path.Combine(CliRunner.RepoRoot, "runs", "ziya2-13b")), "a dry run leaves no run directory");
+
+        // The tiny recipe honours --dry-run too: its plan, no training.
+        (code, stdout, err) = CliRunner.Run(["run", "recipes/tiny.csx", "-c", "recipes/configs/tiny.toml", "--dry-run"]);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("tiny plan: 1,024 tokens per step", stdout);
+        Assert.DoesNotContain("Stage base", err);
     }
 
     const string CounterRecipe = """

@@ -56,7 +56,7 @@ public sealed class TrainingRecipeTests : IDisposable
         Assert.Contains("exit=0", output);
         Assert.Contains("SIGTERM: stopping after the current step", output + errors);
         Assert.Contains("interrupted=True", output + errors);
-        Assert.Contains("Run the same command again to resume", output + errors);
+        Assert.Contains($"Resume with the same command and --run-dir {run}", output + errors);
         var checkpoint = Assert.Single(Directory.GetDirectories(Path.Combine(run, "checkpoints"), "general-*"));
         Assert.Matches(@"general-\d{8}$", checkpoint);
 

@@ -166,6 +166,11 @@ public sealed class GenerationBenchmarkTests(TinyModel tiny) : IClassFixture<Tin
         Assert.True(math.IsCorrect("It is \\boxed{\\frac34}.", math.Test[0]));
         Assert.True(math.IsCorrect("0.75 is wrong but \\boxed{3/4} is right", math.Test[0]));
         Assert.False(math.IsCorrect("\\boxed{5}", math.Test[1]));
+        // A \text{} that is the whole answer is kept (only units after a value go), and an empty answer matches nothing.
+        Assert.False(MathAnswers.MathEquivalent("\\text{even}", "\\text{odd}"));
+        Assert.True(MathAnswers.MathEquivalent("\\text{odd}", "\\text{ odd}"));
+        Assert.False(MathAnswers.MathEquivalent("", "\\text{odd}"));
+        Assert.False(MathAnswers.MathEquivalent(MathAnswers.MathPrediction("\\boxed{}"), "\\boxed{}"));
         var gsm = MathBenchmark.Gsm8k(TinyModel.Fixture("gsm8k", "test.jsonl"), TinyModel.Fixture("gsm8k", "train.jsonl"));
         Assert.Equal(["8", "2400"], gsm.Test.Select(p => p.Answer));
         Assert.Equal("Question: Ann has 3 pens and buys 4 more. How many pens does she have?\nAnswer: Ann has 3 + 4 = <<3+4=7>>7 pens.\nThe answer is 7.\n\n" +

@@ -72,7 +72,7 @@ public sealed class TrainingPlanTests
         long n = plan.Model.Parameters;                                // 2·100·8 + 2·(2·64 + 2·64 + 3·8·16 + 16) + 8
         Assert.Equal(1600 + 2 * (128 + 128 + 384 + 16) + 8, n);
         var m = plan.MemoryPerGpu();
-        Assert.Equal((4.0 * n, 4.0 * n, 8.0 * n), (m.Weights, m.Gradients, m.OptimizerState));
+        Assert.Equal((2.0 * n, 2.0 * n, 12.0 * n), (m.Weights, m.Gradients, m.OptimizerState));   // BF16 weights and grads, FP32 master + moments
         double layer = 10 * 2 * 8 * (34 + 5 * 2 * 10 / 8.0);          // s·b·h·(34 + 5as/h)
         Assert.Equal(2 * layer + 10 * 2 * 100 * 6, m.Activations, 6);
         // Tokens/s = FLOP/s ÷ FLOPs per token; a stage takes its steps' tokens at that rate.
@@ -82,9 +82,16 @@ public sealed class TrainingPlanTests
 
         // ZeRO-3 over 4 replicas shards everything; activation checkpointing keeps only layer inputs plus one layer.
         var sharded = Plan(new PlanOptions { Gpus = 4, ZeroStage = 3, AchievedFlops = 1e6 }, checkpointing: true).MemoryPerGpu();
-        Assert.Equal((n, n, 2.0 * n), (sharded.Weights, sharded.Gradients, sharded.OptimizerState));
+        Assert.Equal((n / 2.0, n / 2.0, 3.0 * n), (sharded.Weights, sharded.Gradients, sharded.OptimizerState));
         Assert.Equal(2 * (2.0 * 10 * 2 * 8) + layer + 10 * 2 * 100 * 6, sharded.Activations, 6);
         Assert.Contains("DOES NOT FIT", Plan(new PlanOptions { Gpus = 1, GpuMemoryGib = 1e-9 }).Render());
+        // A global batch the layout cannot hit exactly is rounded up, and steps count the tokens a step really takes.
+        var rounded = Plan(new PlanOptions { Gpus = 3, AchievedFlops = 1e6 });
+        Assert.Equal((2L, 120L, 9L), (rounded.GradientAccumulation, rounded.StepTokens, rounded.Steps(rounded.Stages[0])));   // 3 × 2 × 10 × 2; ⌈1000 / 120⌉
+        Assert.Contains("(global batch asked: 100)", rounded.Render());
+        // Pipeline parallelism: a stage holds its share of the layers, but up to PP micro-batches of them in flight.
+        var piped = Plan(new PlanOptions { Gpus = 2, PipelineParallel = 2, ZeroStage = 0, AchievedFlops = 1e6 }).MemoryPerGpu();
+        Assert.Equal(2 * (1 * layer) + 10 * 2 * 100 * 6, piped.Activations, 6);
         Assert.Contains("gpus must be a positive multiple", string.Join(";", new PlanOptions { Gpus = 3, PipelineParallel = 2 }.Validate()));
     }
 }

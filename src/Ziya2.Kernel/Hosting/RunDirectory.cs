@@ -52,7 +52,12 @@ public sealed class RunDirectory
         bool resumed = false;
         if (File.Exists(dir.RunFile))
         {
-            var previous = JsonNode.Parse(File.ReadAllText(dir.RunFile))?["fingerprint"]?.GetValue<string>();
+            string? previous;
+            try { previous = JsonNode.Parse(File.ReadAllText(dir.RunFile))?["fingerprint"]?.GetValue<string>(); }
+            catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or IOException)
+            {
+                throw new RunDirectoryException($"{dir.RunFile} is unreadable ({e.Message}); choose another --run-dir, or repair or delete the file");
+            }
             if (previous != fingerprint && !force)
                 throw new RunDirectoryException(
                     $"run directory {full} belongs to a different invocation (recipe or resolved config changed: fingerprint {previous?[..12]} vs {fingerprint[..12]}); " +

@@ -120,22 +120,24 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         if (p.Errors.Count > 0) { stderr.WriteLine($"{p.Errors.Count} problem(s) found; nothing was run."); return ExitCodes.InvalidInput; }
         var compiled = p.Compiled!;
 
-        RunDirectory runDir;
         // A dry run writes nothing the user keeps: the recipe gets a scratch directory, removed when it returns.
         string? scratch = request.DryRun ? Directory.CreateTempSubdirectory("ziya2-dry-run-").FullName : null;
         try
         {
-            var path = scratch ?? (request.Resume ? RunDirectory.ForResume(request.RecipePath, request.RunDirectory) : request.RunDirectory ?? RunDirectory.DefaultFor(request.RecipePath));
-            runDir = RunDirectory.Prepare(path, request.RecipePath, compiled.Hash, ResolvedConfig(p), request.Force);
+            RunDirectory runDir;
+            try
+            {
+                var path = scratch ?? (request.Resume ? RunDirectory.ForResume(request.RecipePath, request.RunDirectory) : request.RunDirectory ?? RunDirectory.DefaultFor(request.RecipePath));
+                runDir = RunDirectory.Prepare(path, request.RecipePath, compiled.Hash, ResolvedConfig(p), request.Force);
+            }
+            catch (RunDirectoryException e) { stderr.WriteLine($"error: {e.Message}"); return ExitCodes.InvalidInput; }
+            return await ExecuteAsync(request, p, compiled, runDir, cancellation);
         }
-        catch (RunDirectoryException e) { stderr.WriteLine($"error: {e.Message}"); return ExitCodes.InvalidInput; }
-        try { return await ExecuteAsync(request, p, compiled, runDir, cancellation); }
-        finally { if (scratch is not null) try { Directory.Delete(scratch, recursive: true); } catch (IOException) { } }
+        finally { if (scratch is not null) try { Directory.Delete(scratch, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
     }
 
     async Task<int> ExecuteAsync(RunRequest request, Prepared p, CompiledRecipe compiled, RunDirectory runDir, CancellationToken cancellation)
     {
-
         using var runLoggers = Logging.Create(request.LogFormat, request.LogLevel, runDir.LogFile);
         var log = runLoggers.CreateLogger("recipe");
         log.LogInformation("Run directory {RunDir}; recipe {Recipe} ({Hash}, {How} in {Ms:F0} ms); {Plugins} plugin(s), {Components} component(s)",
@@ -158,7 +160,8 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
                 // The recipe saw the interruption and stopped cleanly (a trainer checkpoints first): a success for a
                 // scheduler that preempts jobs (Slurm), and the next identical invocation resumes.
                 runDir.WriteStatus("interrupted", request.RecipePath, compiled.Hash, null);
-                log.LogWarning("Interrupted after {Seconds:F1} s; the recipe stopped cleanly. Run the same command again to resume", clock.Elapsed.TotalSeconds);
+                log.LogWarning("Interrupted after {Seconds:F1} s; the recipe stopped cleanly. Resume with the same command and --run-dir {RunDir} (or --resume)",
+                    clock.Elapsed.TotalSeconds, runDir.Path);
                 return ExitCodes.Ok;
             }
             runDir.WriteStatus("completed", request.RecipePath, compiled.Hash, null);

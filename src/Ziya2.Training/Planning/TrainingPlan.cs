@@ -40,11 +40,13 @@ public sealed record MemoryEstimate(double Weights, double Gradients, double Opt
 
 /// <summary>
 /// What a run will do before it does it (<c>ziya2 run --dry-run</c>): steps per stage from the token budgets, memory per
-/// GPU and expected wall time. Memory follows the usual accounting for mixed precision with AdamW (FP32 master weights
-/// 4 B, FP32 gradients 4 B, two FP32 moments 8 B per parameter, sharded by ZeRO stage) and Korthikanti et al. (2022) for
-/// activations: per layer s·b·h·(34 + 5·a·s/h) bytes without recomputation, 2·s·b·h (the layer input) with full activation
-/// checkpointing plus one layer's worth being recomputed. The FP32 islands (RoPE, RMSNorm, softmax) add to activations
-/// beyond this; treat the figure as an estimate, not a promise.
+/// GPU and expected wall time, for the Megatron + DeepSpeed setup the paper used. Memory follows ZeRO's accounting for
+/// BF16 mixed precision with AdamW (Rajbhandari et al. 2020): BF16 weights 2 B and gradients 2 B per parameter, and 12 B
+/// of optimizer state (FP32 master weights and two moments), sharded across data-parallel ranks from ZeRO-1 (state),
+/// ZeRO-2 (+ gradients), ZeRO-3 (+ weights). Activations follow Korthikanti et al. (2022): per layer s·b·h·(34 + 5·a·s/h)
+/// bytes without recomputation, 2·s·b·h (the layer input) with full activation checkpointing plus one layer being
+/// recomputed; with pipeline parallelism the first stage holds up to PP micro-batches in flight (1F1B). The FP32 islands
+/// (RoPE, RMSNorm, softmax) add to activations beyond this; treat the figure as an estimate, not a promise.
 /// </summary>
 public sealed class TrainingPlan
 {
@@ -59,22 +61,26 @@ public sealed class TrainingPlan
 
     int DataParallel => Hardware.Gpus / Hardware.PipelineParallel;
 
-    /// <summary>Optimizer steps of a stage: its tokens over the global batch, rounded up.</summary>
-    public long Steps(PlannedStage stage) => (long)Math.Ceiling(stage.Tokens / GlobalBatchTokens);
-
-    /// <summary>Micro-batches each data-parallel replica accumulates per step.</summary>
+    /// <summary>Micro-batches each data-parallel replica accumulates per step to reach at least the global batch asked for.</summary>
     public long GradientAccumulation => Math.Max(1, (long)Math.Ceiling((double)GlobalBatchTokens / ((long)SequenceLength * MicroBatch * DataParallel)));
+
+    /// <summary>Tokens a step really takes: replicas × micro-batch × sequence × accumulation (≥ the global batch asked for).</summary>
+    public long StepTokens => (long)DataParallel * MicroBatch * SequenceLength * GradientAccumulation;
+
+    /// <summary>Optimizer steps of a stage: its tokens over the tokens a step takes, rounded up.</summary>
+    public long Steps(PlannedStage stage) => (long)Math.Ceiling(stage.Tokens / StepTokens);
 
     public MemoryEstimate MemoryPerGpu()
     {
         double n = (double)Model.Parameters / Hardware.PipelineParallel, dp = DataParallel;
-        double weights = 4 * n, grads = 4 * n, state = 8 * n;
+        double weights = 2 * n, grads = 2 * n, state = 12 * n;
         if (Hardware.ZeroStage >= 1) state /= dp;
         if (Hardware.ZeroStage >= 2) grads /= dp;
         if (Hardware.ZeroStage >= 3) weights /= dp;
         double s = SequenceLength, b = MicroBatch, h = Model.HiddenSize, a = Model.Heads, layers = (double)Model.Layers / Hardware.PipelineParallel;
         double fullLayer = s * b * h * (34 + 5 * a * s / h);
         double activations = ActivationCheckpointing ? layers * 2 * s * b * h + fullLayer : layers * fullLayer;
+        if (Hardware.PipelineParallel > 1) activations *= Math.Min(Hardware.PipelineParallel, GradientAccumulation);   // 1F1B: micro-batches in flight on the first stage
         activations += s * b * Model.VocabSize * (2 + 4);   // BF16 logits and their FP32 copy for the loss
         return new MemoryEstimate(weights, grads, state, activations);
     }
@@ -85,7 +91,7 @@ public sealed class TrainingPlan
     /// <summary>Tokens per second across all GPUs.</summary>
     public double TokensPerSecond => FlopsPerGpu * Hardware.Gpus / Model.TrainingFlopsPerToken(SequenceLength);
 
-    public TimeSpan Duration(PlannedStage stage) => TimeSpan.FromSeconds(Steps(stage) * (double)GlobalBatchTokens / TokensPerSecond);
+    public TimeSpan Duration(PlannedStage stage) => TimeSpan.FromSeconds(Steps(stage) * (double)StepTokens / TokensPerSecond);
 
     /// <summary>The plan as a readable table.</summary>
     public string Render()
@@ -94,7 +100,8 @@ public sealed class TrainingPlan
         var sb = new StringBuilder();
         sb.AppendLine(c, $"Model: {Model.Parameters / 1e9:F2}B parameters (vocab {Model.VocabSize:N0}, d {Model.HiddenSize}, {Model.Layers} layers, {Model.Heads} heads); " +
                          $"{Model.TrainingFlopsPerToken(SequenceLength) / 1e9:F1} GFLOP/token at T={SequenceLength}");
-        sb.AppendLine(c, $"Batch: {GlobalBatchTokens:N0} tokens/step = {DataParallel} data-parallel × {MicroBatch} × {SequenceLength} × {GradientAccumulation} accumulation{(Hardware.PipelineParallel > 1 ? $"; pipeline parallel {Hardware.PipelineParallel}" : "")}");
+        sb.AppendLine(c, $"Batch: {StepTokens:N0} tokens/step = {DataParallel} data-parallel × {MicroBatch} × {SequenceLength} × {GradientAccumulation} accumulation" +
+                         $"{(StepTokens != GlobalBatchTokens ? $" (global batch asked: {GlobalBatchTokens:N0})" : "")}{(Hardware.PipelineParallel > 1 ? $"; pipeline parallel {Hardware.PipelineParallel}" : "")}");
         sb.AppendLine(string.Format(c, "{0,-10} {1,12} {2,10} {3,-10} {4,12}  mixture", "stage", "tokens", "steps", "packing", "time"));
         double tokens = 0; long steps = 0; var total = TimeSpan.Zero;
         foreach (var s in Stages)
