@@ -40,15 +40,7 @@ if (DryRun)
 
 // ---- 1. the data factory: general web text through all five steps; curated sets only formatted -------------------
 var general = RunFactory(tiny.RawInputs.Select(RecipePath).ToList(), Path.Combine(dataDir, "general"), Config.Get<FactorySettings>("factory"), Config.Get<EvaluationSettings>("evaluation"));
-string Formatted(string name, string input)
-{
-    // Supervised sets get the paper's prompt templates (Appendix A); prompt_chars marks where the answer starts.
-    var output = Path.Combine(dataDir, name);
-    RunPipeline(name, [new("format-supervised", () => Filter("format-supervised")), new("normalize-whitespace", () => Filter("normalize-whitespace"))],
-        InputShard.Expand([RecipePath(input)]), output, Config.Fingerprint("filters.format-supervised") + "|" + input,
-        new PipelineOptions { Fields = new FieldMapping { Attributes = ["question", "answer"] }, Parallelism = 1 });
-    return Path.Combine(output, "kept");
-}
+string Formatted(string name, string input) => FormatSupervised(name, [RecipePath(input)], Path.Combine(dataDir, name), parallelism: 1);
 var supervisedKept = Formatted("supervised", tiny.Supervised);
 var mathKept = Formatted("math", tiny.Math);
 
@@ -176,8 +168,7 @@ foreach (var r in results.Skip(1).Where(r => !r.Interrupted))
 }
 embedderModel.Dispose();
 var samplesPath = Path.Combine(RunDirectory, "scaling-samples.csv");
-if (File.Exists(samplesPath)) File.Delete(samplesPath);   // rewritten from this run's numbers
-ScalingSamples.Append(samplesPath, samples, ["stage", "benchmark"]);
+ScalingSamples.Write(samplesPath, samples, ["stage", "benchmark"]);   // rewritten from this run's numbers
 Log.LogInformation("Scaling-law samples: {Count} rows in {Path} (fit them with: ziya2 scaling fit)", samples.Count, samplesPath);
 
 // ---- 8. the run report ----------------------------------------------------------------------------------------
@@ -192,9 +183,9 @@ var reportPath = new RunReport("Ziya2 tiny run: data factory → base → tokeni
     .Table("Data gate", ["criterion", "unqualified rate", "passed"], general.Gate.Criteria.Select(c => (IReadOnlyList<string>)[c.Name, c.Rate.ToString("P3"), c.Passed ? "yes" : "NO"]))
     .Table("Tokenizer extension", ["text", "base tokens/char", "extended tokens/char", "gain"],
         efficiency.Select(e => (IReadOnlyList<string>)[e.Text, F(e.Base), F(e.Extended), $"{e.Base / e.Extended:F2}×"]))
-    .LineChart("Training loss per stage", "step", "loss", stageNames.Select(s => { var (x, y) = MetricsLog.Series(metrics, s, "loss"); return (s, x, y); }))
-    .LineChart("Learning rate per stage", "step", "learning rate", stageNames.Select(s => { var (x, y) = MetricsLog.Series(metrics, s, "lr"); return (s, x, y); }))
-    .LineChart("Throughput", "step", "tokens/s", stageNames.Select(s => { var (x, y) = MetricsLog.Series(metrics, s, "tokens_per_second"); return (s, x, y); }))
+    .LineChart("Training loss per stage", "step", "loss", MetricsLog.SeriesByEvent(metrics, stageNames, "loss"))
+    .LineChart("Learning rate per stage", "step", "learning rate", MetricsLog.SeriesByEvent(metrics, stageNames, "lr"))
+    .LineChart("Throughput", "step", "tokens/s", MetricsLog.SeriesByEvent(metrics, stageNames, "tokens_per_second"))
     .Table("Stages", ["stage", "steps", "first loss", "last loss", "checkpoint"],
         results.Select(r =>
         {

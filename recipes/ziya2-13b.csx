@@ -70,13 +70,7 @@ foreach (var source in sources)
 {
     var output = Path.Combine(work, "data", source.Name);
     if (source.Supervised)
-    {
-        // Curated Q/A: the Appendix A templates only (prompt_chars marks the answer for loss masking).
-        RunPipeline(source.Name, [new("format-supervised", () => Filter("format-supervised")), new("normalize-whitespace", () => Filter("normalize-whitespace"))],
-            InputShard.Expand(source.Inputs), output, Config.Fingerprint("filters.format-supervised") + string.Concat(source.Inputs.Select(i => "|" + i)),
-            new PipelineOptions { Fields = new FieldMapping { Attributes = [source.QuestionField, source.AnswerField] } });
-        kept[source.Name] = Path.Combine(output, "kept");
-    }
+        kept[source.Name] = FormatSupervised(source.Name, source.Inputs, output);
     else
     {
         funnels[source.Name] = RunFactory(source.Inputs, output, factory, evaluation);
@@ -151,8 +145,8 @@ var report = new RunReport("Ziya2 regime")
     .Text("Plan", plan.Render());
 foreach (var (name, outcome) in funnels)
     report.BarChart($"Data funnel: {name}", "documents", outcome.Funnel.Select(f => (f.Step, (double)f.Documents)).ToList());
-report.LineChart("Training loss", "step", "loss", results.Select(r => { var (x, y) = MetricsLog.Series(metrics, r.Stage, "loss"); return (r.Stage, x, y); }))
-    .LineChart("Learning rate", "step", "learning rate", results.Select(r => { var (x, y) = MetricsLog.Series(metrics, r.Stage, "lr"); return (r.Stage, x, y); }))
+report.LineChart("Training loss", "step", "loss", MetricsLog.SeriesByEvent(metrics, results.Select(r => r.Stage), "loss"))
+    .LineChart("Learning rate", "step", "learning rate", MetricsLog.SeriesByEvent(metrics, results.Select(r => r.Stage), "lr"))
     .Table("Held-out loss after each stage (nats/token)", ["stage", .. evalKeys],
         results.Select(r => (IReadOnlyList<string>)[r.Stage, .. evalKeys.Select(k => r.Evaluation.TryGetValue(k, out var v) ? v.ToString("F4") : "–")]))
     .Table("Benchmarks after the last stage beside the paper's Table 3 (5-shot accuracy / pass@1, %)", ["model", .. BenchmarkNames],
@@ -233,10 +227,11 @@ public sealed class SourceSettings
     public double Tokens { get; set; }
     /// <summary>Raw shards (files or directories).</summary>
     public List<string> Inputs { get; set; } = [];
-    /// <summary>Q/A records rendered with the prompt templates instead of going through the web-text factory.</summary>
+    /// <summary>
+    /// Q/A records (fields question and answer, as [filters.format-supervised] reads them) rendered with the prompt
+    /// templates instead of going through the web-text factory.
+    /// </summary>
     public bool Supervised { get; set; }
-    public string QuestionField { get; set; } = "question";
-    public string AnswerField { get; set; } = "answer";
     /// <summary>Held-out documents of this source for per-stage evaluation.</summary>
     public string? HeldOut { get; set; }
 }

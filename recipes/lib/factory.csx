@@ -64,6 +64,20 @@ PipelineResult RunPipeline(string name, PipelineStep[] steps, IReadOnlyList<Inpu
     return result;
 }
 
+/// <summary>
+/// Curated Q/A sets skip the web-text steps: only the paper's prompt templates (Appendix A) and whitespace. The source's
+/// question and answer fields become attributes for the template filter ([filters.format-supervised] names which it
+/// reads: question_attribute, answer_attribute); prompt_chars marks where the answer starts.
+/// </summary>
+string FormatSupervised(string name, IReadOnlyList<string> inputs, string output, string questionField = "question", string answerField = "answer", int? parallelism = null)
+{
+    var shards = InputShard.Expand(inputs.Select(Path.GetFullPath));
+    RunPipeline(name, [new("format-supervised", () => Filter("format-supervised")), new("normalize-whitespace", () => Filter("normalize-whitespace"))],
+        shards, output, Config.Fingerprint("filters.format-supervised") + string.Concat(shards.Select(s => "|" + s.Path)),
+        new PipelineOptions { Fields = new FieldMapping { Attributes = [questionField, answerField] }, Parallelism = parallelism ?? Environment.ProcessorCount });
+    return Path.Combine(output, "kept");
+}
+
 /// <summary>The five steps over <paramref name="inputs"/> into <paramref name="output"/>; throws when the gate fails and is enforced.</summary>
 FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySettings factory, EvaluationSettings evaluation)
 {

@@ -88,8 +88,7 @@ static class EvalCommand
                         checkpoint = Path.GetFullPath(r.GetValue(checkpoint)!), parameters = m.Model.ParameterCount, shots = k,
                         results, paper_table3 = thirteen ? PaperReference.Table3 : null,
                     }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals });
-                    File.WriteAllText(outPath + ".tmp", json);
-                    File.Move(outPath + ".tmp", outPath, overwrite: true);
+                    AtomicFile.WriteAllText(outPath, json);
                 }
                 if (r.GetValue(samples) is { } csv) AppendSamples(csv, results, r.GetValue(tokens)!.Value, r.GetValue(coherence)!.Value, r.GetValue(readability)!.Value, sims!, r.GetValue(checkpoint)!);
                 return ExitCodes.Ok;

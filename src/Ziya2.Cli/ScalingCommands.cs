@@ -28,9 +28,7 @@ static class ScalingCommands
             if (r.GetValue(output) is { } dir)
             {
                 Directory.CreateDirectory(dir);
-                var path = Path.Combine(dir, "fit.json");
-                File.WriteAllText(path + ".tmp", node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-                File.Move(path + ".tmp", path, overwrite: true);
+                AtomicFile.WriteAllText(Path.Combine(dir, "fit.json"), node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 node["plots"] = new JsonArray([.. ScalingPlots.Write(dir, data, result.Law).Select(p => JsonValue.Create(p))]);
             }
             if (r.GetValue(json)) Console.Out.WriteLine(node.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));

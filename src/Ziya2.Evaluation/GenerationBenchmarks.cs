@@ -27,13 +27,13 @@ public sealed class MathBenchmark
         Name = "gsm8k", Style = MathAnswerStyle.Number, Test = ReadGsm8k(testJsonl), Shots = trainJsonl is null ? [] : ReadGsm8k(trainJsonl),
     };
 
-    static List<MathProblem> ReadGsm8k(string path) => ReadJsonl(path, (e, where) =>
+    static List<MathProblem> ReadGsm8k(string path) => Jsonl.Read(path, (e, where) =>
     {
-        var answer = Field(e, "answer", where);
+        var answer = Jsonl.Field(e, "answer", where);
         int at = answer.LastIndexOf("####", StringComparison.Ordinal);
         // The reasoning becomes "… The answer is N." so few-shot examples show the format the extractor prefers.
         var solution = at < 0 ? answer : $"{answer[..at].Trim()}\nThe answer is {MathAnswers.Gsm8kReference(answer)}.";
-        return new MathProblem(Field(e, "question", where), solution, MathAnswers.Gsm8kReference(answer), "");
+        return new MathProblem(Jsonl.Field(e, "question", where), solution, MathAnswers.Gsm8kReference(answer), "");
     });
 
     public static MathBenchmark Math(string test, string? train) => new() { Name = "math", Style = MathAnswerStyle.Latex, Test = ReadMath(test), Shots = train is null ? [] : ReadMath(train) };
@@ -42,34 +42,15 @@ public sealed class MathBenchmark
     {
         MathProblem Parse(JsonElement e, string where)
         {
-            var solution = Field(e, "solution", where);
+            var solution = Jsonl.Field(e, "solution", where);
             var answer = MathAnswers.LastBoxed(solution) ?? throw new InvalidDataException($"{where}: solution has no \\boxed{{}} answer");
-            return new MathProblem(Field(e, "problem", where), solution, answer, e.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "");
+            return new MathProblem(Jsonl.Field(e, "problem", where), solution, answer, e.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "");
         }
         if (Directory.Exists(path))
             return Directory.EnumerateFiles(path, "*.json", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
                 .Select(f => { using var d = JsonDocument.Parse(File.ReadAllText(f)); return Parse(d.RootElement, f); }).ToList();
-        return ReadJsonl(path, Parse);
+        return Jsonl.Read(path, Parse);
     }
-
-    static List<MathProblem> ReadJsonl(string path, Func<JsonElement, string, MathProblem> parse)
-    {
-        var list = new List<MathProblem>();
-        int line = 0;
-        foreach (var text in File.ReadLines(path))
-        {
-            line++;
-            if (text.Trim().Length == 0) continue;
-            JsonDocument doc;
-            try { doc = JsonDocument.Parse(text); }
-            catch (JsonException e) { throw new InvalidDataException($"{path}:{line}: not JSON ({e.Message})"); }
-            using (doc) list.Add(parse(doc.RootElement, $"{path}:{line}"));
-        }
-        return list;
-    }
-
-    static string Field(JsonElement e, string name, string where) =>
-        e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new InvalidDataException($"{where}: no string field '{name}'");
 
     /// <summary>The k-shot prompt: solved examples, then the question, ending where the model writes its solution.</summary>
     public string Prompt(MathProblem problem, int shots) =>

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
 
 namespace Ziya2.Evaluation;
 
@@ -23,21 +22,11 @@ public sealed class HumanEvalBenchmark
     public required IReadOnlyList<CodeProblem> Problems { get; init; }
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public static HumanEvalBenchmark Read(string jsonl)
+    public static HumanEvalBenchmark Read(string jsonl) => new()
     {
-        var problems = new List<CodeProblem>();
-        int line = 0;
-        foreach (var text in File.ReadLines(jsonl))
-        {
-            line++;
-            if (text.Trim().Length == 0) continue;
-            using var doc = JsonDocument.Parse(text);
-            var e = doc.RootElement;
-            string F(string name) => e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString()! : throw new InvalidDataException($"{jsonl}:{line}: no string field '{name}'");
-            problems.Add(new CodeProblem(F("task_id"), F("prompt"), F("canonical_solution"), F("test"), F("entry_point")));
-        }
-        return new HumanEvalBenchmark { Problems = problems };
-    }
+        Problems = Jsonl.Read(jsonl, (e, where) => new CodeProblem(Jsonl.Field(e, "task_id", where), Jsonl.Field(e, "prompt", where),
+            Jsonl.Field(e, "canonical_solution", where), Jsonl.Field(e, "test", where), Jsonl.Field(e, "entry_point", where))),
+    };
 
     /// <summary>python3 on PATH, or null.</summary>
     public static string? FindPython() =>

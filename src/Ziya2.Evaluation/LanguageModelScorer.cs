@@ -73,7 +73,7 @@ public sealed class LanguageModelScorer(ILanguageModel model, ITokenizer tokeniz
 
     Tensor Logits(IReadOnlyList<int> ids)
     {
-        var device = model.Module.parameters().First().device;
+        var device = model.Device;
         return model.Forward(tensor(ids.Select(i => (long)i).ToArray(), device: device).unsqueeze(0));
     }
 

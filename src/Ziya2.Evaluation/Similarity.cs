@@ -16,7 +16,7 @@ public sealed class ModelEmbedder(ILanguageModel model, ITokenizer tokenizer, in
 
     public IReadOnlyList<float[]> Embed(IReadOnlyList<string> texts)
     {
-        var device = model.Module.parameters().First().device;
+        var device = model.Device;
         var result = new List<float[]>(texts.Count);
         using var _ = no_grad();
         foreach (var text in texts)

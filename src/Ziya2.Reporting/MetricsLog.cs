@@ -44,4 +44,8 @@ public static class MetricsLog
             if (r.Event == eventName && r.Values.TryGetValue(metric, out var v) && double.IsFinite(v)) points[r.Step] = v;
         return (points.Keys.Select(k => (double)k).ToArray(), points.Values.ToArray());
     }
+
+    /// <summary>One named series of <paramref name="metric"/> per event (e.g. per stage), ready for <see cref="RunReport.LineChart"/>.</summary>
+    public static IEnumerable<(string Name, double[] X, double[] Y)> SeriesByEvent(IReadOnlyList<MetricRecord> records, IEnumerable<string> events, string metric) =>
+        events.Select(e => { var (x, y) = Series(records, e, metric); return (e, x, y); });
 }

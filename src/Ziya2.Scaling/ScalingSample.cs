@@ -53,19 +53,29 @@ public static class ScalingSamples
     /// </summary>
     public static void Append(string path, IEnumerable<(ScalingSample Sample, IReadOnlyList<string> Extra)> rows, IReadOnlyList<string> extraColumns)
     {
-        var header = string.Join(",", Columns.Concat(extraColumns));
         string existing = "";
         if (File.Exists(path))
         {
             existing = File.ReadAllText(path);
+            var header = string.Join(",", Columns.Concat(extraColumns));
             var first = existing.Split('\n')[0].TrimEnd('\r');
             if (first != header) throw new InvalidDataException($"{path}: header '{first}' differs from '{header}'; write to another file");
             if (existing.Length > 0 && !existing.EndsWith('\n')) existing += "\n";
         }
+        Replace(path, existing + Format(rows, existing.Length == 0 ? extraColumns : null));
+    }
+
+    /// <summary>Writes (atomically, replacing the file) samples in the format <see cref="Read"/> takes, with extra columns per row.</summary>
+    public static void Write(string path, IEnumerable<(ScalingSample Sample, IReadOnlyList<string> Extra)> rows, IReadOnlyList<string> extraColumns) =>
+        Replace(path, Format(rows, extraColumns));
+
+    /// <summary>Rows as CSV text (values round-trip exactly), preceded by the header when <paramref name="headerExtra"/> is given.</summary>
+    static string Format(IEnumerable<(ScalingSample Sample, IReadOnlyList<string> Extra)> rows, IReadOnlyList<string>? headerExtra)
+    {
         using var text = new StringWriter(CultureInfo.InvariantCulture);
         using (var csv = new CsvWriter(text, CultureInfo.InvariantCulture))
         {
-            if (existing.Length == 0) { foreach (var c in Columns.Concat(extraColumns)) csv.WriteField(c); csv.NextRecord(); }
+            if (headerExtra is not null) { foreach (var c in Columns.Concat(headerExtra)) csv.WriteField(c); csv.NextRecord(); }
             foreach (var (s, extra) in rows)
             {
                 foreach (var v in new[] { s.Tokens, s.Coherence, s.Readability, s.Similarity, s.Loss }) csv.WriteField(v.ToString("R", CultureInfo.InvariantCulture));
@@ -73,28 +83,12 @@ public static class ScalingSamples
                 csv.NextRecord();
             }
         }
-        File.WriteAllText(path + ".tmp", existing + text);
-        File.Move(path + ".tmp", path, overwrite: true);
+        return text.ToString();
     }
 
-    /// <summary>Writes samples (atomically) in the format <see cref="Read"/> takes, with optional extra columns per row.</summary>
-    public static void Write(string path, IEnumerable<ScalingSample> samples, IReadOnlyList<string>? extraColumns = null, Func<ScalingSample, int, IReadOnlyList<string>>? extra = null)
+    static void Replace(string path, string contents)
     {
-        var tmp = path + ".tmp";
-        using (var writer = new StreamWriter(tmp))
-        using (var csv = new CsvWriter(writer, CultureInfo.InvariantCulture))
-        {
-            foreach (var c in Columns.Concat(extraColumns ?? [])) csv.WriteField(c);
-            csv.NextRecord();
-            int i = 0;
-            foreach (var s in samples)
-            {
-                foreach (var v in new[] { s.Tokens, s.Coherence, s.Readability, s.Similarity, s.Loss }) csv.WriteField(v.ToString("R", CultureInfo.InvariantCulture));
-                foreach (var e in extra?.Invoke(s, i) ?? []) csv.WriteField(e);
-                csv.NextRecord();
-                i++;
-            }
-        }
-        File.Move(tmp, path, overwrite: true);
+        File.WriteAllText(path + ".tmp", contents);
+        File.Move(path + ".tmp", path, overwrite: true);
     }
 }

@@ -50,7 +50,7 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
         }
 
         double first = double.NaN, last = double.NaN;
-        var device = model.Module.parameters().First().device;   // batches go where the weights are
+        var device = model.Device;   // batches go where the weights are
         var clock = Stopwatch.StartNew();
         long tokensSinceLog = 0;
         for (long step = start; step < stage.Steps; step++)

@@ -87,7 +87,7 @@ public sealed class ScalingLawFitTests : IDisposable
     {
         var path = Path.Combine(_dir, "samples.csv");
         var samples = Synthetic(ScalingLaw.Paper, 0, 1, [1e9]);
-        ScalingSamples.Write(path, samples, ["stage"], (_, i) => [$"s{i / 6}"]);
+        ScalingSamples.Write(path, samples.Select((x, i) => (x, (IReadOnlyList<string>)[$"s{i / 6}"])), ["stage"]);
         Assert.Equal(samples, ScalingSamples.Read(path));
         Assert.StartsWith("tokens,coherence,readability,similarity,loss,stage", File.ReadLines(path).First());
 

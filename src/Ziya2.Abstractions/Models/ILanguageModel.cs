@@ -31,6 +31,8 @@ public interface ILanguageModel : IDisposable
     /// <summary>Continues <paramref name="prompt"/> (one sequence) with a KV cache; returns only the new tokens.</summary>
     IReadOnlyList<long> Generate(IReadOnlyList<long> prompt, GenerationOptions options);
 
+    /// <summary>Where the weights are: inputs built for <see cref="Forward"/> go there.</summary>
+    Device Device => Module.parameters().First().device;
     /// <summary>Vocabulary size (rows of the embedding matrix).</summary>
     int VocabSize { get; }
 

@@ -17,7 +17,7 @@ public static class HeldOutLoss
         double sum = 0;
         long count = 0, documents = Math.Min(file.Documents, maxDocuments);
         using var _ = no_grad();
-        var device = model.Module.parameters().First().device;
+        var device = model.Device;
         for (long start = 0; start < documents; start += batchSize)
         {
             using var scope = NewDisposeScope();
