@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates the shipped sample data of recipes/tiny.csx (deterministic; no network; no third-party text).
+"""Generates the shipped sample data of the tiny config (recipes/configs/tiny.toml) (deterministic; no network; no third-party text).
 
 Everything here is synthetic, written from templates about an invented world, so it carries no licence beyond the
 repository's own. Run from the repository root:  python3 data/samples/generate.py

@@ -1,5 +1,6 @@
 using TorchSharp;
 using Ziya2.Models;
+using Ziya2.Models.Checkpoints;
 using Ziya2.Plugins.Llama.Checkpoints;
 using Ziya2.Plugins.Llama.Modules;
 using Ziya2.Tokenization;
@@ -8,10 +9,11 @@ using static TorchSharp.torch;
 namespace Ziya2.Plugins.Llama;
 
 /// <summary>
-/// A LLaMA model: built from <see cref="LlamaOptions"/>, initialised with normal(0, initializer_range) or loaded from
-/// a Hugging Face checkpoint, saved as one, and exported to GGUF for llama.cpp.
+/// A LLaMA model: the network and its configuration, built from <see cref="LlamaOptions"/> and initialised with
+/// normal(0, initializer_range) or read from a Hugging Face checkpoint (<see cref="HuggingFaceCheckpoint"/>, as every
+/// model is). Decodes incrementally with a KV cache and exports to GGUF for llama.cpp.
 /// </summary>
-public sealed class LlamaModel : ILanguageModel
+public sealed class LlamaModel : ILanguageModel, IIncrementalDecoder, IModelExporter
 {
     LlamaNetwork _network;
     readonly string? _checkpoint;
@@ -22,7 +24,7 @@ public sealed class LlamaModel : ILanguageModel
         _checkpoint = options.Checkpoint;
         Numerics = options.Numerics;
         _network = new LlamaNetwork(Config, Numerics);
-        if (options.Checkpoint is not null) HfCheckpoint.Load(options.Checkpoint, HfParameters());
+        if (options.Checkpoint is not null) HuggingFaceCheckpoint.LoadWeights(this, options.Checkpoint);   // the config came from there
         else Initialize(options.Seed);
         if (Numerics.Precision == Precision.Bf16) _network.to(ScalarType.BFloat16);
         _device = new Device(options.Device);
@@ -55,7 +57,6 @@ public sealed class LlamaModel : ILanguageModel
     public int VocabSize => Config.VocabSize;
     public int MaxSequenceLength => Config.MaxPositionEmbeddings;
     public string ConfigJson => Config.ToJson();
-    public long ParameterCount => _network.parameters().Sum(p => p.numel());
 
     /// <summary>6N over the matmul parameters (embedding lookup excluded, LM head included) + 12·L·d·T for attention scores.</summary>
     public double TrainingFlopsPerToken(int sequenceLength)
@@ -77,63 +78,36 @@ public sealed class LlamaModel : ILanguageModel
         return _network.Run(ids, positions, mask, null).MoveToOuterDisposeScope();
     }
 
-    public IReadOnlyList<long> Generate(IReadOnlyList<long> prompt, GenerationOptions options) => Generation.Run(_network, Config, prompt, options);
+    public IDecodingCache NewCache() => new KvCache(_network.LayerCount);
 
-    public IReadOnlyList<ParameterGroup> GetParameterGroups()
+    public Tensor Forward(Tensor ids, IDecodingCache cache) =>
+        _network.Run(ids, null, null, cache as KvCache ?? throw new ArgumentException("the cache was not made by this model's NewCache()"));
+
+    /// <summary>Our parameter names in Hugging Face's spelling (<c>model.layers.0.…</c>, <c>lm_head.weight</c>).</summary>
+    public IReadOnlyList<(string Name, Tensor Weight)> NamedWeights =>
+        _network.named_parameters().Select(x => (HfNames.ToHf(x.name), (Tensor)x.parameter)).ToList();
+
+    /// <summary>A checkpoint's config.json must describe this architecture (the initializer range may differ: it is not one).</summary>
+    public void CheckConfig(string configJson, string origin)
     {
-        var decay = new List<TorchSharp.Modules.Parameter>();
-        var noDecay = new List<TorchSharp.Modules.Parameter>();
-        foreach (var (_, p) in _network.named_parameters()) (p.dim() < 2 ? noDecay : decay).Add(p);   // norms: no weight decay
-        return [new ParameterGroup("decay", decay, true), new ParameterGroup("no_decay", noDecay, false)];
-    }
-
-    /// <summary>HF name → live parameter.</summary>
-    internal IReadOnlyDictionary<string, Tensor> HfParameters() =>
-        _network.named_parameters().ToDictionary(x => HfNames.ToHf(x.name), x => (Tensor)x.parameter, StringComparer.Ordinal);
-
-    /// <summary>Largest shard written by <see cref="Save"/> (HF's default is 5 GB; smaller values are for tests).</summary>
-    public long MaxShardBytes { get; set; } = 5L << 30;
-
-    /// <summary>Saves a Hugging Face checkpoint in the weights' own dtype.</summary>
-    public void Save(string directory) => SaveHf(directory, _network.parameters().First().dtype);
-
-    void SaveHf(string directory, ScalarType dtype) =>
-        HfCheckpoint.Save(directory, Config.ToJson(), _network.named_parameters().Select(x => (HfNames.ToHf(x.name), (Tensor)x.parameter)).ToList(), dtype, MaxShardBytes);
-
-    /// <summary>Loads a Hugging Face checkpoint of this architecture; refused untouched if anything differs.</summary>
-    public void Load(string directory)
-    {
-        var configPath = Path.Combine(directory, HfCheckpoint.ConfigFile);
-        if (!File.Exists(configPath)) throw new InvalidDataException($"{directory}: no {HfCheckpoint.ConfigFile}");
-        var stored = LlamaConfig.FromJson(File.ReadAllText(configPath), configPath);
+        var stored = LlamaConfig.FromJson(configJson, origin);
         if (stored with { InitializerRange = Config.InitializerRange } != Config)
-            throw new InvalidDataException($"{configPath}: architecture differs from this model ({Describe(stored)} vs {Describe(Config)})");
-        HfCheckpoint.Load(directory, HfParameters());
+            throw new InvalidDataException($"{origin}: architecture differs from this model ({Describe(stored)} vs {Describe(Config)})");
     }
 
     static string Describe(LlamaConfig c) => $"vocab {c.VocabSize}, d {c.HiddenSize}, ff {c.IntermediateSize}, L {c.NumHiddenLayers}, H {c.NumAttentionHeads}/{c.NumKeyValueHeads}";
 
-    public IReadOnlyList<string> ExportFormats { get; } = ["hf", "gguf"];
+    public IReadOnlyList<string> ExportFormats { get; } = ["gguf"];
 
-    public void Export(string format, string path, string dtype, ITokenizer? tokenizer = null)
+    /// <summary>GGUF for llama.cpp, its vocabulary from <paramref name="tokenizer"/> (a byte-level placeholder when none).</summary>
+    public void Export(string format, string path, ScalarType dtype, ITokenizer? tokenizer = null)
     {
-        var type = dtype switch
-        {
-            "f32" => ScalarType.Float32, "f16" => ScalarType.Float16, "bf16" => ScalarType.BFloat16,
-            _ => throw new ArgumentException($"unknown dtype '{dtype}'; use f32, f16 or bf16"),
-        };
-        switch (format)
-        {
-            case "hf": SaveHf(path, type); break;
-            case "gguf":
-                if (tokenizer is null && _checkpoint is not null && new[] { "tokenizer.model", "tokenizer.json" }.Any(f => File.Exists(Path.Combine(_checkpoint, f))))
-                    throw new ArgumentException($"{_checkpoint} has its own tokenizer; pass it to the export (ziya2 model export does) instead of the byte-level placeholder vocabulary");
-                var vocabulary = tokenizer is null ? GgufVocabulary.ByteFallback(Config.VocabSize) : GgufVocabulary.PadTo(tokenizer.Vocabulary, Config.VocabSize);
-                GgufWriter.Write(path, Config, _network.named_parameters().Select(x => (x.name, (Tensor)x.parameter)).ToList(), type,
-                    vocabulary, Path.GetFileNameWithoutExtension(path));
-                break;
-            default: throw new ArgumentException($"unknown export format '{format}'; use {string.Join(" or ", ExportFormats)}");
-        }
+        if (format != "gguf") throw new ArgumentException($"unknown export format '{format}'; use hf or gguf");
+        if (tokenizer is null && _checkpoint is not null && new[] { "tokenizer.model", "tokenizer.json" }.Any(f => File.Exists(Path.Combine(_checkpoint, f))))
+            throw new ArgumentException($"{_checkpoint} has its own tokenizer; pass it to the export (ziya2 model export does) instead of the byte-level placeholder vocabulary");
+        var vocabulary = tokenizer is null ? GgufVocabulary.ByteFallback(Config.VocabSize) : GgufVocabulary.PadTo(tokenizer.Vocabulary, Config.VocabSize);
+        GgufWriter.Write(path, Config, _network.named_parameters().Select(x => (x.name, (Tensor)x.parameter)).ToList(), dtype,
+            vocabulary, Path.GetFileNameWithoutExtension(path));
     }
 
     /// <summary>

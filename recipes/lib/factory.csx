@@ -54,12 +54,15 @@ PipelineStep[] FactoryPartRules() =>
     new("line-punctuation",     () => Filter("line-punctuation")),
 ];
 
-/// <summary>Runs one pipeline over <paramref name="shards"/> into <paramref name="output"/>, resuming in place when the settings match.</summary>
+/// <summary>
+/// Runs one pipeline over <paramref name="shards"/> into <paramref name="output"/>, resuming in place when the settings
+/// match. Progress (a bar or periodic lines per pipeline, a summary at its end) comes from the events it publishes.
+/// </summary>
 PipelineResult RunPipeline(string name, PipelineStep[] steps, IReadOnlyList<InputShard> shards, string output, string fingerprint, PipelineOptions options)
 {
     Log.LogInformation("Data factory {Name}: {Steps} steps over {Shards} shard(s)", name, steps.Length, shards.Count);
-    var result = new DataPipeline(steps, options).Run(shards, output, fingerprint, (shard, stats) =>
-        Log.LogInformation("{Name} {Shard}: {Input} in, {Kept} kept, {Rejected} rejected", name, shard, stats.Input, stats.Kept, stats.Rejected), Cancellation);
+    options.Name = name;
+    var result = new DataPipeline(steps, options).Run(shards, output, fingerprint, Events, Cancellation);
     PipelineSummary.Write(Console.Out, result);
     return result;
 }
@@ -78,17 +81,21 @@ string FormatSupervised(string name, IReadOnlyList<string> inputs, string output
     return Path.Combine(output, "kept");
 }
 
-/// <summary>The five steps over <paramref name="inputs"/> into <paramref name="output"/>; throws when the gate fails and is enforced.</summary>
-FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySettings factory, EvaluationSettings evaluation)
+/// <summary>
+/// The five steps over <paramref name="inputs"/> into <paramref name="output"/>; throws when the gate fails and is
+/// enforced. <paramref name="label"/> names the corpus in progress lines (<c>web/dp-rf</c>).
+/// </summary>
+FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySettings factory, EvaluationSettings evaluation, string? label = null)
 {
+    string Named(string pipeline) => label is null ? pipeline : $"{label}/{pipeline}";
     var options = new PipelineOptions { Parallelism = factory.Parallelism ?? Environment.ProcessorCount, MaxShardBytes = (long)factory.MaxShardMb << 20 };
     var shards = InputShard.Expand(inputs.Select(Path.GetFullPath));
     // Same settings and inputs → resume in place; anything else in that directory is refused (the engine checks).
     var fingerprint = Config.Fingerprint("factory", "filters") + string.Concat(shards.Select(s => "|" + s.Path));
 
-    var first = RunPipeline("dp-rf", [.. FactoryPreprocessing(), .. FactoryDocumentRules(), .. FactoryPartRules()], shards, Path.Combine(output, "dp-rf"), fingerprint, options);
+    var first = RunPipeline(Named("dp-rf"), [.. FactoryPreprocessing(), .. FactoryDocumentRules(), .. FactoryPartRules()], shards, Path.Combine(output, "dp-rf"), fingerprint, options);
     // Corpus steps rank and deduplicate over everything steps 1 and 3 kept: scoring first, so dedup can keep the best copy.
-    var second = RunPipeline("as-cd", [new("perplexity", () => Filter("perplexity")), new("dedup", () => Filter("dedup"))],
+    var second = RunPipeline(Named("as-cd"), [new("perplexity", () => Filter("perplexity")), new("dedup", () => Filter("dedup"))],
         InputShard.Expand([Path.Combine(output, "dp-rf", "kept")]), Path.Combine(output, "as-cd"), fingerprint, options);
     var kept = Path.Combine(output, "as-cd", "kept");
 

@@ -6,6 +6,7 @@ using Tomlyn;
 using Tomlyn.Model;
 using Ziya2.Data;
 using Ziya2.DataFactory.Pipeline;
+using Ziya2.Events;
 using Ziya2.DataFactory.Reading;
 using Ziya2.Kernel.Configuration;
 using Ziya2.Kernel.Hosting;
@@ -102,11 +103,16 @@ static class DataCommands
             };
             int finished = 0;
             PipelineResult result;
+            var events = new EventBus();
+            events.Subscribe(e =>
+            {
+                if (e.Name == RunEvents.ShardEnd)
+                    log.LogInformation("shard {Done}/{Total} {Shard}: {Input} in, {Kept} kept, {Rejected} rejected",
+                        ++finished, shards.Count, e.Detail, (long)e.Get("input"), (long)e.Get("kept"), (long)e.Get("rejected"));
+            });
             try
             {
-                result = new DataPipeline(steps, options).Run(shards, r.GetValue(outputOpt)!, fingerprint, (name, stats) =>
-                    log.LogInformation("shard {Done}/{Total} {Shard}: {Input} in, {Kept} kept, {Rejected} rejected",
-                        Interlocked.Increment(ref finished), shards.Count, name, stats.Input, stats.Kept, stats.Rejected), cancellation);
+                result = new DataPipeline(steps, options).Run(shards, r.GetValue(outputOpt)!, fingerprint, events, cancellation);
             }
             catch (PipelineConflictException e) { Console.Error.WriteLine($"error: {e.Message} (--force)"); return ExitCodes.InvalidInput; }
             catch (ReconcileException e) { Console.Error.WriteLine($"error: counts do not reconcile: {e.Message}"); return ExitCodes.RunFailed; }

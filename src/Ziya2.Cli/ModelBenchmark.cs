@@ -39,7 +39,7 @@ static class ModelBenchmark
             foreach (var preset in r.GetValue(presets)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
             {
                 var host = new Ziya2Host(loggers, Console.Out, Console.Error);
-                var (component, lifetime) = host.CreateComponent(ComponentKind.Model, "llama", "model",
+                var (component, lifetime) = host.CreateComponent(TensorComponentKinds.Model, "llama", "model",
                     [$"model.preset={preset}", $"model.precision={p}"], r.GetValue(plugins) ?? []);
                 using (lifetime)
                 {

@@ -10,6 +10,7 @@ using Ziya2.Models;
 using Ziya2.Plugins;
 using Ziya2.Tokenization;
 using static TorchSharp.torch;
+using Ziya2.Models.Checkpoints;
 
 namespace Ziya2.Cli;
 
@@ -99,7 +100,7 @@ static class ModelCommands
             var prompt = Tokens(m, r.GetValue(ids), r.GetValue(text));
             var eos = JsonNode.Parse(model.ConfigJson)?["eos_token_id"]?.GetValue<long>();
             var stops = r.GetValue(stop) is { } s ? ParseIds(s) : eos is { } e ? [e] : [];
-            var output = model.Generate(prompt, new GenerationOptions
+            var output = TextGeneration.Generate(model, prompt, new GenerationOptions
             {
                 MaxNewTokens = r.GetValue(maxNew), Temperature = r.GetValue(temperature), TopP = r.GetValue(topP), StopTokens = stops, Seed = r.GetValue(seed),
             });
@@ -114,7 +115,7 @@ static class ModelCommands
         var export = new Command("export", "Write the checkpoint as Hugging Face safetensors or GGUF (llama.cpp)") { checkpoint, format, dtype, output, set, plugins, logLevel };
         export.SetAction(r => Run(r, checkpoint, set, plugins, logLevel, (m, o) =>
         {
-            m.Model.Export(r.GetValue(format)!, r.GetValue(output)!, r.GetValue(dtype)!, r.GetValue(format) == "gguf" ? m.Tokenizer() : null);
+            ModelExport.Write(m.Model, r.GetValue(format)!, r.GetValue(output)!, r.GetValue(dtype)!, r.GetValue(format) == "gguf" ? m.Tokenizer() : null);
             if (r.GetValue(format) == "hf")   // a Hugging Face directory carries its tokenizer
                 foreach (var f in new[] { "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json" })
                     if (File.Exists(Path.Combine(r.GetValue(checkpoint)!, f))) File.Copy(Path.Combine(r.GetValue(checkpoint)!, f), Path.Combine(r.GetValue(output)!, f), overwrite: true);
@@ -130,7 +131,7 @@ static class ModelCommands
             using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
             return InvalidInput.Guard(() =>
             {
-                var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Model, r.GetValue(architecture)!, "model",
+                var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(TensorComponentKinds.Model, r.GetValue(architecture)!, "model",
                     (r.GetValue(set) ?? []).Select(x => "model." + x).ToList(), r.GetValue(plugins) ?? []);
                 using (lifetime)
                 {
@@ -140,7 +141,7 @@ static class ModelCommands
                         using var t = TokenizerCommands.Open(loggers, tok, r.GetValue(plugins) ?? []);
                         if (t.Tokenizer.VocabSize > model.VocabSize) throw new ArgumentException($"the tokenizer has {t.Tokenizer.VocabSize} pieces but the model {model.VocabSize} rows");
                     }
-                    model.Save(r.GetValue(output)!);
+                    HuggingFaceCheckpoint.Save(model, r.GetValue(output)!);
                     if (r.GetValue(tokenizerFile) is { } file)
                         File.Copy(Directory.Exists(file) ? Path.Combine(file, "tokenizer.model") : file, Path.Combine(r.GetValue(output)!, "tokenizer.model"), overwrite: true);
                     Console.Out.WriteLine($"wrote {r.GetValue(output)} ({model.ParameterCount:N0} parameters)");
@@ -162,7 +163,7 @@ static class ModelCommands
             if (!File.Exists(configPath)) throw new InvalidDataException($"{dir}: not a checkpoint (no config.json)");
             var architecture = JsonNode.Parse(File.ReadAllText(configPath))?["model_type"]?.GetValue<string>() ?? "llama";
             var overrides = (r.GetValue(set) ?? []).Select(s => "model." + s).Prepend(Overrides.Text("model.checkpoint", dir)).ToList();
-            var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Model, architecture, "model", overrides, r.GetValue(plugins) ?? []);
+            var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(TensorComponentKinds.Model, architecture, "model", overrides, r.GetValue(plugins) ?? []);
             using (lifetime)
             {
                 TokenizerCommands.OpenTokenizer? tokenizer = null;

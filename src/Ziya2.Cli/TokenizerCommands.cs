@@ -9,6 +9,7 @@ using Ziya2.Kernel.Plugins;
 using Ziya2.Models;
 using Ziya2.Plugins;
 using Ziya2.Tokenization;
+using Ziya2.Models.Checkpoints;
 
 namespace Ziya2.Cli;
 
@@ -125,7 +126,7 @@ static class TokenizerCommands
         IReadOnlyList<string> added, int multiple, string weighting, string outDir)
     {
         using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
-        var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Model, "llama", "model",
+        var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(TensorComponentKinds.Model, "llama", "model",
             [Overrides.Text("model.checkpoint", Path.GetFullPath(checkpoint))], r.GetValue(plugins) ?? []);
         using (lifetime)
         {
@@ -135,7 +136,7 @@ static class TokenizerCommands
             var rows = VocabularyExtension.InitialRows(baseTokenizer, added, weighting);
             int size = Math.Max(model.VocabSize, VocabularyExtension.PaddedRows(first + added.Count, multiple));
             model.ExtendVocabulary(size, rows);
-            model.Save(outDir);
+            HuggingFaceCheckpoint.Save(model, outDir);
             Console.Out.WriteLine($"model rows {first} → {size} (multiple of {multiple}); {rows.Count} rows initialised as the {weighting} mean of their base pieces; wrote {outDir}");
         }
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Ziya2.Kernel.Hosting;
+using Ziya2.Events;
 using Ziya2.Models;
 using Ziya2.Optimization;
 using Ziya2.Plugins;
@@ -53,12 +54,12 @@ static class TrainBenchmark
             lifetimes.Add(lifetime);
             return (T)component;
         }
-        var model = Make<ILanguageModel>(ComponentKind.Model, "llama", "model", $"model.preset={preset}", "model.precision=fp32");
+        var model = Make<ILanguageModel>(TensorComponentKinds.Model, "llama", "model", $"model.preset={preset}", "model.precision=fp32");
         var rng = new Random(7);
         var file = TokenFileBuilder.Write(Path.Combine(work, "tokens"),
             Enumerable.Range(0, 2000).Select(_ => (Enumerable.Range(0, rng.Next(50, 400)).Select(_ => rng.Next(3, model.VocabSize)).ToArray(), 0)), model.VocabSize, "synthetic");
         MixtureSampler Sampler() => new([new MixtureSource("synthetic", file, PackingMode.Documents, 1)], seq, 2, 0, 11);
-        var optimizer = Make<IOptimizerFactory>(ComponentKind.Optimizer, "adamw", "optimizer").Create(model.GetParameterGroups());
+        var optimizer = Make<IOptimizerFactory>(TensorComponentKinds.Optimizer, "adamw", "optimizer").Create(model.GetParameterGroups());
         var schedule = Make<ILearningRateScheduler>(ComponentKind.Scheduler, "constant", "scheduler", "scheduler.lr=1e-4");
         double flopsPerToken = model.TrainingFlopsPerToken(seq);
         var hand = new List<double>();
@@ -104,8 +105,14 @@ static class TrainBenchmark
             // Each metrics record covers the steps since the previous one; the first (step 0, with the warm-up) is left out.
             var intervals = new List<(long Steps, double Rate)>();
             long previous = -1;
-            var trainer = new Trainer(model, optimizer, schedule, options, new CheckpointStore(Path.Combine(work, $"run{round}"), 1), "bench",
-                (_, step, m) => { if (previous >= 0) intervals.Add((step - previous, m["tokens_per_second"])); previous = step; rss.Add(m["rss_mb"]); });
+            var events = new EventBus();
+            events.Subscribe(e =>
+            {
+                if (e.Name != RunEvents.Metrics) return;
+                if (previous >= 0) intervals.Add((e.Step - previous, e.Get("tokens_per_second")));
+                previous = e.Step; rss.Add(e.Get("rss_mb"));
+            });
+            var trainer = new Trainer(model, optimizer, schedule, options, new CheckpointStore(Path.Combine(work, $"run{round}"), 1), "bench", events);
             trainer.Run(new StageSpec("bench", Sampler(), steps));
             Directory.Delete(Path.Combine(work, $"run{round}"), recursive: true);
             return intervals.Sum(i => i.Steps) / intervals.Sum(i => i.Steps / i.Rate);   // total tokens / total time

@@ -59,7 +59,7 @@ public sealed class LanguageModelScorer(ILanguageModel model, ITokenizer tokeniz
             var full = tokenizer.Decode([.. ids, .. generated.Where(i => i != tokenizer.Vocabulary.EosId).Select(i => (int)i)]);
             return full.StartsWith(head, StringComparison.Ordinal) ? full[head.Length..] : tokenizer.Decode(generated.Select(i => (int)i).ToList());
         }
-        var output = model.Generate(ids.Select(i => (long)i).ToList(), new GenerationOptions
+        var output = TextGeneration.Generate(model, ids.Select(i => (long)i).ToList(), new GenerationOptions
         {
             MaxNewTokens = maxNewTokens,
             StopTokens = tokenizer.Vocabulary.EosId is { } eos ? [eos] : [],

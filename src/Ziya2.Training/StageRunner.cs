@@ -1,5 +1,7 @@
+using Ziya2.Events;
 using Ziya2.Models;
 using Ziya2.Optimization;
+using Ziya2.Models.Checkpoints;
 
 namespace Ziya2.Training;
 
@@ -17,9 +19,10 @@ public enum ScheduleSpan
 /// its own checkpoints, and is exported (Hugging Face format by default) when it completes. Stops after a stage that was
 /// interrupted, so a re-run continues where it stopped. After each completed stage (also one found complete on resume)
 /// the <see cref="Evaluate"/> hook runs on that stage's final weights and its numbers go into the stage's result.
+/// Progress and metrics go onto <paramref name="events"/> (see <see cref="Trainer"/>).
 /// </summary>
 public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILearningRateScheduler scheduler, TrainerOptions options,
-    string runDirectory, string configHash, Action<string, long, IReadOnlyDictionary<string, double>>? metrics = null)
+    string runDirectory, string configHash, IEventBus? events = null)
 {
     /// <summary>Export format at the end of each stage (null: none) and the dtype of its tensors.</summary>
     public string? ExportFormat { get; init; } = "hf";
@@ -31,7 +34,7 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
     public IReadOnlyList<StageResult> Run(IReadOnlyList<StageSpec> stages, CancellationToken cancellation = default)
     {
         var store = new CheckpointStore(Path.Combine(runDirectory, "checkpoints"), options.KeepLast);
-        var trainer = new Trainer(model, optimizer, scheduler, options, store, configHash, metrics);
+        var trainer = new Trainer(model, optimizer, scheduler, options, store, configHash, events);
         long total = stages.Sum(s => s.Steps), offset = 0;
         var results = new List<StageResult>();
         foreach (var stage in stages)
@@ -42,13 +45,13 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
             // A finished stage skipped on resume still hands its final weights and optimizer moments to the next one.
             if (result.Resumed && double.IsNaN(result.FirstLoss))
             {
-                model.Load(Path.Combine(result.Checkpoint, "model"));
+                HuggingFaceCheckpoint.Load(model, Path.Combine(result.Checkpoint, "model"));
                 optimizer.LoadState(Path.Combine(result.Checkpoint, "optimizer.bin"));
             }
             if (ExportFormat is not null)
             {
                 var export = Path.Combine(runDirectory, "exports", stage.Name);
-                if (!Directory.Exists(export)) model.Export(ExportFormat, export, ExportDtype);
+                if (!Directory.Exists(export)) ModelExport.Write(model, ExportFormat, export, ExportDtype);
             }
             if (Evaluate is not null) result = result with { Evaluation = Evaluate(result) };
             results.Add(result);

@@ -1,13 +1,23 @@
+using Ziya2.Events;
 using static TorchSharp.torch.utils.tensorboard;
 
 namespace Ziya2.Training;
 
-/// <summary>Writes metrics as TensorBoard event files (TorchSharp's SummaryWriter), one scalar series per metric: <c>&lt;stage&gt;/&lt;name&gt;</c>.</summary>
-public sealed class TensorBoardSink(string directory)
+/// <summary>
+/// Writes metrics as TensorBoard event files (TorchSharp's SummaryWriter), one scalar series per metric:
+/// <c>&lt;series&gt;/&lt;name&gt;</c> (a training stage's name for its curves). Subscribe it to a run's events
+/// (<c>Events.Subscribe(new TensorBoardSink(dir))</c>) and it records every <see cref="RunEvents.Metrics"/> event.
+/// </summary>
+public sealed class TensorBoardSink(string directory) : IEventObserver
 {
     readonly TorchSharp.Modules.SummaryWriter _writer = SummaryWriter(directory);
 
     public string Directory => _writer.LogDir;
+
+    public void OnEvent(RunEvent e)
+    {
+        if (e.Name == RunEvents.Metrics && e.Step >= 0) Write(e.Stage ?? "metrics", e.Step, e.Metrics);
+    }
 
     public void Write(string stage, long step, IReadOnlyDictionary<string, double> values)
     {

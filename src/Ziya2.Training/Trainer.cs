@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using Ziya2.Events;
 using Ziya2.Models;
 using Ziya2.Optimization;
 using Ziya2.Training.Data;
 using static TorchSharp.torch;
+using Ziya2.Models.Checkpoints;
 
 namespace Ziya2.Training;
 
@@ -28,9 +30,12 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 /// <c>log_every</c> steps (reported under the stage's name), checkpoints every <c>checkpoint_every</c> steps and at the end, exact resume from the latest
 /// checkpoint (model, optimizer moments, scheduler, sampler position), a checkpoint and a clean return on cancellation,
 /// and a stop (or skip) on a non-finite loss. Every step runs inside a dispose scope.
+/// What happens is published on <paramref name="events"/>: <see cref="RunEvents.StageStart"/>, <see cref="RunEvents.StepEnd"/>
+/// after every step, <see cref="RunEvents.Metrics"/> every <c>log_every</c> steps (series: the stage's name),
+/// <see cref="RunEvents.Checkpoint"/> and <see cref="RunEvents.StageEnd"/>.
 /// </summary>
 public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearningRateScheduler scheduler, TrainerOptions options,
-    CheckpointStore checkpoints, string configHash, Action<string, long, IReadOnlyDictionary<string, double>>? metrics = null)
+    CheckpointStore checkpoints, string configHash, IEventBus? events = null)
 {
     public StageResult Run(StageSpec stage, CancellationToken cancellation = default)
     {
@@ -41,7 +46,7 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
         {
             if (latest.State.ConfigHash != configHash)
                 throw new InvalidDataException($"{latest.Path} was written by a different configuration; use another run directory or --force a fresh run");
-            model.Load(Path.Combine(latest.Path, "model"));
+            HuggingFaceCheckpoint.Load(model, Path.Combine(latest.Path, "model"));
             optimizer.LoadState(Path.Combine(latest.Path, "optimizer.bin"));
             scheduler.LoadState(latest.State.Scheduler);
             stage.Data.LoadState(latest.State.Sampler);
@@ -52,13 +57,25 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
         double first = double.NaN, last = double.NaN;
         var device = model.Device;   // batches go where the weights are
         var clock = Stopwatch.StartNew();
+        var stageClock = Stopwatch.StartNew();
         long tokensSinceLog = 0;
+        events?.Publish(new RunEvent(RunEvents.StageStart, start, stage.Name, new Dictionary<string, double>
+            { ["steps"] = stage.Steps, ["tokens_per_step"] = options.TokensPerStep }));
+        StageResult End(StageResult result)
+        {
+            events?.Publish(new RunEvent(RunEvents.StageEnd, result.Steps, stage.Name, new Dictionary<string, double>
+            {
+                ["steps"] = result.Steps, ["first_loss"] = first, ["last_loss"] = last,
+                ["interrupted"] = result.Interrupted ? 1 : 0, ["seconds"] = stageClock.Elapsed.TotalSeconds,
+            }) { Detail = result.Checkpoint });
+            return result;
+        }
         for (long step = start; step < stage.Steps; step++)
         {
             if (cancellation.IsCancellationRequested)
             {
                 var at = Save(stage, step, final: false, skipped);
-                return new StageResult(stage.Name, step, first, last, resumed, true, skipped, at);
+                return End(new StageResult(stage.Name, step, first, last, resumed, true, skipped, at));
             }
             optimizer.LearningRate = scheduler.GetLearningRate(stage.ScheduleOffset + step);
             double loss, norm;
@@ -91,24 +108,26 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
             if (double.IsNaN(first)) first = loss;
             last = loss;
             tokensSinceLog += options.TokensPerStep;
+            events?.Publish(new RunEvent(RunEvents.StepEnd, step, stage.Name, new Dictionary<string, double>
+                { ["loss"] = loss, ["lr"] = optimizer.LearningRate, ["grad_norm"] = norm, ["tokens"] = options.TokensPerStep }));
             // The first step of a run is logged too, so every curve starts where training started.
             if ((step + 1) % options.LogEvery == 0 || step + 1 == stage.Steps || step == start)
             {
                 double seconds = clock.Elapsed.TotalSeconds, tokensPerSecond = seconds > 0 ? tokensSinceLog / seconds : 0;
-                metrics?.Invoke(stage.Name, step, new Dictionary<string, double>
+                events?.Publish(new RunEvent(RunEvents.Metrics, step, stage.Name, new Dictionary<string, double>
                 {
                     ["loss"] = loss, ["lr"] = optimizer.LearningRate, ["grad_norm"] = norm,
                     ["tokens_per_second"] = tokensPerSecond, ["skipped_steps"] = skipped,
                     // Model FLOPs utilisation against the configured (or measured) peak; resident memory of the process.
                     ["mfu"] = options.PeakFlops > 0 ? tokensPerSecond * model.TrainingFlopsPerToken(options.SequenceLength) / options.PeakFlops : double.NaN,
                     ["rss_mb"] = Environment.WorkingSet / 1048576.0,
-                });
+                }));
                 clock.Restart(); tokensSinceLog = 0;
             }
             if ((step + 1) % options.CheckpointEvery == 0 && step + 1 < stage.Steps) Save(stage, step + 1, final: false, skipped);
         }
         var final = Save(stage, stage.Steps, final: true, skipped);
-        return new StageResult(stage.Name, stage.Steps, first, last, resumed, false, skipped, final);
+        return End(new StageResult(stage.Name, stage.Steps, first, last, resumed, false, skipped, final));
     }
 
     double GlobalNorm()
@@ -120,7 +139,11 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
         return Math.Sqrt(sum);
     }
 
-    string Save(StageSpec stage, long step, bool final, long skipped) =>
-        checkpoints.Save(stage.Name, step, final, model.Save, optimizer.SaveState,
+    string Save(StageSpec stage, long step, bool final, long skipped)
+    {
+        var path = checkpoints.Save(stage.Name, step, final, dir => HuggingFaceCheckpoint.Save(model, dir), optimizer.SaveState,
             new TrainingState(stage.Name, step, stage.Steps, scheduler.SaveState(), stage.Data.SaveState(), configHash, final, skipped));
+        events?.Publish(new RunEvent(RunEvents.Checkpoint, step, stage.Name) { Detail = path });
+        return path;
+    }
 }

@@ -10,7 +10,7 @@ public enum NonFinitePolicy
 }
 
 /// <summary>How a stage is trained (the recipe binds it from TOML).</summary>
-public sealed class TrainerOptions
+public sealed class TrainerOptions : Ziya2.Configuration.IValidatableOptions
 {
     /// <summary>Tokens per sequence (Ziya2: 4,096).</summary>
     public int SequenceLength { get; set; } = 4096;

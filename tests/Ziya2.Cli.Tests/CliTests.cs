@@ -12,7 +12,7 @@ public sealed class CliTests : IDisposable
     [Fact]
     public void Validate_reports_a_bad_override_with_exit_code_2()
     {
-        var (code, _, err) = Ziya2("validate", "recipes/tiny.csx", "-c", "recipes/configs/tiny.toml", "--set", "model.hidden_size=wide", "--set", "model.hidden_sise=64");
+        var (code, _, err) = Ziya2("validate", "recipes/ziya2.csx", "-c", "recipes/configs/tiny.toml", "--set", "model.hidden_size=wide", "--set", "model.hidden_sise=64");
         Assert.Equal(2, code);
         Assert.Contains("--set model.hidden_size=wide: model.hidden_size: expected integer", err);
         Assert.Contains("model.hidden_sise: unknown key for LlamaOptions (did you mean 'hidden_size'?)", err);

@@ -2,27 +2,38 @@ using System.Text.Json;
 
 namespace Ziya2.Cli.Tests;
 
-/// <summary>The shipped recipes through the CLI: the tiny end-to-end regime, the 13B plan, --resume and --dry-run.</summary>
+/// <summary>
+/// The regime recipe through the CLI with both shipped configs: the tiny default end to end, the paper's config planned
+/// (--dry-run) and run end to end at toy size, so no branch of the recipe is only planned; --resume and --dry-run.
+/// </summary>
 public sealed class RecipeRunTests : IDisposable
 {
     readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-recipes-").FullName;
 
-    // CI size: every stage shorter, fewer maths problems generated; the full size is the README command (docs/recipes.md).
+    // CI size: every stage shorter, fewer benchmark items; the full size is the README command (docs/recipes.md).
     static readonly string[] Reduced =
     [
-        "--set", "tiny.base_steps=30", "--set", "tiny.general_steps=40", "--set", "tiny.supervised_steps=30", "--set", "tiny.math_steps=30",
-        "--set", "tiny.benchmark_items=4", "--set", "trainer.checkpoint_every=20", "--set", "trainer.log_every=5",
+        "--set", "regime.base.steps=30", "--set", "regime.stages.general.steps=40", "--set", "regime.stages.supervised.steps=30",
+        "--set", "regime.stages.math.steps=30", "--set", "regime.benchmarks.towns.limit=4", "--set", "regime.benchmarks.maths.limit=4",
+        "--set", "trainer.checkpoint_every=20", "--set", "trainer.log_every=5",
     ];
 
     [Fact]
-    public void Tiny_recipe_runs_the_whole_regime_writes_the_report_and_a_second_run_finds_it_complete()
+    public void Tiny_config_runs_the_whole_regime_writes_the_report_and_a_second_run_finds_it_complete()
     {
         var run = Path.Combine(_tmp, "tiny");
-        string[] args = ["run", "recipes/tiny.csx", "-c", "recipes/configs/tiny.toml", "--run-dir", run, .. Reduced];
+        string[] args = ["run", "recipes/ziya2.csx", "-c", "recipes/configs/tiny.toml", "--run-dir", run, .. Reduced];
         var (code, stdout, err) = CliRunner.Run(args);
         Assert.True(code == 0, err + stdout);
         Assert.Contains("Gate passed", err);
         Assert.Matches(@"Tokenizer: \d+ Chinese characters added", err);
+        // Headless progress: every stage announces itself when it starts and sums up when it ends.
+        foreach (var stage in new[] { "base", "general", "supervised", "math" })
+        {
+            Assert.Matches($@"Stage {stage}: 0/\d+ \(0%\)", err);
+            Assert.Matches($@"Stage {stage}: \d+ steps done; loss", err);
+        }
+        Assert.Matches(@"Data web/dp-rf: [\d,]+ of [\d,]+ documents kept", err);
 
         // Every stage trained, its loss fell (first vs last logged value), and it left a final checkpoint.
         var metrics = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
@@ -36,10 +47,11 @@ public sealed class RecipeRunTests : IDisposable
         foreach (var stage in new[] { "general", "supervised", "math" })
             Assert.True(File.Exists(Path.Combine(run, "exports", stage, "config.json")), $"HF export of {stage}");
         Assert.True(File.Exists(Path.Combine(run, "tokenizer", "tokenizer.model")));
+        Assert.Single(Directory.GetFiles(Path.Combine(run, "tensorboard"), "events.out.tfevents.*"));
 
         // The report: one offline page, PNG charts, the funnel, tokenizer gain, per-stage evaluation and where things are.
         var html = File.ReadAllText(Path.Combine(run, "report", "report.html"));
-        foreach (var part in new[] { "Data funnel", "Tokenizer extension", "Training loss per stage", "Evaluation after each stage", "heldout_zh", "towns_accuracy", "maths_answer_loss", "Scaling-law samples", "checkpoints" })
+        foreach (var part in new[] { "Data funnel (web)", "Tokenizer extension", "Training loss per stage", "Evaluation after each stage", "heldout_general-zh", "towns", "maths_answer_loss", "Scaling-law samples", "checkpoints" })
             Assert.Contains(part, html);
         Assert.True(Directory.GetFiles(Path.Combine(run, "report", "charts"), "*.png").Length >= 4);
         Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(run, "run.json")));
@@ -52,29 +64,62 @@ public sealed class RecipeRunTests : IDisposable
     }
 
     [Fact]
-    public void The_13b_regime_validates_and_dry_runs_its_plan_here_without_touching_a_gpu()
+    public void The_13b_config_validates_and_dry_runs_its_plan_here_without_touching_a_gpu()
     {
-        var (code, stdout, err) = CliRunner.Run(["validate", "recipes/ziya2-13b.csx", "-c", "recipes/configs/ziya2-13b.toml"]);
+        var (code, stdout, err) = CliRunner.Run(["validate", "recipes/ziya2.csx", "-c", "recipes/configs/ziya2-13b.toml"]);
         Assert.True(code == 0, err + stdout);
-        (code, stdout, err) = CliRunner.Run(["run", "recipes/ziya2-13b.csx", "-c", "recipes/configs/ziya2-13b.toml", "--dry-run"]);
+        (code, stdout, err) = CliRunner.Run(["run", "recipes/ziya2.csx", "-c", "recipes/configs/ziya2-13b.toml", "--dry-run"]);
         Assert.True(code == 0, err + stdout);
         Assert.Contains("Model: 13.", stdout);
         Assert.Contains("vocab 39,424", stdout);
         // 40 replicas × 4,096 × 26 = 4,259,840 tokens per step (the nearest layout at or above 4M); 650e9 of them, rounded up.
         Assert.Contains("Batch: 4,259,840 tokens/step = 40 data-parallel × 1 × 4096 × 26 accumulation (global batch asked: 4,194,304)", stdout);
         Assert.Matches(@"stage1\s+650\.0B\s+152,588 documents", stdout);
-        Assert.Contains("Stage-1 replay 1:1", stdout);
+        Assert.Contains("earlier stages' replay 1:1", stdout);
         Assert.Contains("0.1B from each earlier stage", stdout);
         Assert.Contains("Memory per GPU (ZeRO-1, activation checkpointing on)", stdout);
         Assert.DoesNotContain("DOES NOT FIT", stdout);
         Assert.Matches(@"total\s+709\.9B", stdout);
-        Assert.False(Directory.Exists(Path.Combine(CliRunner.RepoRoot, "runs", "ziya2-13b")), "a dry run leaves no run directory");
+        Assert.False(Directory.Exists(Path.Combine(CliRunner.RepoRoot, "runs", "ziya2-ziya2-13b")), "a dry run leaves no run directory");
 
-        // The tiny recipe honours --dry-run too: its plan, no training.
-        (code, stdout, err) = CliRunner.Run(["run", "recipes/tiny.csx", "-c", "recipes/configs/tiny.toml", "--dry-run"]);
+        // The tiny config's plan: its steps as configured, nothing trained.
+        (code, stdout, err) = CliRunner.Run(["run", "recipes/ziya2.csx", "-c", "recipes/configs/tiny.toml", "--dry-run"]);
         Assert.True(code == 0, err + stdout);
-        Assert.Contains("tiny plan: 1,024 tokens per step", stdout);
+        Assert.Contains("Batch: 1,024 tokens/step = 1 data-parallel × 8 × 128 × 1 accumulation", stdout);
+        Assert.Matches(@"general\s+204,800\s+200 documents", stdout);
+        Assert.Matches(@"math\s+122,880\s+120 samples\s+.*math \+ 33 % from each earlier stage", stdout);
         Assert.DoesNotContain("Stage base", err);
+    }
+
+    [Fact]
+    public void The_13b_config_runs_end_to_end_at_toy_size_from_a_base_checkpoint()
+    {
+        var checkpoint = Path.Combine(_tmp, "Llama-2-toy-hf");
+        var (code, stdout, err) = CliRunner.Run(["model", "init", "--set", "preset=tiny", "--set", "vocab_size=1200", "--set", "hidden_size=128", "--set", "intermediate_size=352",
+            "--set", "num_hidden_layers=4", "--set", "num_attention_heads=4", "--set", "num_key_value_heads=2", "--set", "max_position_embeddings=512",
+            "--tokenizer", "data/samples/tokenizer/base.model", "--out", checkpoint]);
+        Assert.True(code == 0, err + stdout);
+
+        var run = Path.Combine(_tmp, "13b-toy");
+        (code, stdout, err) = CliRunner.Run(["run", "recipes/ziya2.csx", "-c", "recipes/configs/ziya2-13b.toml", "-c", "recipes/configs/ziya2-13b-at-toy-size.toml",
+            "--set", $"regime.base.checkpoint={checkpoint}", "--set", "regime.stages.stage1.tokens=40960", "--set", "regime.stages.stage3.replay_tokens_each=2048",
+            "--set", $"filters.dedup.index={Path.Combine(_tmp, "dedup-index")}", "--run-dir", run]);
+        Assert.True(code == 0, err + stdout);
+        // The paper's stage arithmetic at this size: 40 steps of 1,024 tokens, then (20k instruct) × 2, then 5k + 2 × 2,048.
+        Assert.Matches(@"stage1\s+40,960\s+40 documents", stdout);
+        Assert.Matches(@"stage2\s+40,000\s+40 samples", stdout);
+        Assert.Matches(@"stage3\s+9,096\s+9 samples", stdout);
+        Assert.DoesNotContain("Stage base", err);                                   // LLaMA2 is the base: no base stage
+        foreach (var stage in new[] { "stage1", "stage2", "stage3" })
+        {
+            Assert.True(File.Exists(Path.Combine(run, "checkpoints", $"{stage}-final", "state.json")), stage);
+            Assert.Matches($@"Stage {stage}: \d+ steps done; loss", err);
+        }
+        Assert.True(Directory.EnumerateFiles(Path.Combine(_tmp, "dedup-index"), "*", SearchOption.AllDirectories).Any(), "the persistent dedup index was written");
+        var html = File.ReadAllText(Path.Combine(run, "report", "report.html"));
+        foreach (var part in new[] { "Data funnel (web-en)", "Data funnel (web-zh)", "Table 3", "paper: Ziya2-13B", "heldout_metamath", "mmlu_answer_loss" })
+            Assert.Contains(part, html);
+        Assert.DoesNotContain("Scaling-law samples", html);                          // off in the paper's config
     }
 
     const string CounterRecipe = """

@@ -1,6 +1,10 @@
 namespace Ziya2.Cli.Tests;
 
-/// <summary>A recipe trains with the engine; SIGTERM stops it cleanly with a checkpoint and exit 0; the same command resumes.</summary>
+/// <summary>
+/// A recipe trains with the engine and the console shows it (headless: a line when the stage starts, periodic lines with
+/// step, loss, tokens/s and ETA, a summary when it ends); SIGTERM stops it cleanly with a checkpoint and exit 0; the same
+/// command resumes.
+/// </summary>
 public sealed class TrainingRecipeTests : IDisposable
 {
     readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-train-cli-").FullName;
@@ -15,8 +19,8 @@ public sealed class TrainingRecipeTests : IDisposable
             Enumerable.Range(0, 200).Select(_ => (Enumerable.Range(0, 60).Select(_ => rng.Next(3, model.VocabSize)).ToArray(), 0)), model.VocabSize, "synthetic");
         var optimizer = Optimizer("adamw").Create(model.GetParameterGroups());
         var options = Config.Get<TrainerOptions>("trainer");
-        var runner = new StageRunner(model, optimizer, Scheduler("cosine"), options, RunDirectory, Config.Fingerprint("model", "optimizer", "scheduler", "trainer"),
-            (stage, step, m) => { if (step == 2) File.WriteAllText(Path.Combine(RunDirectory, "started"), ""); })
+        var started = Events.Subscribe(e => { if (e.Name == Ziya2.Events.RunEvents.StepEnd && e.Step == 2) File.WriteAllText(Path.Combine(RunDirectory, "started"), ""); });
+        var runner = new StageRunner(model, optimizer, Scheduler("cosine"), options, RunDirectory, Config.Fingerprint("model", "optimizer", "scheduler", "trainer"), Events)
             { ExportFormat = null };
         var results = runner.Run([new StageSpec("general", new MixtureSampler([new("synthetic", file, PackingMode.Documents, 1)], options.SequenceLength, 1, 0, (ulong)Seed), 1200)], Cancellation);
         Log.LogInformation("stage {Stage}: interrupted={Interrupted} step={Step} resumed={Resumed}", results[^1].Stage, results[^1].Interrupted, results[^1].Steps, results[^1].Resumed);
@@ -27,6 +31,8 @@ public sealed class TrainingRecipeTests : IDisposable
         preset = "tiny"
         [scheduler]
         lr = 1e-3
+        [run]
+        progress_seconds = 0.5
         [trainer]
         sequence_length = 32
         micro_batch = 2
@@ -63,6 +69,13 @@ public sealed class TrainingRecipeTests : IDisposable
         var (code2, stdout2, stderr2) = CliRunner.Run(args);
         Assert.True(code2 == 0, stdout2 + stderr2);
         Assert.Contains("interrupted=False step=1200 resumed=True", stdout2 + stderr2);
+
+        // Progress, headless: the resumed stage announces where it restarts, reports as it goes, and sums up at its end.
+        var lines = (stdout2 + stderr2).Split('\n');
+        int start = Array.FindIndex(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"Stage general: \d+/1200 \(\d+%\)"));
+        Assert.True(start >= 0, stdout2 + stderr2);
+        Assert.Contains(lines.Skip(start + 1), l => System.Text.RegularExpressions.Regex.IsMatch(l, @"Stage general: \d+/1200 \(\d+%, ETA [\d:.]+\) step \d+, loss \d+\.\d{4}, lr [\d.eE+-]+, [\d,]+ tokens/s"));
+        Assert.Contains(lines, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"Stage general: 1200 steps done; loss \d+\.\d{4} → \d+\.\d{4} in [\d.]+ s"));
         Assert.True(Directory.Exists(Path.Combine(run, "checkpoints", "general-final")));
     }
 

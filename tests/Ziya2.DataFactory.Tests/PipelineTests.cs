@@ -6,6 +6,7 @@ using Parquet;
 using Parquet.Schema;
 using Ziya2.Data;
 using Ziya2.DataFactory.Pipeline;
+using Ziya2.Events;
 using Ziya2.DataFactory.Reading;
 
 namespace Ziya2.DataFactory.Tests;
@@ -181,8 +182,9 @@ public class PipelineTests
         // renamed into place without its marker.
         using var cts = new CancellationTokenSource();
         int finished = 0;
-        Assert.ThrowsAny<OperationCanceledException>(() => Pipeline(parallelism: 1, maxShardBytes: 8_000).Run(shards, tmp.Combine("resumed"), "fp",
-            (_, _) => { if (Interlocked.Increment(ref finished) == 2) cts.Cancel(); }, cts.Token));
+        var events = new Ziya2.Events.EventBus();
+        events.Subscribe(e => { if (e.Name == Ziya2.Events.RunEvents.ShardEnd && Interlocked.Increment(ref finished) == 2) cts.Cancel(); });
+        Assert.ThrowsAny<OperationCanceledException>(() => Pipeline(parallelism: 1, maxShardBytes: 8_000).Run(shards, tmp.Combine("resumed"), "fp", events, cts.Token));
         File.WriteAllText(tmp.Combine("resumed", "kept", "s5.jsonl-00000.jsonl.zst.tmp"), "partial");
         File.WriteAllText(tmp.Combine("resumed", "kept", "s4.jsonl-00000.jsonl.zst"), "renamed but never marked done");
 

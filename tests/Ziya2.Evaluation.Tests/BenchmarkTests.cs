@@ -1,3 +1,4 @@
+using Ziya2.Models;
 using System.Reflection;
 using Ziya2.Plugins.Llama;
 using Ziya2.Plugins.Optimizers;
@@ -27,7 +28,7 @@ public sealed class TinyModel : IDisposable
         // "Trained": a few AdamW steps on the fixtures' text, so its preferences are not those of random weights.
         var text = string.Concat(File.ReadAllLines(Fixture("mmlu", "dev", "astronomy_dev.csv")).Select(l => l + "\n"));
         var ids = tensor(Tokenizer.Encode(text, addBos: true).Select(i => (long)i).ToArray()).unsqueeze(0);
-        using var optimizer = new AdamWFactory(new AdamWOptions { Lr = 3e-3 }).Create(Model.GetParameterGroups());
+        using var optimizer = new AdamWFactory(new AdamWOptions { Lr = 3e-3 }).Create(((ILanguageModel)Model).GetParameterGroups());
         for (int step = 0; step < 15; step++)
         {
             using var scope = NewDisposeScope();
@@ -185,7 +186,7 @@ public sealed class GenerationBenchmarkTests(TinyModel tiny) : IClassFixture<Tin
         var free = tiny.Scorer.Generate(prompt, 24, []);
         // By hand: greedy decoding without stops, then the text cut at the first stop string.
         var ids = tiny.Tokenizer.Encode(prompt, addBos: true).Select(i => (long)i).ToList();
-        var raw = tiny.Model.Generate(ids, new Ziya2.Models.GenerationOptions { MaxNewTokens = 24, StopTokens = [tiny.Tokenizer.Vocabulary.EosId!.Value] });
+        var raw = TextGeneration.Generate(tiny.Model, ids, new Ziya2.Models.GenerationOptions { MaxNewTokens = 24, StopTokens = [tiny.Tokenizer.Vocabulary.EosId!.Value] });
         Assert.Equal(tiny.Tokenizer.Decode(raw.Where(i => i != tiny.Tokenizer.Vocabulary.EosId).Select(i => (int)i).ToList()), free);
         var stop = free.Length > 3 ? free.Substring(2, 1) : "\n";
         var cut = tiny.Scorer.Generate(prompt, 24, [stop]);

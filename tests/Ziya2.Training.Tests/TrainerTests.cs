@@ -1,4 +1,6 @@
+using Ziya2.Models;
 using System.Text.Json;
+using Ziya2.Events;
 using Ziya2.Plugins.Llama;
 using Ziya2.Plugins.Optimizers;
 using Ziya2.Plugins.Schedulers;
@@ -40,9 +42,9 @@ public sealed class TrainerTests : IDisposable
                 VocabSize = 29, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 32, Seed = 3,
                 Precision = precision, ActivationCheckpointing = activationCheckpointing,
             });
-            Optimizer = new AdamWFactory(new AdamWOptions { Lr = 3e-3 }).Create(Model.GetParameterGroups());
+            Optimizer = new AdamWFactory(new AdamWOptions { Lr = 3e-3 }).Create(((ILanguageModel)Model).GetParameterGroups());
             Trainer = new Trainer(Model, Optimizer, Schedule, options ?? Options, new CheckpointStore(Path.Combine(runDir, "checkpoints"), (options ?? Options).KeepLast), config,
-                (_, _, m) => Losses.Add(m["loss"]));
+                OnMetrics((_, _, m) => Losses.Add(m["loss"])));
         }
 
         public float[] Weights() => Model.Module.parameters().SelectMany(p => p.detach().to_type(ScalarType.Float32).data<float>().ToArray()).ToArray();
@@ -79,7 +81,7 @@ public sealed class TrainerTests : IDisposable
         using (var first = new Run(_tmp.Combine("resumed")))
         {
             var trainer = new Trainer(first.Model, first.Optimizer, first.Schedule, Options, new CheckpointStore(_tmp.Combine("resumed", "checkpoints"), 2), "cfg",
-                (_, step, _) => { if (step == 3) cts.Cancel(); });
+                OnMetrics((_, step, _) => { if (step == 3) cts.Cancel(); }));
             var interrupted = trainer.Run(Stage(10), cts.Token);
             Assert.True(interrupted.Interrupted);
             Assert.Equal(4, interrupted.Steps);
@@ -131,7 +133,7 @@ public sealed class TrainerTests : IDisposable
     {
         var lrs = new List<double>();
         using var straight = new Run(_tmp.Combine("s"));
-        var runner = new StageRunner(straight.Model, straight.Optimizer, straight.Schedule, Options, _tmp.Combine("s"), "cfg", (_, _, m) => lrs.Add(m["lr"]))
+        var runner = new StageRunner(straight.Model, straight.Optimizer, straight.Schedule, Options, _tmp.Combine("s"), "cfg", OnMetrics((_, _, m) => lrs.Add(m["lr"])))
             { Schedule = ScheduleSpan.AllStages };
         var results = runner.Run(TwoStages());
         Assert.Equal(["general", "supervised"], results.Select(r => r.Stage));
@@ -147,7 +149,7 @@ public sealed class TrainerTests : IDisposable
         using (var first = new Run(_tmp.Combine("r")))
         {
             int calls = 0;
-            var partial = new StageRunner(first.Model, first.Optimizer, first.Schedule, Options, _tmp.Combine("r"), "cfg", (_, _, _) => { if (++calls == 7) cts.Cancel(); })
+            var partial = new StageRunner(first.Model, first.Optimizer, first.Schedule, Options, _tmp.Combine("r"), "cfg", OnMetrics((_, _, _) => { if (++calls == 7) cts.Cancel(); }))
                 { Schedule = ScheduleSpan.AllStages }.Run(TwoStages(), cts.Token);
             Assert.True(partial[^1].Interrupted);
         }
@@ -212,13 +214,46 @@ public sealed class TrainerTests : IDisposable
         var sink = new TensorBoardSink(_tmp.Combine("tb"));
         var seen = new List<IReadOnlyDictionary<string, double>>();
         using var run = new Run(_tmp.Combine("m"), new TrainerOptions { SequenceLength = 16, MicroBatch = 2, LogEvery = 1, CheckpointEvery = 100, PeakFlops = peak });
+        var bus = OnMetrics((_, _, m) => seen.Add(m));
+        bus.Subscribe(sink);
         new Trainer(run.Model, run.Optimizer, run.Schedule, new TrainerOptions { SequenceLength = 16, MicroBatch = 2, LogEvery = 1, CheckpointEvery = 100, PeakFlops = peak },
-            new CheckpointStore(_tmp.Combine("m", "checkpoints"), 2), "cfg", (stage, step, m) => { seen.Add(m); sink.Write("general", step, m); }).Run(Stage(3));
+            new CheckpointStore(_tmp.Combine("m", "checkpoints"), 2), "cfg", bus).Run(Stage(3));
         Assert.All(seen, m => Assert.InRange(m["mfu"], 1e-6, 1.0));
         Assert.All(seen, m => Assert.True(m["rss_mb"] > 10));
         var events = Directory.GetFiles(_tmp.Combine("tb"), "events.out.tfevents.*");
         Assert.Single(events);
         Assert.True(new FileInfo(events[0]).Length > 3 * 7 * 20, "one record per metric per step");
+    }
+
+    /// <summary>An event bus that hands the trainer's metrics records (series, step, values) to <paramref name="metrics"/>.</summary>
+    static EventBus OnMetrics(Action<string, long, IReadOnlyDictionary<string, double>> metrics)
+    {
+        var bus = new EventBus();
+        bus.Subscribe(e => { if (e.Name == RunEvents.Metrics) metrics(e.Stage!, e.Step, e.Metrics); });
+        return bus;
+    }
+
+    [Fact]
+    public void The_trainer_publishes_stage_start_every_step_checkpoints_and_stage_end()
+    {
+        var seen = new List<RunEvent>();
+        var bus = new EventBus();
+        bus.Subscribe(seen.Add);
+        using var run = new Run(_tmp.Combine("events"));
+        var options = new TrainerOptions { SequenceLength = 16, MicroBatch = 2, LogEvery = 2, CheckpointEvery = 3, KeepLast = 2, PeakFlops = 1e9 };
+        new Trainer(run.Model, run.Optimizer, run.Schedule, options, new CheckpointStore(_tmp.Combine("events", "checkpoints"), 2), "cfg", bus).Run(Stage(5));
+
+        Assert.Equal(RunEvents.StageStart, seen[0].Name);
+        Assert.Equal((0L, 5.0, 32.0), (seen[0].Step, seen[0].Get("steps"), seen[0].Get("tokens_per_step")));
+        Assert.Equal([0L, 1, 2, 3, 4], seen.Where(e => e.Name == RunEvents.StepEnd).Select(e => e.Step));
+        Assert.All(seen.Where(e => e.Name == RunEvents.StepEnd), e => Assert.True(double.IsFinite(e.Get("loss")) && e.Get("tokens") == 32));
+        Assert.Equal([0L, 1, 3, 4], seen.Where(e => e.Name == RunEvents.Metrics).Select(e => e.Step));   // the first, every 2nd, the last
+        var checkpoints = seen.Where(e => e.Name == RunEvents.Checkpoint).ToList();
+        Assert.Equal([3L, 5], checkpoints.Select(e => e.Step));
+        Assert.All(checkpoints, c => Assert.True(Directory.Exists(c.Detail), c.Detail));
+        var end = seen[^1];
+        Assert.Equal((RunEvents.StageEnd, "general", 5.0, 0.0), (end.Name, end.Stage, end.Get("steps"), end.Get("interrupted")));
+        Assert.True(end.Get("last_loss") < end.Get("first_loss"));
     }
 
     public void Dispose() { _general.Dispose(); _sft.Dispose(); _tmp.Dispose(); }

@@ -1,6 +1,7 @@
 using System.Text;
 using TorchSharp;
 using Ziya2.Tokenization;
+using Ziya2.Models.Checkpoints;
 using static TorchSharp.torch;
 
 namespace Ziya2.Plugins.Llama.Checkpoints;

@@ -1,3 +1,4 @@
+using Ziya2.Models;
 using static TorchSharp.torch;
 
 namespace Ziya2.Plugins.Llama.Modules;
@@ -6,7 +7,7 @@ namespace Ziya2.Plugins.Llama.Modules;
 /// Keys and values of past positions per layer, for incremental decoding. Tensors live outside dispose scopes
 /// (they must survive between steps) and are freed by <see cref="Dispose"/>.
 /// </summary>
-sealed class KvCache(int layers) : IDisposable
+sealed class KvCache(int layers) : IDecodingCache
 {
     readonly Tensor?[] _keys = new Tensor?[layers], _values = new Tensor?[layers];
 

@@ -7,7 +7,7 @@ namespace Ziya2.Plugins.Llama.Modules;
 
 /// <summary>
 /// The decoder. Parameter names are Hugging Face's without the <c>model.</c> prefix
-/// (<c>layers.3.self_attn.q_proj.weight</c>); see <see cref="Checkpoints.HfNames"/>.
+/// (<c>layers.3.self_attn.q_proj.weight</c>); see <c>Checkpoints.HfNames</c>.
 /// </summary>
 sealed class LlamaNetwork : nn.Module<Tensor, Tensor>
 {

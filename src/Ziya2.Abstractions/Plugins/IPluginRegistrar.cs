@@ -5,6 +5,7 @@ namespace Ziya2.Plugins;
 /// across all loaded plugins, an implementation type, and an options type bound from the recipe's TOML.
 /// The implementation is constructed by the kernel's container: its constructor may take the options
 /// object and host services such as <c>ILogger&lt;T&gt;</c>, <see cref="Events.IEventBus"/> or <see cref="IRunEnvironment"/>.
+/// Models and optimizers are declared with the helpers of <c>Ziya2.Abstractions.Tensors</c>.
 /// </summary>
 public interface IPluginRegistrar
 {
@@ -25,16 +26,6 @@ public static class PluginRegistrarExtensions
         where TFilter : class, Data.IDataFilter where TOptions : class, new()
     { r.Add(ComponentKind.DataFilter, name, typeof(TFilter), typeof(TOptions), description); return r; }
 
-    /// <summary>Declares a model.</summary>
-    public static IPluginRegistrar AddModel<TModel, TOptions>(this IPluginRegistrar r, string name, string description)
-        where TModel : class, Models.ILanguageModel where TOptions : class, new()
-    { r.Add(ComponentKind.Model, name, typeof(TModel), typeof(TOptions), description); return r; }
-
-    /// <summary>Declares an optimizer factory.</summary>
-    public static IPluginRegistrar AddOptimizer<TFactory, TOptions>(this IPluginRegistrar r, string name, string description)
-        where TFactory : class, Optimization.IOptimizerFactory where TOptions : class, new()
-    { r.Add(ComponentKind.Optimizer, name, typeof(TFactory), typeof(TOptions), description); return r; }
-
     /// <summary>Declares a learning-rate scheduler.</summary>
     public static IPluginRegistrar AddScheduler<TScheduler, TOptions>(this IPluginRegistrar r, string name, string description)
         where TScheduler : class, Optimization.ILearningRateScheduler where TOptions : class, new()
@@ -44,14 +35,4 @@ public static class PluginRegistrarExtensions
     public static IPluginRegistrar AddTokenizer<TTokenizer, TOptions>(this IPluginRegistrar r, string name, string description)
         where TTokenizer : class, Tokenization.ITokenizer where TOptions : class, new()
     { r.Add(ComponentKind.Tokenizer, name, typeof(TTokenizer), typeof(TOptions), description); return r; }
-
-    /// <summary>Declares a callback (an <see cref="Events.IEventObserver"/> or <see cref="Events.IEventHandler"/>).</summary>
-    public static IPluginRegistrar AddCallback<TCallback, TOptions>(this IPluginRegistrar r, string name, string description)
-        where TCallback : class, Events.IRunCallback where TOptions : class, new()
-    { r.Add(ComponentKind.Callback, name, typeof(TCallback), typeof(TOptions), description); return r; }
-
-    /// <summary>Declares a text embedder.</summary>
-    public static IPluginRegistrar AddEmbedder<TEmbedder, TOptions>(this IPluginRegistrar r, string name, string description)
-        where TEmbedder : class, Models.ITextEmbedder where TOptions : class, new()
-    { r.Add(ComponentKind.Embedder, name, typeof(TEmbedder), typeof(TOptions), description); return r; }
 }

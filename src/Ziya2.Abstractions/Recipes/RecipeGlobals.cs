@@ -2,15 +2,15 @@ using Microsoft.Extensions.Logging;
 using Ziya2.Configuration;
 using Ziya2.Data;
 using Ziya2.Events;
-using Ziya2.Models;
 using Ziya2.Optimization;
 
 namespace Ziya2.Recipes;
 
 /// <summary>
-/// The recipe API: every member is directly callable from a <c>.csx</c> recipe (<c>var m = Model("llama");</c>).
+/// The recipe API: every member is directly callable from a <c>.csx</c> recipe (<c>var f = Filter("language");</c>).
 /// Components are resolved by name from the loaded plugins and constructed with their options bound from the
-/// config section given (or the default section shown on each method).
+/// config section given (or the default section shown on each method). Recipes run against
+/// <c>TrainingRecipeGlobals</c> (Ziya2.Abstractions.Tensors), which adds models and optimizers.
 /// </summary>
 public abstract class RecipeGlobals
 {
@@ -35,20 +35,15 @@ public abstract class RecipeGlobals
     /// <summary>Signalled when the operator interrupts the run.</summary>
     public abstract CancellationToken Cancellation { get; }
 
-    /// <summary>The run's event bus; engines publish to it and plugin callbacks listen.</summary>
+    /// <summary>
+    /// The run's event bus: hand it to the engines (trainer, data pipelines) so they report steps and shards; the
+    /// console progress and the metrics file (<c>metrics.jsonl</c>) are subscribed already, add your own observers.
+    /// </summary>
     public abstract IEventBus Events { get; }
 
     /// <summary>Resolves data filter <paramref name="name"/>; options from <paramref name="section"/> (default <c>filters.{name}</c>).</summary>
     [RecipeComponent("filter", "filters.{name}")]
     public abstract IDataFilter Filter(string name, string? section = null);
-
-    /// <summary>Resolves model <paramref name="name"/>; options from <paramref name="section"/> (default <c>model</c>).</summary>
-    [RecipeComponent("model", "model")]
-    public abstract ILanguageModel Model(string name, string? section = null);
-
-    /// <summary>Resolves optimizer <paramref name="name"/>; options from <paramref name="section"/> (default <c>optimizer</c>).</summary>
-    [RecipeComponent("optimizer", "optimizer")]
-    public abstract IOptimizerFactory Optimizer(string name, string? section = null);
 
     /// <summary>Resolves scheduler <paramref name="name"/>; options from <paramref name="section"/> (default <c>scheduler</c>).</summary>
     [RecipeComponent("scheduler", "scheduler")]
@@ -58,17 +53,10 @@ public abstract class RecipeGlobals
     [RecipeComponent("tokenizer", "tokenizer")]
     public abstract Tokenization.ITokenizer Tokenizer(string name, string? section = null);
 
-    /// <summary>Resolves callback <paramref name="name"/> and subscribes it to <see cref="Events"/>; options from <c>callbacks.{name}</c>.</summary>
-    [RecipeComponent("callback", "callbacks.{name}")]
-    public abstract IRunCallback Callback(string name, string? section = null);
-
-    /// <summary>Resolves text embedder <paramref name="name"/> (a plugin's); options from <paramref name="section"/> (default <c>embedders.{name}</c>).</summary>
-    [RecipeComponent("embedder", "embedders.{name}")]
-    public abstract ITextEmbedder Embedder(string name, string? section = null);
-    /// <summary>Starts a progress display for <paramref name="total"/> units of work.</summary>
-    public abstract IProgressTask Progress(string description, long total);
-
-    /// <summary>Appends one metrics record (<c>metrics.jsonl</c> in the run directory) and publishes it as an event.</summary>
+    /// <summary>
+    /// Records <paramref name="values"/> as series <paramref name="eventName"/> at <paramref name="step"/>: publishes a
+    /// <see cref="RunEvents.Metrics"/> event, which the host appends to <c>metrics.jsonl</c> in the run directory.
+    /// </summary>
     public abstract void Metrics(string eventName, long step, IReadOnlyDictionary<string, double> values);
 
     /// <summary>Resolves <paramref name="path"/> against the directory of the entry recipe (for shipped data beside recipes).</summary>

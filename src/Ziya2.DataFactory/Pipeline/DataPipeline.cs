@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ziya2.Data;
 using Ziya2.DataFactory.Reading;
+using Ziya2.Events;
 using Ziya2.DataFactory.Writing;
 
 namespace Ziya2.DataFactory.Pipeline;
@@ -14,6 +15,8 @@ public sealed record PipelineStep(string Name, Func<IDataFilter> Create);
 /// <summary>How a pipeline runs.</summary>
 public sealed class PipelineOptions
 {
+    /// <summary>The pipeline's name in the events it publishes (progress lines, summaries).</summary>
+    public string Name { get; set; } = "pipeline";
     /// <summary>Uncompressed bytes per output file before a new one starts.</summary>
     public long MaxShardBytes { get; set; } = 256L << 20;
     /// <summary>Longest accepted JSON line (or text file); longer ones are rejected without being held in memory.</summary>
@@ -34,7 +37,9 @@ public sealed record PipelineResult(PipelineStats Stats, int ShardsSkipped, stri
 /// Runs documents through steps, shard by shard in parallel: every document ends in <c>kept/</c> or, with its reason
 /// and step, in <c>rejected/</c>. Output per shard is deterministic; a shard is done when its marker in <c>_done/</c>
 /// exists, so an interrupted run resumes where it stopped and produces the same bytes. A different pipeline
-/// (fingerprint) in the same output directory is refused unless forced.
+/// (fingerprint) in the same output directory is refused unless forced. Progress goes onto the event bus given to
+/// <see cref="Run"/>: <see cref="RunEvents.PipelineStart"/>, <see cref="RunEvents.ShardEnd"/> per shard (from the
+/// worker that finished it) and <see cref="RunEvents.PipelineEnd"/>, all named <see cref="PipelineOptions.Name"/>.
 /// </summary>
 public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOptions options)
 {
@@ -42,7 +47,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
     static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
     public PipelineResult Run(IReadOnlyList<InputShard> shards, string outputDirectory, string fingerprint,
-        Action<string, PipelineStats>? shardDone = null, CancellationToken cancellation = default)
+        IEventBus? events = null, CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
         var output = Path.GetFullPath(outputDirectory);
@@ -58,6 +63,8 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
             var marker = Path.Combine(done, shards[i].Name + ".json");
             if (File.Exists(marker)) { results[i] = JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(marker)); skipped++; }
         }
+        events?.Publish(new RunEvent(RunEvents.PipelineStart, -1, options.Name, new Dictionary<string, double> { ["shards"] = shards.Count, ["done"] = skipped })
+            { Detail = output });
         // Corpus steps decide between two passes; their decisions are kept, so a resumed run decides identically.
         var corpus = Path.Combine(output, "_corpus");
         var decisions = new byte[]?[steps.Count];
@@ -72,7 +79,8 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
             stats.Reconcile($"shard {shards[i].Name}");
             AtomicText.Write(Path.Combine(done, shards[i].Name + ".json"), JsonSerializer.Serialize(stats, Indented));
             results[i] = stats;
-            shardDone?.Invoke(shards[i].Name, stats);
+            events?.Publish(new RunEvent(RunEvents.ShardEnd, i, options.Name, new Dictionary<string, double>
+                { ["input"] = stats.Input, ["kept"] = stats.Kept, ["rejected"] = stats.Rejected }) { Detail = shards[i].Name });
         });
 
         var total = new PipelineStats();
@@ -82,6 +90,8 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         total.Seconds = clock.Elapsed.TotalSeconds;
         AtomicText.Write(Path.Combine(output, "stats.json"), JsonSerializer.Serialize(total, Indented));
         AtomicText.Write(Path.Combine(output, "funnel.svg"), FunnelChart.Svg(total));
+        events?.Publish(new RunEvent(RunEvents.PipelineEnd, -1, options.Name, new Dictionary<string, double>
+            { ["input"] = total.Input, ["kept"] = total.Kept, ["rejected"] = total.Rejected, ["seconds"] = total.Seconds }) { Detail = output });
         return new PipelineResult(total, skipped, output);
     }
 

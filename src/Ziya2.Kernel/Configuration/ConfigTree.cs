@@ -89,6 +89,7 @@ public sealed class ConfigTree
     /// <summary>
     /// Applies <c>a.b.c=value</c>. The value is read as a TOML value (<c>3</c>, <c>0.1</c>, <c>true</c>, <c>"x"</c>,
     /// <c>[1, 2]</c>); anything that is not valid TOML is taken as a plain string, so <c>model.name=llama</c> works.
+    /// An element of an array of tables is named by its index or its <c>name</c> key: <c>regime.stages.general.steps=40</c>.
     /// Types are checked when the key is bound.
     /// </summary>
     public void Set(string assignment)
@@ -109,6 +110,15 @@ public sealed class ConfigTree
         for (int i = 0; i < parts.Length - 1; i++)
         {
             if (!table.TryGetValue(parts[i], out var next)) { next = new TomlTable(); table[parts[i]] = next; }
+            // An array of tables ([[regime.stages]]) is entered through one element: its 0-based index or its name.
+            if (next is TomlTableArray array && i + 1 < parts.Length - 1)
+            {
+                var selector = parts[++i];
+                next = (int.TryParse(selector, NumberStyles.None, CultureInfo.InvariantCulture, out var index) && index < array.Count ? array[index] : null)
+                    ?? array.FirstOrDefault(e => e.TryGetValue("name", out var n) && n as string == selector)
+                    ?? throw new ConfigException([new ConfigError(path, $"'{string.Join('.', parts[..i])}' has no element '{selector}' (an index below {array.Count} or the name of one: " +
+                                                                        $"{string.Join(", ", array.Select(e => e.TryGetValue("name", out var n) ? n as string : null).OfType<string>())})", origin)]);
+            }
             if (next is not TomlTable t)
                 throw new ConfigException([new ConfigError(path, $"'{string.Join('.', parts[..(i + 1)])}' is a value, not a table", origin)]);
             table = t;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Ziya2.Kernel.Configuration;
 using Ziya2.Kernel.Plugins;
+using Ziya2.Events;
 using Ziya2.Plugins;
 
 namespace Ziya2.Kernel.Hosting;

@@ -1,7 +1,5 @@
-using System.Globalization;
 using System.Reflection;
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Ziya2.Configuration;
 using Ziya2.Data;
@@ -15,10 +13,9 @@ namespace Ziya2.Kernel.Hosting;
 
 /// <summary>The recipe API as the kernel implements it.</summary>
 sealed class HostRecipeGlobals(
-    RecipeConfig config, ComponentContainer components, IEventBus events, IProgressFactory progress,
-    ILogger log, RunDirectory runDirectory, string recipePath, long seed, CancellationToken cancellation, bool dryRun = false) : RecipeGlobals, IRunEnvironment
+    RecipeConfig config, ComponentContainer components, IEventBus events,
+    ILogger log, RunDirectory runDirectory, string recipePath, long seed, CancellationToken cancellation, bool dryRun = false) : TrainingRecipeGlobals, IRunEnvironment
 {
-    readonly object _metricsGate = new();
     // Engines call component factories from worker threads (the data factory makes filters per shard worker).
     readonly object _resolveGate = new();
 
@@ -34,17 +31,7 @@ sealed class HostRecipeGlobals(
     public override ILanguageModel Model(string name, string? section = null) => Resolve<ILanguageModel>(name, section);
     public override IOptimizerFactory Optimizer(string name, string? section = null) => Resolve<IOptimizerFactory>(name, section);
     public override ILearningRateScheduler Scheduler(string name, string? section = null) => Resolve<ILearningRateScheduler>(name, section);
-
     public override Ziya2.Tokenization.ITokenizer Tokenizer(string name, string? section = null) => Resolve<Ziya2.Tokenization.ITokenizer>(name, section);
-
-    public override ITextEmbedder Embedder(string name, string? section = null) => Resolve<ITextEmbedder>(name, section);
-
-    public override IRunCallback Callback(string name, string? section = null)
-    {
-        var callback = Resolve<IRunCallback>(name, section);
-        events.Subscribe(callback);
-        return callback;
-    }
 
     /// <summary>
     /// Kind and default section come from the API method's <see cref="RecipeComponentAttribute"/>, the same place
@@ -52,8 +39,8 @@ sealed class HostRecipeGlobals(
     /// </summary>
     T Resolve<T>(string name, string? section, [CallerMemberName] string apiMethod = "")
     {
-        var attribute = typeof(RecipeGlobals).GetMethod(apiMethod)!.GetCustomAttribute<RecipeComponentAttribute>()!;
-        var kind = ComponentKind.Find(attribute.Kind)!;
+        var attribute = typeof(TrainingRecipeGlobals).GetMethod(apiMethod)!.GetCustomAttribute<RecipeComponentAttribute>()!;
+        var kind = KnownComponentKinds.Find(attribute.Kind)!;
         section ??= attribute.SectionFor(name);
         var descriptor = components.Catalog.Get(kind, name);
         object options;
@@ -62,17 +49,18 @@ sealed class HostRecipeGlobals(
         return (T)components.Resolve(kind, name, options);
     }
 
-    public override IProgressTask Progress(string description, long total) => progress.Start(description, total);
-
-    public override void Metrics(string eventName, long step, IReadOnlyDictionary<string, double> values)
-    {
-        var record = new Dictionary<string, object> { ["event"] = eventName, ["step"] = step, ["time_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) };
-        foreach (var (k, v) in values) record[k] = double.IsFinite(v) ? v : v.ToString(CultureInfo.InvariantCulture);
-        lock (_metricsGate) File.AppendAllText(runDirectory.MetricsFile, JsonSerializer.Serialize(record) + "\n");
-        events.Publish(new RunEvent(eventName, step, null, values));
-    }
+    public override void Metrics(string eventName, long step, IReadOnlyDictionary<string, double> values) =>
+        events.Publish(new RunEvent(RunEvents.Metrics, step, eventName, values));
 
     public override string RecipePath(string path) => Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(recipePath))!, path));
 
     string IRunEnvironment.RunDirectory => runDirectory.Path;
+}
+
+/// <summary>Every component kind the SDK assemblies define, by name (recipe manifests name kinds as strings).</summary>
+public static class KnownComponentKinds
+{
+    public static IReadOnlyList<ComponentKind> All { get; } = [.. ComponentKind.All, .. TensorComponentKinds.All];
+
+    public static ComponentKind? Find(string name) => All.FirstOrDefault(k => k.Name == name);
 }

@@ -21,14 +21,25 @@ public sealed class RunDirectory
     public string MetricsFile => System.IO.Path.Combine(Path, "metrics.jsonl");
 
     /// <summary>Default location: <c>runs/&lt;recipe&gt;/&lt;UTC timestamp&gt;</c> under the working directory.</summary>
-    public static string DefaultFor(string recipePath) =>
-        System.IO.Path.Combine("runs", System.IO.Path.GetFileNameWithoutExtension(recipePath), DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
+    public static string DefaultFor(string recipePath, IReadOnlyList<string>? configFiles = null) =>
+        System.IO.Path.Combine("runs", RunName(recipePath, configFiles), DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
+
+    /// <summary>
+    /// The recipe's name, followed by its first config's when they differ: one recipe runs at every scale, so
+    /// <c>ziya2.csx -c tiny.toml</c> and <c>-c ziya2-13b.toml</c> keep their runs apart (<c>runs/ziya2-tiny/…</c>).
+    /// </summary>
+    public static string RunName(string recipePath, IReadOnlyList<string>? configFiles = null)
+    {
+        var recipe = System.IO.Path.GetFileNameWithoutExtension(recipePath);
+        var config = configFiles is { Count: > 0 } ? System.IO.Path.GetFileNameWithoutExtension(configFiles[0]) : null;
+        return config is null || config == recipe ? recipe : $"{recipe}-{config}";
+    }
 
     /// <summary>
     /// The directory <c>--resume</c> continues: <paramref name="explicitPath"/> when given (it must hold a run), else the
-    /// newest <c>runs/&lt;recipe&gt;/*</c> that holds one. Throws <see cref="RunDirectoryException"/> when there is none.
+    /// newest <c>runs/&lt;recipe&gt;[-&lt;config&gt;]/*</c> that holds one. Throws <see cref="RunDirectoryException"/> when there is none.
     /// </summary>
-    public static string ForResume(string recipePath, string? explicitPath)
+    public static string ForResume(string recipePath, string? explicitPath, IReadOnlyList<string>? configFiles = null)
     {
         if (explicitPath is not null)
         {
@@ -36,7 +47,7 @@ public sealed class RunDirectory
                 throw new RunDirectoryException($"--resume: {System.IO.Path.GetFullPath(explicitPath)} holds no run (no run.json); drop --resume to start one there");
             return explicitPath;
         }
-        var parent = System.IO.Path.GetDirectoryName(DefaultFor(recipePath))!;
+        var parent = System.IO.Path.GetDirectoryName(DefaultFor(recipePath, configFiles))!;
         var latest = Directory.Exists(parent)
             ? Directory.EnumerateDirectories(parent).Where(d => File.Exists(System.IO.Path.Combine(d, "run.json"))).OrderBy(d => d, StringComparer.Ordinal).LastOrDefault()
             : null;

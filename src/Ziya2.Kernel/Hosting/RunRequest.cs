@@ -31,8 +31,16 @@ public sealed record RunRequest(
     bool DryRun = false);
 
 /// <summary>Options every run has, at <c>[run]</c>.</summary>
-public sealed class RunOptions
+public sealed class RunOptions : Ziya2.Configuration.IValidatableOptions
 {
     /// <summary>Seed of the run; components derive theirs from it.</summary>
     public long Seed { get; set; } = 1234;
+
+    /// <summary>Headless (no TTY, <c>CI=true</c>): seconds between progress lines of a running stage or pipeline.</summary>
+    public double ProgressSeconds { get; set; } = 10;
+
+    public IEnumerable<string> Validate()
+    {
+        if (!(ProgressSeconds > 0)) yield return "progress_seconds must be > 0";
+    }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using Tomlyn;
 using Tomlyn.Model;
+using Ziya2.Events;
 using Ziya2.Kernel.Configuration;
 using Ziya2.Kernel.Plugins;
 using Ziya2.Kernel.Recipes;
@@ -37,7 +38,7 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         public PluginCatalog Catalog { get; set; } = null!;
         public CompiledRecipe? Compiled { get; set; }
         public RecipeAssembly? Assembly { get; set; }
-        public long Seed { get; set; }
+        public RunOptions Run { get; set; } = new();
         public void Dispose() => Assembly?.Dispose();
     }
 
@@ -62,13 +63,13 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         }
         catch (RecipeException e) { p.Errors.AddRange(e.Diagnostics.Select(d => d.ToString())); }
 
-        p.Seed = ((RunOptions)p.Config.Prebind("run", typeof(RunOptions), configErrors)!).Seed;
+        p.Run = p.Config.Prebind("run", typeof(RunOptions), configErrors) as RunOptions ?? new RunOptions();
         if (p.Compiled is { } compiled)
         {
             var manifest = compiled.Manifest;
             foreach (var wanted in manifest.Components)
             {
-                var kind = ComponentKind.Find(wanted.Kind);
+                var kind = KnownComponentKinds.Find(wanted.Kind);
                 if (kind is null) { p.Errors.Add($"{wanted.Location}: error ZY0100: unknown component kind '{wanted.Kind}'"); continue; }
                 if (!p.Catalog.TryGet(kind, wanted.Name, out var descriptor, out var why)) { p.Errors.Add($"{wanted.Location}: error ZY0101: {why}"); continue; }
                 p.Config.Prebind(wanted.Section, descriptor!.OptionsType, configErrors);
@@ -105,7 +106,7 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
                          $"{(p.Compiled.FromCache ? "cached" : "compiled")} in {p.Compiled.CompileTime.TotalMilliseconds:F0} ms)");
         foreach (var c in m.Components)
         {
-            var d = p.Catalog.Get(ComponentKind.Find(c.Kind)!, c.Name);
+            var d = p.Catalog.Get(KnownComponentKinds.Find(c.Kind)!, c.Name);
             stdout.WriteLine($"  {c.Kind} '{c.Name}' ← {d.Plugin.Name} {d.Plugin.Version}, options [{c.Section}] ({d.OptionsType.Name})");
         }
         foreach (var b in m.Bindings) stdout.WriteLine($"  config [{b.Path}] → {b.TypeName}");
@@ -127,7 +128,7 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
             RunDirectory runDir;
             try
             {
-                var path = scratch ?? (request.Resume ? RunDirectory.ForResume(request.RecipePath, request.RunDirectory) : request.RunDirectory ?? RunDirectory.DefaultFor(request.RecipePath));
+                var path = scratch ?? (request.Resume ? RunDirectory.ForResume(request.RecipePath, request.RunDirectory, request.ConfigFiles) : request.RunDirectory ?? RunDirectory.DefaultFor(request.RecipePath, request.ConfigFiles));
                 runDir = RunDirectory.Prepare(path, request.RecipePath, compiled.Hash, ResolvedConfig(p), request.Force);
             }
             catch (RunDirectoryException e) { stderr.WriteLine($"error: {e.Message}"); return ExitCodes.InvalidInput; }
@@ -145,14 +146,17 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
             compiled.CompileTime.TotalMilliseconds, p.Catalog.Plugins.Count, p.Catalog.Usable.Count());
 
         var events = new EventBus();
-        var progress = Interactive() ? (IProgressFactory)new SpectreProgressFactory(AnsiConsole.Console) : new PlainProgressFactory(log, TimeSpan.FromSeconds(10));
+        events.Subscribe(new MetricsFile(runDir.MetricsFile));
+        var progress = Interactive() ? (IProgressFactory)new SpectreProgressFactory(AnsiConsole.Console) : new PlainProgressFactory(log, TimeSpan.FromSeconds(p.Run.ProgressSeconds));
+        using var console = new ConsoleProgress(progress, log);
+        events.Subscribe(console);
         var clock = Stopwatch.StartNew();
         HostRecipeGlobals? globals = null;
         try
         {
             var environment = new DeferredEnvironment();
             using var container = new ComponentContainer(p.Catalog, runLoggers, events, environment);
-            globals = new HostRecipeGlobals(p.Config, container, events, progress, log, runDir, request.RecipePath, p.Seed, cancellation, request.DryRun);
+            globals = new HostRecipeGlobals(p.Config, container, events, log, runDir, request.RecipePath, p.Run.Seed, cancellation, request.DryRun);
             environment.Target = globals;
             await p.Assembly!.RunAsync(globals);
             if (cancellation.IsCancellationRequested)

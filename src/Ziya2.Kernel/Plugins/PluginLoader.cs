@@ -7,7 +7,7 @@ namespace Ziya2.Kernel.Plugins;
 
 /// <summary>
 /// Discovers plugin folders (<c>DIR/&lt;Name&gt;/&lt;Name&gt;.dll</c>) and loads each in its own load context with
-/// McMaster.NETCore.Plugins. The SDK, TorchSharp and Microsoft.Extensions.* are shared with the host so type
+/// McMaster.NETCore.Plugins. The SDK (both assemblies), TorchSharp and Microsoft.Extensions.* are shared with the host so type
 /// identity holds; every other dependency is private to the plugin, whatever version the host uses.
 /// </summary>
 public static class PluginLoader
@@ -57,7 +57,7 @@ public static class PluginLoader
     static (PluginInfo, IReadOnlyList<ComponentDescriptor>) LoadOne(string dll, IReadOnlyList<AssemblyName> shared)
     {
         var loader = McMasterLoader.CreateFromAssemblyFile(dll, isUnloadable: false,
-            sharedTypes: [typeof(IZiya2Plugin), typeof(TorchSharp.torch), typeof(ILogger)],
+            sharedTypes: [typeof(IZiya2Plugin), typeof(Ziya2.Models.ILanguageModel), typeof(TorchSharp.torch), typeof(ILogger)],
             configure: config => { foreach (var a in shared) config.SharedAssemblies.Add(a); });
         var assembly = loader.LoadDefaultAssembly();
 

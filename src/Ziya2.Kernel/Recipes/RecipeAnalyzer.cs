@@ -43,6 +43,9 @@ static class RecipeAnalyzer
                     var type = method.TypeArguments.FirstOrDefault();
                     if (path is null || type is not INamedTypeSymbol named || named.IsGenericType && !IsNullableScalar(named))
                     { dynamic.Add($"{where}: {method.Name}(…) with a non-constant path or generic type"); continue; }
+                    // A nullable of a recipe's own type binds as that type (the recipe's assembly cannot be named in a type string).
+                    if (IsNullableScalar(named) && SymbolEqualityComparer.Default.Equals(named.TypeArguments[0].ContainingAssembly, compilation.Assembly))
+                        named = (INamedTypeSymbol)named.TypeArguments[0];
                     var declaredInRecipe = SymbolEqualityComparer.Default.Equals(named.ContainingAssembly, compilation.Assembly);
                     bindings.Add(new ConfigBinding(path, MetadataName(named), declaredInRecipe ? null : named.ContainingAssembly.Name, where));
                 }
@@ -66,10 +69,17 @@ static class RecipeAnalyzer
     static string? ConstantArgument(SemanticModel model, InvocationExpressionSyntax call, IMethodSymbol method, int index) =>
         ArgumentFor(call, method, index) is { } a && model.GetConstantValue(a.Expression) is { HasValue: true, Value: string s } ? s : null;
 
-    /// <summary><c>Ns.Outer+Inner`1</c>, as <see cref="System.Reflection.Assembly.GetType(string)"/> expects.</summary>
+    /// <summary>
+    /// <c>Ns.Outer+Inner`1</c>, as <see cref="System.Reflection.Assembly.GetType(string)"/> expects; <c>bool?</c> stays
+    /// nullable (<c>System.Nullable`1[[System.Boolean]]</c>), so an optional scalar is not reported as missing.
+    /// </summary>
     static string MetadataName(INamedTypeSymbol type)
     {
-        if (type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T) return MetadataName((INamedTypeSymbol)type.TypeArguments[0]);
+        if (type.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T)
+        {
+            var inner = (INamedTypeSymbol)type.TypeArguments[0];
+            return $"System.Nullable`1[[{MetadataName(inner)}, {inner.ContainingAssembly.Name}]]";
+        }
         var name = type.MetadataName;
         for (var outer = type.ContainingType; outer is not null; outer = outer.ContainingType) name = outer.MetadataName + "+" + name;
         var ns = type.ContainingNamespace;

@@ -29,7 +29,7 @@ public sealed class RecipeAssembly : IDisposable
         : Type.GetType($"{binding.TypeName}, {binding.AssemblyName}");
 
     /// <summary>Runs the recipe's top-level code with <paramref name="globals"/>.</summary>
-    public async Task<object?> RunAsync(RecipeGlobals globals)
+    public async Task<object?> RunAsync(TrainingRecipeGlobals globals)
     {
         // Roslyn's script entry point: static Task<object> Submission#0.<Factory>(object[] submissionArray),
         // slot 0 holding the globals object.

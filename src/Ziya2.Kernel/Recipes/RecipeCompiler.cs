@@ -16,7 +16,7 @@ public sealed record CompiledRecipe(RecipeSources Sources, string Hash, byte[] A
     IReadOnlyList<RecipeDiagnostic> Warnings, bool FromCache, TimeSpan CompileTime);
 
 /// <summary>
-/// Compiles <c>.csx</c> recipes with Roslyn scripting against <see cref="RecipeGlobals"/> and caches the emitted
+/// Compiles <c>.csx</c> recipes with Roslyn scripting against <see cref="TrainingRecipeGlobals"/> and caches the emitted
 /// assembly under a hash of all sources, references, compiler and SDK version. A cache hit skips semantic
 /// analysis and emit entirely; the assembly is loaded into a collectible context, because Roslyn's own
 /// <c>RunAsync</c> leaks one assembly per evaluation (roslyn #41722).
@@ -53,7 +53,7 @@ public sealed class RecipeCompiler(string cacheDirectory, IReadOnlyList<Assembly
         typeof(System.Text.RegularExpressions.Regex).Assembly,
         System.Reflection.Assembly.Load("System.Runtime"), System.Reflection.Assembly.Load("System.Collections"),
         System.Reflection.Assembly.Load("netstandard"), System.Reflection.Assembly.Load("System.Memory"),
-        typeof(RecipeGlobals).Assembly, typeof(TorchSharp.torch).Assembly, typeof(Microsoft.Extensions.Logging.ILogger).Assembly,
+        typeof(RecipeGlobals).Assembly, typeof(TrainingRecipeGlobals).Assembly, typeof(TorchSharp.torch).Assembly, typeof(Microsoft.Extensions.Logging.ILogger).Assembly,
     ];
 
     /// <summary>Identity of everything besides the sources that changes the compiled output.</summary>
@@ -81,7 +81,7 @@ public sealed class RecipeCompiler(string cacheDirectory, IReadOnlyList<Assembly
             .WithEmitDebugInformation(true)
             .WithOptimizationLevel(OptimizationLevel.Debug)
             .WithLanguageVersion(Microsoft.CodeAnalysis.CSharp.LanguageVersion.Latest);
-        var script = CSharpScript.Create<object>(sources.Files[0].Text, options, typeof(RecipeGlobals));
+        var script = CSharpScript.Create<object>(sources.Files[0].Text, options, typeof(TrainingRecipeGlobals));
         // Scripting exposes neither nullable context nor diagnostic options; set them on the compilation we emit.
         // CS1701/CS1702 (binding-redirect assumptions for TorchSharp's net8 references) are noise on .NET 10.
         var compilation = script.GetCompilation();

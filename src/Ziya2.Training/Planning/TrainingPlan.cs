@@ -7,7 +7,7 @@ namespace Ziya2.Training.Planning;
 public sealed record PlannedStage(string Name, double Tokens, string Packing, string Mixture);
 
 /// <summary>The hardware and parallelism a plan assumes ([plan] in a recipe's TOML).</summary>
-public sealed class PlanOptions
+public sealed class PlanOptions : Ziya2.Configuration.IValidatableOptions
 {
     /// <summary>Data-parallel GPUs (Ziya2 §5.3: 80 × A100-80G).</summary>
     public int Gpus { get; set; } = 80;
@@ -98,7 +98,7 @@ public sealed class TrainingPlan
     {
         var c = CultureInfo.InvariantCulture;
         var sb = new StringBuilder();
-        sb.AppendLine(c, $"Model: {Model.Parameters / 1e9:F2}B parameters (vocab {Model.VocabSize:N0}, d {Model.HiddenSize}, {Model.Layers} layers, {Model.Heads} heads); " +
+        sb.AppendLine(c, $"Model: {(Model.Parameters >= 1e9 ? $"{Model.Parameters / 1e9:F2}B" : $"{Model.Parameters / 1e6:F2}M")} parameters (vocab {Model.VocabSize:N0}, d {Model.HiddenSize}, {Model.Layers} layers, {Model.Heads} heads); " +
                          $"{Model.TrainingFlopsPerToken(SequenceLength) / 1e9:F1} GFLOP/token at T={SequenceLength}");
         sb.AppendLine(c, $"Batch: {StepTokens:N0} tokens/step = {DataParallel} data-parallel × {MicroBatch} × {SequenceLength} × {GradientAccumulation} accumulation" +
                          $"{(StepTokens != GlobalBatchTokens ? $" (global batch asked: {GlobalBatchTokens:N0})" : "")}{(Hardware.PipelineParallel > 1 ? $"; pipeline parallel {Hardware.PipelineParallel}" : "")}");

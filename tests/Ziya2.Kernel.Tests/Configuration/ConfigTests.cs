@@ -36,6 +36,21 @@ public class ConfigTests
         Assert.Equal(1_000_000L, o.TokenBudget);
     }
 
+    public sealed class Stage { public string Name { get; set; } = ""; public long Steps { get; set; } }
+    public sealed class Regime { public List<Stage> Stages { get; set; } = []; }
+
+    [Fact]
+    public void Set_reaches_an_element_of_an_array_of_tables_by_name_or_index_and_names_the_choices_when_wrong()
+    {
+        using var tmp = new TempDir();
+        const string toml = "[[regime.stages]]\nname = \"general\"\nsteps = 200\n[[regime.stages]]\nname = \"math\"\nsteps = 120\n";
+        var regime = new OptionsBinder(Tree(tmp, toml, "regime.stages.math.steps=30", "regime.stages.0.steps=40")).Bind<Regime>("regime");
+        Assert.Equal([("general", 40L), ("math", 30L)], regime.Stages.Select(s => (s.Name, s.Steps)));
+
+        var e = Assert.Throws<ConfigException>(() => Tree(tmp, toml, "regime.stages.supervised.steps=1"));
+        Assert.Contains("'regime.stages' has no element 'supervised' (an index below 2 or the name of one: general, math)", e.Message);
+    }
+
     [Fact]
     public void Fingerprint_ignores_key_order_and_sees_every_change()
     {

@@ -1,3 +1,5 @@
+using Ziya2.Models;
+using Ziya2.Models.Checkpoints;
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -20,7 +22,7 @@ public class CheckpointTests
     {
         using var tmp = new TempDir();
         using var a = new LlamaModel(TinyModels.Options(tied: true));
-        a.Save(tmp.Combine("hf"));
+        HuggingFaceCheckpoint.Save(a, tmp.Combine("hf"));
         Assert.Equal(["config.json", "model.safetensors"], Directory.GetFiles(tmp.Combine("hf")).Select(Path.GetFileName).Order());
         using var b = new LlamaModel(new LlamaOptions { Checkpoint = tmp.Combine("hf") });
         Assert.Equal(a.Config with { InitializerRange = 0 }, b.Config with { InitializerRange = 0 });
@@ -31,15 +33,15 @@ public class CheckpointTests
     public void Sharded_save_writes_an_index_and_loads_back_exactly()
     {
         using var tmp = new TempDir();
-        using var a = new LlamaModel(TinyModels.Options()) { MaxShardBytes = 40_000 };
-        a.Save(tmp.Combine("sharded"));
+        using var a = new LlamaModel(TinyModels.Options());
+        HuggingFaceCheckpoint.Save(a, tmp.Combine("sharded"), maxShardBytes: 40_000);
         var index = JsonNode.Parse(File.ReadAllText(tmp.Combine("sharded", "model.safetensors.index.json")))!;
         var shards = index["weight_map"]!.AsObject().Select(kv => kv.Value!.GetValue<string>()).Distinct().ToList();
         Assert.True(shards.Count > 2);
         Assert.All(shards, s => Assert.Matches(@"^model-\d{5}-of-\d{5}\.safetensors$", s));
-        using var b = new LlamaModel(TinyModels.Options()) { };
+        using var b = new LlamaModel(TinyModels.Options());
         using (no_grad()) foreach (var p in b.Module.parameters()) p.zero_();
-        b.Load(tmp.Combine("sharded"));
+        HuggingFaceCheckpoint.Load(b, tmp.Combine("sharded"));
         AssertSameWeights(a, b);
     }
 
@@ -48,7 +50,7 @@ public class CheckpointTests
     {
         using var tmp = new TempDir();
         using var a = new LlamaModel(TinyModels.Options());
-        a.Export("hf", tmp.Combine("bf16"), "bf16");
+        ModelExport.Write(a, "hf", tmp.Combine("bf16"), "bf16");
         var header = ReadHeader(tmp.Combine("bf16", "model.safetensors"));
         Assert.Equal("BF16", header["model.embed_tokens.weight"]!["dtype"]!.GetValue<string>());
         using var b = new LlamaModel(new LlamaOptions { Checkpoint = tmp.Combine("bf16") });
@@ -79,11 +81,11 @@ public class CheckpointTests
     {
         using var tmp = new TempDir();
         using var good = new LlamaModel(TinyModels.Options());
-        good.Save(tmp.Combine("ckpt"));
+        HuggingFaceCheckpoint.Save(good, tmp.Combine("ckpt"));
         corrupt(tmp.Combine("ckpt", "model.safetensors"));
         using var target = new LlamaModel(TinyModels.Options());
         var before = target.Module.parameters().Select(p => p.clone()).ToList();
-        var e = Assert.Throws<InvalidDataException>(() => target.Load(tmp.Combine("ckpt")));
+        var e = Assert.Throws<InvalidDataException>(() => HuggingFaceCheckpoint.Load(target, tmp.Combine("ckpt")));
         Assert.All(target.Module.parameters().Zip(before), x => Assert.True(x.First.allclose(x.Second, rtol: 0, atol: 0)));
         return e.Message;
     }
@@ -142,15 +144,15 @@ public class CheckpointTests
     {
         using var tmp = new TempDir();
         var wide = TinyModels.Options(); wide.IntermediateSize = 96;
-        using (var other = new LlamaModel(wide)) other.Save(tmp.Combine("wide"));
+        using (var other = new LlamaModel(wide)) HuggingFaceCheckpoint.Save(other, tmp.Combine("wide"));
         using var target = new LlamaModel(TinyModels.Options());
-        var e = Assert.Throws<InvalidDataException>(() => target.Load(tmp.Combine("wide")));
+        var e = Assert.Throws<InvalidDataException>(() => HuggingFaceCheckpoint.Load(target, tmp.Combine("wide")));
         Assert.Contains("architecture differs", e.Message);
         // Same config.json but mismatching tensors (e.g. a hand-edited config): the tensor is named.
         File.Copy(Path.Combine(tmp.Path, "wide", "config.json"), tmp.Combine("cfg.json"));
-        using (var same = new LlamaModel(TinyModels.Options())) same.Save(tmp.Combine("same"));
+        using (var same = new LlamaModel(TinyModels.Options())) HuggingFaceCheckpoint.Save(same, tmp.Combine("same"));
         File.Copy(tmp.Combine("wide", "model.safetensors"), tmp.Combine("same", "model.safetensors"), overwrite: true);
-        e = Assert.Throws<InvalidDataException>(() => target.Load(tmp.Combine("same")));
+        e = Assert.Throws<InvalidDataException>(() => HuggingFaceCheckpoint.Load(target, tmp.Combine("same")));
         Assert.Contains("tensor 'model.layers.0.mlp.gate_proj.weight' has shape [96, 32], the model expects [64, 32]", e.Message);
     }
 
@@ -173,10 +175,10 @@ public class CheckpointTests
     public void Missing_shard_is_named()
     {
         using var tmp = new TempDir();
-        using var a = new LlamaModel(TinyModels.Options()) { MaxShardBytes = 40_000 };
-        a.Save(tmp.Combine("s"));
+        using var a = new LlamaModel(TinyModels.Options());
+        HuggingFaceCheckpoint.Save(a, tmp.Combine("s"), maxShardBytes: 40_000);
         File.Delete(Directory.GetFiles(tmp.Combine("s"), "model-00002-*").Single());
-        var e = Assert.Throws<InvalidDataException>(() => a.Load(tmp.Combine("s")));
+        var e = Assert.Throws<InvalidDataException>(() => HuggingFaceCheckpoint.Load(a, tmp.Combine("s")));
         Assert.Contains("missing: model-00002-of-", e.Message);
     }
 }

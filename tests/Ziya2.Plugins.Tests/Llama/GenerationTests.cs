@@ -11,7 +11,7 @@ public class GenerationTests
     {
         using var model = new LlamaModel(TinyModels.Options());
         var prompt = new long[] { 4, 8, 15, 16, 23 };
-        var cached = model.Generate(prompt, new GenerationOptions { MaxNewTokens = 12 });
+        var cached = TextGeneration.Generate(model, prompt, new GenerationOptions { MaxNewTokens = 12 });
         var sequence = prompt.ToList();
         using (no_grad())
             for (int i = 0; i < 12; i++)
@@ -27,10 +27,10 @@ public class GenerationTests
     {
         using var model = new LlamaModel(TinyModels.Options());
         var o = new GenerationOptions { MaxNewTokens = 20, Temperature = 1.5, TopP = 0.9, Seed = 3 };
-        var a = model.Generate([1, 2, 3], o);
-        Assert.Equal(a, model.Generate([1, 2, 3], o));
-        Assert.NotEqual(a, model.Generate([1, 2, 3], o with { Seed = 4 }));
-        var stopped = model.Generate([1, 2, 3], o with { StopTokens = [a[2]] });
+        var a = TextGeneration.Generate(model, [1, 2, 3], o);
+        Assert.Equal(a, TextGeneration.Generate(model, [1, 2, 3], o));
+        Assert.NotEqual(a, TextGeneration.Generate(model, [1, 2, 3], o with { Seed = 4 }));
+        var stopped = TextGeneration.Generate(model, [1, 2, 3], o with { StopTokens = [a[2]] });
         Assert.Equal(a.Take(stopped.Count), stopped);
         Assert.Equal(a[2], stopped[^1]);
         Assert.True(stopped.Count <= 3);
@@ -40,7 +40,7 @@ public class GenerationTests
     public void Tiny_top_p_keeps_only_the_most_likely_token()
     {
         using var model = new LlamaModel(TinyModels.Options());
-        var greedy = model.Generate([9, 9, 9], new GenerationOptions { MaxNewTokens = 8 });
-        Assert.Equal(greedy, model.Generate([9, 9, 9], new GenerationOptions { MaxNewTokens = 8, Temperature = 1.0, TopP = 1e-6 }));
+        var greedy = TextGeneration.Generate(model, [9, 9, 9], new GenerationOptions { MaxNewTokens = 8 });
+        Assert.Equal(greedy, TextGeneration.Generate(model, [9, 9, 9], new GenerationOptions { MaxNewTokens = 8, Temperature = 1.0, TopP = 1e-6 }));
     }
 }

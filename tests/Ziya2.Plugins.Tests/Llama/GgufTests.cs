@@ -1,3 +1,5 @@
+using Ziya2.Models;
+using Ziya2.Models.Checkpoints;
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
@@ -41,7 +43,7 @@ public class GgufTests(Xunit.Abstractions.ITestOutputHelper output)
         using var tmp = new TempDir();
         using var model = new LlamaModel(Options(kvHeads, tied));
         var gguf = tmp.Combine("model.gguf");
-        model.Export("gguf", gguf, dtype);
+        ModelExport.Write(model, "gguf", gguf, dtype);
         long[] ids = [1, 5, 17, 42, 99, 200, 299, 3, 13, 7];
         using var scope = NewDisposeScope();
         var ours = model.Forward(tensor(ids).unsqueeze(0))[0];
@@ -61,7 +63,7 @@ public class GgufTests(Xunit.Abstractions.ITestOutputHelper output)
         options.VocabSize = 1280;   // 1,200 pieces padded to a multiple of 128, as Ziya2 pads 39,4xx to 39,424
         using var model = new LlamaModel(options);
         var gguf = tmp.Combine("sp.gguf");
-        model.Export("gguf", gguf, "f32", tokenizer);
+        ModelExport.Write(model, "gguf", gguf, "f32", tokenizer);
         foreach (var text in new[] { "Hello world", "数据工厂把原始网页变成训练文本。", "def train_step(model, batch):", "混合中英文 mixed text 12345" })
         {
             var psi = new ProcessStartInfo("dotnet", [Probe, gguf, "--tokenize", text]) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -96,7 +98,7 @@ public class GgufTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         using var tmp = new TempDir();
         using var model = new LlamaModel(Options(2, false));
-        model.Export("gguf", tmp.Combine("m.gguf"), "f32");
+        ModelExport.Write(model, "gguf", tmp.Combine("m.gguf"), "f32");
         var bytes = File.ReadAllBytes(tmp.Combine("m.gguf"));
         Assert.Equal("GGUF", Encoding.ASCII.GetString(bytes, 0, 4));
         Assert.Equal(3u, BitConverter.ToUInt32(bytes, 4));
@@ -110,10 +112,10 @@ public class GgufTests(Xunit.Abstractions.ITestOutputHelper output)
     public void Checkpoint_with_its_own_tokenizer_is_not_exported_with_a_placeholder_vocabulary()
     {
         using var tmp = new TempDir();
-        using (var m = new LlamaModel(Options(2, false))) m.Save(tmp.Combine("ckpt"));
+        using (var m = new LlamaModel(Options(2, false))) HuggingFaceCheckpoint.Save(m, tmp.Combine("ckpt"));
         File.WriteAllBytes(tmp.Combine("ckpt", "tokenizer.model"), [0x0a, 0x00]);
         using var model = new LlamaModel(new LlamaOptions { Checkpoint = tmp.Combine("ckpt") });
-        var e = Assert.Throws<ArgumentException>(() => model.Export("gguf", tmp.Combine("x.gguf"), "f32"));
+        var e = Assert.Throws<ArgumentException>(() => ModelExport.Write(model, "gguf", tmp.Combine("x.gguf"), "f32"));
         Assert.Contains("own tokenizer", e.Message);
         Assert.False(File.Exists(tmp.Combine("x.gguf")));
     }
@@ -123,7 +125,7 @@ public class GgufTests(Xunit.Abstractions.ITestOutputHelper output)
     {
         using var tmp = new TempDir();
         using var model = new LlamaModel(TinyModels.Options());
-        var e = Assert.Throws<ArgumentException>(() => model.Export("gguf", tmp.Combine("x.gguf"), "f32"));
+        var e = Assert.Throws<ArgumentException>(() => ModelExport.Write(model, "gguf", tmp.Combine("x.gguf"), "f32"));
         Assert.Contains("259", e.Message);
         Assert.False(File.Exists(tmp.Combine("x.gguf")));
     }

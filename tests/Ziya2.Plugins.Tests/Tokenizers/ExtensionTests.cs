@@ -91,7 +91,7 @@ public class ExtensionTests(Xunit.Abstractions.ITestOutputHelper output)
         // Train the base model briefly on the Chinese text with the base (byte-fallback) tokenization.
         var stream = train.SelectMany(l => baseTok.Encode(l, addBos: true, addEos: true)).Select(i => (long)i).ToArray();
         var data = tensor(stream);
-        using (var optimizer = new AdamWFactory(new AdamWOptions { Lr = 3e-3, WeightDecay = 0 }).Create(model.GetParameterGroups()))
+        using (var optimizer = new AdamWFactory(new AdamWOptions { Lr = 3e-3, WeightDecay = 0 }).Create(((ILanguageModel)model).GetParameterGroups()))
         {
             var rng = new Random(1);
             for (int step = 0; step < 150; step++)

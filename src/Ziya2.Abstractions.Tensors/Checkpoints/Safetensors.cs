@@ -4,7 +4,7 @@ using System.Text.Json;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace Ziya2.Plugins.Llama.Checkpoints;
+namespace Ziya2.Models.Checkpoints;
 
 /// <summary>One tensor's entry in a safetensors header.</summary>
 sealed record SafetensorsEntry(string Name, string Dtype, long[] Shape, long Begin, long End, string File)
@@ -138,11 +138,12 @@ static class SafetensorsWriter
 }
 
 /// <summary>
-/// Moves raw bytes between streams and contiguous CPU tensors. <c>Tensor.bytes</c> is a span over the tensor's own
-/// memory, so nothing is staged in a second buffer.
+/// Moves raw bytes between streams and contiguous CPU tensors, for checkpoint formats (safetensors, GGUF).
+/// <c>Tensor.bytes</c> is a span over the tensor's own memory, so nothing is staged in a second buffer.
 /// </summary>
-static class TensorBytes
+public static class TensorBytes
 {
+    /// <summary>Fills <paramref name="t"/> (contiguous, on the CPU) with exactly <paramref name="count"/> bytes read from <paramref name="stream"/>.</summary>
     public static void ReadInto(Stream stream, Tensor t, long count)
     {
         if (!t.is_contiguous() || t.device_type != DeviceType.CPU) throw new ArgumentException("tensor must be contiguous on the CPU");
@@ -151,6 +152,7 @@ static class TensorBytes
         stream.ReadExactly(span);
     }
 
+    /// <summary>Writes <paramref name="t"/>'s elements to <paramref name="stream"/> (copied to the CPU first when elsewhere or strided).</summary>
     public static void WriteFrom(Stream stream, Tensor t)
     {
         using var c = t.device_type == DeviceType.CPU && t.is_contiguous() ? t.alias() : t.cpu().contiguous();

@@ -1,6 +1,6 @@
 namespace Ziya2.Models;
 
-/// <summary>How <see cref="ILanguageModel.Generate"/> picks tokens.</summary>
+/// <summary>How <see cref="TextGeneration.Generate"/> picks tokens.</summary>
 public sealed record GenerationOptions
 {
     /// <summary>Upper bound on generated tokens (the prompt not counted).</summary>

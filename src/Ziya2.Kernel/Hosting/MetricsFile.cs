@@ -1,0 +1,23 @@
+using System.Globalization;
+using System.Text.Json;
+using Ziya2.Events;
+
+namespace Ziya2.Kernel.Hosting;
+
+/// <summary>
+/// Appends every <see cref="RunEvents.Metrics"/> event to the run's <c>metrics.jsonl</c>: one JSON object a line with
+/// <c>event</c> (the series: a stage's name for training), <c>step</c>, <c>time_utc</c> and the numbers (non-finite
+/// ones as strings, which JSON cannot hold otherwise). Reports and <c>ziya2 scaling</c> read this file.
+/// </summary>
+public sealed class MetricsFile(string path) : IEventObserver
+{
+    public string Path { get; } = path;
+
+    public void OnEvent(RunEvent e)
+    {
+        if (e.Name != RunEvents.Metrics) return;
+        var record = new Dictionary<string, object> { ["event"] = e.Stage ?? "", ["step"] = e.Step, ["time_utc"] = DateTime.UtcNow.ToString("O", CultureInfo.InvariantCulture) };
+        foreach (var (k, v) in e.Metrics) record[k] = double.IsFinite(v) ? v : v.ToString(CultureInfo.InvariantCulture);
+        File.AppendAllText(Path, JsonSerializer.Serialize(record) + "\n");
+    }
+}
