@@ -121,9 +121,12 @@ if (regime.Base.Steps > 0)
 }
 
 // ---- 3. tokenizer extension with mean initialisation (§3.2–3.3) ------------------------------------------------------
-var chinese = regime.Sources.Where(s => s.Language == "zh" && !s.IsSupervised(regime)).GroupBy(s => s.CorpusName)
-    .SelectMany(g => ReadDocuments(kept[g.Key]).Where(d => d.Language == "zh").Take(regime.ExtensionSampleDocuments)).Select(d => d.Text);
+// Characters are counted in the documents the factory kept as Chinese, in their original script (read back from the
+// raw inputs): the factory's T→S step would otherwise leave almost only simplified characters to count (§3.2 adds both).
+var chinese = regime.Sources.Where(s => s.Language == "zh" && !s.IsSupervised(regime)).Select(s => s.CorpusName).Distinct()
+    .SelectMany(c => OriginalTexts(regime.AllCorpora().First(x => x.Name == c).Inputs.Select(RecipePath).ToList(), kept[c], "zh", regime.ExtensionSampleDocuments));
 var (tokenizer, added) = ExtendVocabulary(baseTokenizer, model, chinese, regime.NewCharacters, regime.PadVocabularyTo, Path.Combine(work, "tokenizer"));
+var traditional = VocabularyExtension.Traditional(tokenizer.Vocabulary.Pieces.Skip(baseTokenizer.VocabSize), Filter("t2s"));
 // The plan assumed every asked-for character would be found; a small corpus may hold fewer.
 if (model.VocabSize != dimensions.VocabSize)
     Log.Log(model.VocabSize > dimensions.VocabSize ? LogLevel.Warning : LogLevel.Information, "Vocabulary: {Rows} model rows after adding {Added} of {Asked} characters (the plan assumed {Planned})",
@@ -133,8 +136,8 @@ var efficiency = regime.Sources.Where(s => s.HeldOut is { Length: > 0 } && !s.Is
     var texts = ReadDocuments(RecipePath(s.HeldOut!)).Select(d => d.Text).ToList();
     return (Source: s.Name, Base: TokensPerChar(baseTokenizer, texts), Extended: TokensPerChar(tokenizer, texts));
 }).ToList();
-Log.LogInformation("Tokenizer: {Added} Chinese characters added, {Base} → {Extended} pieces; tokens/char {Gains}", added, baseTokenizer.VocabSize, tokenizer.VocabSize,
-    string.Join(", ", efficiency.Select(e => $"{e.Source} {e.Base:F3} → {e.Extended:F3}")));
+Log.LogInformation("Tokenizer: {Added} Chinese characters added ({Simplified} simplified or shared, {Traditional} traditional), {Base} → {Extended} pieces; tokens/char {Gains}",
+    added, added - traditional.Count, traditional.Count, baseTokenizer.VocabSize, tokenizer.VocabSize, string.Join(", ", efficiency.Select(e => $"{e.Source} {e.Base:F3} → {e.Extended:F3}")));
 
 // ---- 4. token files and the stages -----------------------------------------------------------------------------------
 var files = regime.Sources.ToDictionary(s => s.Name, s => Tokens(s.Name, tokenizer, kept[s.CorpusName], LanguageOf(s)));
@@ -161,7 +164,10 @@ using (var optimizer = Optimizer("adamw").Create(model.GetParameterGroups()))
     {
         Schedule = regime.OneSchedule ? ScheduleSpan.AllStages : ScheduleSpan.PerStage,
         ExportDtype = regime.ExportDtype,
-        Evaluate = _ =>
+        // Figure 6: the starting model, then every N tokens inside the stages, and every stage's end.
+        EvaluateBeforeTraining = regime.EvaluateBeforeTraining,
+        EvaluateEveryTokens = regime.EvaluateEveryTokens,
+        Evaluate = point =>
         {
             var scores = heldOut.ToDictionary(h => h.Key, h => HeldOutLoss.Measure(model, h.Value, trainer.SequenceLength, maxDocuments: regime.HeldOutDocuments).Loss);
             var scorer = new LanguageModelScorer(model, tokenizer);
@@ -171,6 +177,8 @@ using (var optimizer = Optimizer("adamw").Create(model.GetParameterGroups()))
                 if (result.Skipped is not null) { Log.LogWarning("Benchmark {Name} skipped: {Why}", settings.Name, result.Skipped); continue; }
                 (scores[settings.Name], scores[settings.Name + "_answer_loss"]) = (100 * result.Score, result.AnswerLoss);
             }
+            Log.LogInformation("Evaluation at {Stage} step {Step} ({Tokens:N0} tokens): {Scores}", point.Stage, point.Step, point.Tokens,
+                string.Join(", ", scores.Select(kv => $"{kv.Key} {kv.Value:F3}")));
             return scores;
         },
     };
@@ -229,7 +237,9 @@ foreach (var (name, outcome) in funnels)
     report.BarChart($"Data funnel ({name}): documents left after each factory step", "documents", outcome.Funnel.Select(f => (f.Step, (double)f.Documents)).ToList());
     report.Table($"Data gate ({name})", ["criterion", "unqualified rate", "passed"], outcome.Gate.Criteria.Select(c => (IReadOnlyList<string>)[c.Name, c.Rate.ToString("P3"), c.Passed ? "yes" : "NO"]));
 }
-report.Table("Tokenizer extension", ["held-out text", "base tokens/char", "extended tokens/char", "gain"],
+report.Text("Vocabulary extension", $"{added} Chinese characters added to the base tokenizer's {baseTokenizer.VocabSize} pieces: {added - traditional.Count} simplified or shared, " +
+                                     $"{traditional.Count} traditional (counted before the factory's T→S); model rows {model.VocabSize}.")
+    .Table("Tokenizer extension", ["held-out text", "base tokens/char", "extended tokens/char", "gain"],
         efficiency.Select(e => (IReadOnlyList<string>)[e.Source, F(e.Base), F(e.Extended), $"{e.Base / e.Extended:F2}×"]))
     .LineChart("Training loss per stage", "step", "loss", MetricsLog.SeriesByEvent(metrics, stageNames, "loss"))
     .LineChart("Learning rate per stage", "step", "learning rate", MetricsLog.SeriesByEvent(metrics, stageNames, "lr"))
@@ -243,6 +253,13 @@ report.Table("Tokenizer extension", ["held-out text", "base tokens/char", "exten
         }))
     .Table("Evaluation after each stage (held-out and answer losses in nats/token; benchmark scores in %)", ["stage", .. evalKeys],
         results.Select(r => (IReadOnlyList<string>)[r.Stage, .. evalKeys.Select(k => r.Evaluation.TryGetValue(k, out var v) ? F(v) : "–")]));
+// Figure 6: every evaluation of the stages (before training, every regime.evaluate_every_tokens, each stage's end) by tokens trained.
+var evaluated = evalKeys.Where(k => !k.EndsWith("_base_tokens", StringComparison.Ordinal)).ToList();
+(string, double[], double[]) Curve(string key) { var (x, y) = MetricsLog.Series(metrics, StageRunner.EvaluationSeries, key); return (key, x, y); }
+if (evaluated.Count > 0)
+    report.LineChart("Held-out loss during training (nats/token)", "tokens trained", "loss", evaluated.Where(k => k.StartsWith("heldout_", StringComparison.Ordinal)).Select(Curve).ToList())
+        .LineChart("Benchmarks during training (score, %)", "tokens trained", "score", regime.Benchmarks.Select(b => Curve(b.Name)).ToList())
+        .LineChart("Benchmark answer loss during training (nats/token)", "tokens trained", "answer loss", regime.Benchmarks.Select(b => Curve(b.Name + "_answer_loss")).ToList());
 var paperBenchmarks = PaperReference.Table3.First().Value.Keys.Where(k => regime.Benchmarks.Any(b => b.Name == k)).ToList();
 if (paperBenchmarks.Count > 0 && results.Count > 0)
     report.Table("Benchmarks after the last stage beside the paper's Table 3 (5-shot accuracy / pass@1, %)", ["model", .. paperBenchmarks],

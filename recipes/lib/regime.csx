@@ -10,6 +10,17 @@ using Ziya2.Training.Data;
 IEnumerable<Document> ReadDocuments(string input) =>
     InputShard.Expand([input]).SelectMany(new ShardReader(new FieldMapping()).Read).OfType<ParsedRecord>().Select(r => r.Document);
 
+/// <summary>
+/// The original text (before the factory's rewrites, T→S included) of the first <paramref name="limit"/> documents the
+/// factory kept in <paramref name="kept"/> as <paramref name="language"/>, read back from the corpus's raw
+/// <paramref name="inputs"/> by document id.
+/// </summary>
+IEnumerable<string> OriginalTexts(IReadOnlyList<string> inputs, string kept, string language, int limit)
+{
+    var ids = ReadDocuments(kept).Where(d => d.Language == language).Take(limit).Select(d => d.Id).ToHashSet(StringComparer.Ordinal);
+    return inputs.SelectMany(ReadDocuments).Where(d => ids.Remove(d.Id)).Select(d => d.Text);   // Remove: each id once
+}
+
 /// <summary>Tokens per character of <paramref name="t"/> over <paramref name="texts"/>: the tokenizer-efficiency measure of §3.2.</summary>
 double TokensPerChar(ITokenizer t, IEnumerable<string> texts)
 {
@@ -60,6 +71,10 @@ public sealed class RegimeSettings : IValidatableOptions
     public bool MaskPrompt { get; set; } = true;
     /// <summary>Held-out documents scored per source after each stage.</summary>
     public long HeldOutDocuments { get; set; } = 2000;
+    /// <summary>Evaluate the model before the first stage (the paper's step-0 point of Figure 6).</summary>
+    public bool EvaluateBeforeTraining { get; set; } = true;
+    /// <summary>Tokens between evaluations inside stages (the paper: ~100B); 0: at stage ends only.</summary>
+    public double EvaluateEveryTokens { get; set; }
     /// <summary>Dtype of the Hugging Face export written after each stage.</summary>
     public string ExportDtype { get; set; } = "bf16";
     /// <summary>Raw inputs the data factory processes; a source either names one or gives its own inputs.</summary>
@@ -104,6 +119,7 @@ public sealed class RegimeSettings : IValidatableOptions
         }
         foreach (var b in Benchmarks.Where(b => !BenchmarkSettings.Formats.Contains(b.Format)))
             yield return $"benchmarks '{b.Name}': format '{b.Format}' is not one of {string.Join(", ", BenchmarkSettings.Formats)}";
+        if (EvaluateEveryTokens < 0) yield return "evaluate_every_tokens must be >= 0";
         if (NewCharacters < 0 || PadVocabularyTo < 1) yield return "new_characters must be >= 0 and pad_vocabulary_to >= 1";
     }
 }

@@ -61,6 +61,7 @@ static class TokenizerCommands
             var extended = extender.SaveExtended(chosen.Select(c => c.Character).ToList(), outDir);
             Console.Out.WriteLine($"added {chosen.Count} characters ({(chosen.Count > 0 ? $"most frequent '{chosen[0].Character}' ×{chosen[0].Count}, least '{chosen[^1].Character}' ×{chosen[^1].Count}" : "none missing")}); " +
                                   $"vocabulary {t.VocabSize} → {extended.VocabSize}; wrote {Path.Combine(outDir, "tokenizer.model")}");
+            Console.Out.WriteLine(ScriptSplit(r, plugins, logLevel, chosen.Select(c => c.Character).ToList()));
             TokenizerStats.Print(Console.Out, VocabularyExtension.ReadLines(files).ToList(), ("base", t), ("extended", extended));
             return ExitCodes.Ok;
         }));
@@ -120,6 +121,26 @@ static class TokenizerCommands
         var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.Tokenizer, "sentencepiece", "tokenizer",
             [Overrides.Text("tokenizer.model", Path.GetFullPath(file))], pluginDirs);
         return new OpenTokenizer((ITokenizer)component, lifetime);
+    }
+
+    /// <summary>
+    /// "S simplified or shared, T traditional" by the data factory's <c>t2s</c> filter (OpenCC's tables): counts are taken
+    /// on the corpus as given, so a corpus in both scripts adds both kinds, as Ziya2 §3.2 does.
+    /// </summary>
+    static string ScriptSplit(ParseResult r, Option<string[]> plugins, Option<LogLevel> logLevel, IReadOnlyList<string> added)
+    {
+        using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
+        try
+        {
+            var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(ComponentKind.DataFilter, "t2s", "filters.t2s", [], r.GetValue(plugins) ?? []);
+            using (lifetime)
+            {
+                var traditional = VocabularyExtension.Traditional(added, (Ziya2.Data.IDataFilter)component);
+                return $"scripts: {added.Count - traditional.Count} simplified or shared, {traditional.Count} traditional" +
+                       (traditional.Count > 0 ? $" (e.g. {string.Join(" ", traditional.Take(10))})" : "");
+            }
+        }
+        catch (ComponentNotFoundException e) { return $"scripts: not split ({e.Message})"; }
     }
 
     static void ResizeModel(ParseResult r, Option<string[]> plugins, Option<LogLevel> logLevel, string checkpoint, IVocabularyExtender baseTokenizer,

@@ -140,7 +140,8 @@ public sealed class ArpaModel
             for (long i = 0; i < counts[n - 1]; i++)
             {
                 line = Next() ?? Fail($"file ends inside the {n}-grams ({i:N0} of {counts[n - 1]:N0} read)");
-                var parts = line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries);
+                // KenLM's reader splits on ASCII space, tab and CR only: a no-break space (U+00A0, common in web text) is part of a word.
+                var parts = line.Split(ArpaSpaces, StringSplitOptions.RemoveEmptyEntries);
                 if (parts.Length != n + 1 && parts.Length != n + 2) Fail($"expected a probability, {n} word(s) and an optional backoff, got '{line}'");
                 if (!float.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var prob)) Fail($"bad probability '{parts[0]}'");
                 float backoff = 0;
@@ -162,4 +163,6 @@ public sealed class ArpaModel
         if (line?.Trim() != "\\end\\") Fail($"expected \\end\\, got '{line}'");
         return new ArpaModel(vocabulary, tables, counts.ToArray());
     }
+
+    static readonly char[] ArpaSpaces = [' ', '\t', '\r'];
 }

@@ -5,7 +5,10 @@ namespace Ziya2.NGram;
 /// <summary>How text becomes n-gram tokens; a model must be scored with the tokenisation it was trained with.</summary>
 public enum LmTokenization
 {
-    /// <summary>Whitespace-separated words, as KenLM's <c>lmplz</c> and <c>query</c> read text (English; pre-tokenised text).</summary>
+    /// <summary>
+    /// Words separated by ASCII whitespace, as KenLM's <c>lmplz</c> and <c>query</c> read text (English; pre-tokenised
+    /// text): other Unicode spaces such as U+00A0 stay inside words, as they do there.
+    /// </summary>
     Whitespace,
     /// <summary>Every CJK ideograph is a token; runs of other non-space characters are words (Chinese without a segmenter).</summary>
     Characters,
@@ -42,7 +45,7 @@ public sealed class LmTokenizer
         var tokens = new List<string>();
         if (mode == LmTokenization.Whitespace)
         {
-            tokens.AddRange(line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+            tokens.AddRange(line.Split(KenLmSpaces, StringSplitOptions.RemoveEmptyEntries));
             return tokens;
         }
         var word = new StringBuilder();
@@ -60,6 +63,9 @@ public sealed class LmTokenizer
             if (word.Length > 0) { tokens.Add(word.ToString()); word.Clear(); }
         }
     }
+
+    /// <summary>KenLM's <c>util::kSpaces</c>: the C locale's isspace, tested byte by byte of UTF-8.</summary>
+    static readonly char[] KenLmSpaces = [' ', '\t', '\n', '\r', '\f', '\v'];
 
     static bool IsCjk(int v) => v is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2FA1F or >= 0xF900 and <= 0xFAFF
         or >= 0x3000 and <= 0x303F or >= 0xFF00 and <= 0xFFEF;   // CJK punctuation and full-width forms count as characters too

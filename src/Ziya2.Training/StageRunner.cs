@@ -14,12 +14,22 @@ public enum ScheduleSpan
     AllStages,
 }
 
+/// <summary>Where an evaluation happens: in (or at the end of) <paramref name="Stage"/> after <paramref name="Step"/> of its steps, <paramref name="Tokens"/> trained by this runner so far.</summary>
+public sealed record EvaluationPoint(string Stage, long Step, double Tokens)
+{
+    /// <summary>The evaluation before the first step (the base model, as the paper measures it).</summary>
+    public bool BeforeTraining => Step == 0 && Tokens == 0;
+}
+
 /// <summary>
 /// Runs stages in order (paper §4): each starts from the previous stage's final weights (the live model), resumes from
 /// its own checkpoints, and is exported (Hugging Face format by default) when it completes. Stops after a stage that was
 /// interrupted, so a re-run continues where it stopped. After each completed stage (also one found complete on resume)
-/// the <see cref="Evaluate"/> hook runs on that stage's final weights and its numbers go into the stage's result.
-/// Progress and metrics go onto <paramref name="events"/> (see <see cref="Trainer"/>).
+/// the <see cref="Evaluate"/> hook runs on that stage's final weights and its numbers go into the stage's result; with
+/// <see cref="EvaluateEveryTokens"/> it also runs inside stages, and with <see cref="EvaluateBeforeTraining"/> once before
+/// the first step (a fresh run only), as the paper's Figure 6 does. Every evaluation is also published as a
+/// <see cref="RunEvents.Metrics"/> event of series <see cref="EvaluationSeries"/> whose step is the tokens trained so far,
+/// for curves. Progress and metrics go onto <paramref name="events"/> (see <see cref="Trainer"/>).
 /// </summary>
 public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILearningRateScheduler scheduler, TrainerOptions options,
     string runDirectory, string configHash, IEventBus? events = null)
@@ -29,17 +39,35 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
     public string ExportDtype { get; init; } = "bf16";
     public ScheduleSpan Schedule { get; init; } = ScheduleSpan.PerStage;
     /// <summary>Evaluation after each completed stage (held-out loss per source, benchmarks …); null: none.</summary>
-    public Func<StageResult, IReadOnlyDictionary<string, double>>? Evaluate { get; init; }
+    public Func<EvaluationPoint, IReadOnlyDictionary<string, double>>? Evaluate { get; init; }
+    /// <summary>Tokens between evaluations inside a stage (rounded to whole steps); 0: at stage ends only.</summary>
+    public double EvaluateEveryTokens { get; init; }
+    /// <summary>Evaluate before the first step of a fresh run (the starting model).</summary>
+    public bool EvaluateBeforeTraining { get; init; }
+    /// <summary>The metrics series evaluations are published under.</summary>
+    public const string EvaluationSeries = "eval";
 
     public IReadOnlyList<StageResult> Run(IReadOnlyList<StageSpec> stages, CancellationToken cancellation = default)
     {
         var store = new CheckpointStore(Path.Combine(runDirectory, "checkpoints"), options.KeepLast);
-        var trainer = new Trainer(model, optimizer, scheduler, options, store, configHash, events);
         long total = stages.Sum(s => s.Steps), offset = 0;
+        IReadOnlyDictionary<string, double> EvaluateAt(string stage, long step, long stepsBefore)
+        {
+            var point = new EvaluationPoint(stage, step, (stepsBefore + step) * (double)options.TokensPerStep);
+            var scores = Evaluate!(point);
+            events?.Publish(new RunEvent(RunEvents.Metrics, (long)point.Tokens, EvaluationSeries, scores) { Detail = $"{stage}:{step}" });
+            return scores;
+        }
+        long StepsBefore(string name) => stages.TakeWhile(s => s.Name != name).Sum(s => s.Steps);
+        var trainer = new Trainer(model, optimizer, scheduler, options, store, configHash, events,
+            Evaluate is null ? null : (spec, step) => EvaluateAt(spec.Name, step, StepsBefore(spec.Name)));
+        long every = EvaluateEveryTokens > 0 ? Math.Max(1, (long)Math.Round(EvaluateEveryTokens / options.TokensPerStep)) : 0;
+        // The starting model, once: a resumed run has it in its metrics already.
+        if (Evaluate is not null && EvaluateBeforeTraining && stages.Count > 0 && store.Latest(stages[0].Name) is null) EvaluateAt(stages[0].Name, 0, 0);
         var results = new List<StageResult>();
         foreach (var stage in stages)
         {
-            var spec = Schedule == ScheduleSpan.AllStages ? stage with { ScheduleOffset = offset, ScheduleTotal = total } : stage;
+            var spec = (Schedule == ScheduleSpan.AllStages ? stage with { ScheduleOffset = offset, ScheduleTotal = total } : stage) with { EvaluateEvery = every };
             var result = trainer.Run(spec, cancellation);
             if (result.Interrupted) { results.Add(result); break; }
             // A finished stage skipped on resume still hands its final weights and optimizer moments to the next one.
@@ -53,7 +81,7 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
                 var export = Path.Combine(runDirectory, "exports", stage.Name);
                 if (!Directory.Exists(export)) ModelExport.Write(model, ExportFormat, export, ExportDtype);
             }
-            if (Evaluate is not null) result = result with { Evaluation = Evaluate(result) };
+            if (Evaluate is not null) result = result with { Evaluation = EvaluateAt(stage.Name, stage.Steps, offset) };
             results.Add(result);
             offset += stage.Steps;
         }

@@ -14,7 +14,8 @@ namespace Ziya2.Training;
 /// <param name="Steps">Optimizer steps (the token budget divided by tokens per step).</param>
 /// <param name="ScheduleOffset">Steps of earlier stages when one schedule spans all stages; 0 when it restarts per stage.</param>
 /// <param name="ScheduleTotal">The schedule's horizon: all stages' steps, or null for this stage's.</param>
-public sealed record StageSpec(string Name, MixtureSampler Data, long Steps, long ScheduleOffset = 0, long? ScheduleTotal = null);
+/// <param name="EvaluateEvery">Steps between evaluations inside the stage (0: none; the stage's end is evaluated by <see cref="StageRunner"/>).</param>
+public sealed record StageSpec(string Name, MixtureSampler Data, long Steps, long ScheduleOffset = 0, long? ScheduleTotal = null, long EvaluateEvery = 0);
 
 /// <summary>How a stage ended; <see cref="Evaluation"/> holds what the runner's evaluation hook measured after it.</summary>
 public sealed record StageResult(string Stage, long Steps, double FirstLoss, double LastLoss, bool Resumed, bool Interrupted, long SkippedSteps, string Checkpoint)
@@ -33,9 +34,11 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 /// What happens is published on <paramref name="events"/>: <see cref="RunEvents.StageStart"/>, <see cref="RunEvents.StepEnd"/>
 /// after every step, <see cref="RunEvents.Metrics"/> every <c>log_every</c> steps (series: the stage's name),
 /// <see cref="RunEvents.Checkpoint"/> and <see cref="RunEvents.StageEnd"/>.
+/// The optional <c>evaluate</c> callback gets the stage and the steps done every <see cref="StageSpec.EvaluateEvery"/> steps
+/// inside a stage (after that step's checkpoint, if any), so curves show how a stage goes, not only where it ends.
 /// </summary>
 public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearningRateScheduler scheduler, TrainerOptions options,
-    CheckpointStore checkpoints, string configHash, IEventBus? events = null)
+    CheckpointStore checkpoints, string configHash, IEventBus? events = null, Action<StageSpec, long>? evaluate = null)
 {
     public StageResult Run(StageSpec stage, CancellationToken cancellation = default)
     {
@@ -125,6 +128,7 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
                 clock.Restart(); tokensSinceLog = 0;
             }
             if ((step + 1) % options.CheckpointEvery == 0 && step + 1 < stage.Steps) Save(stage, step + 1, final: false, skipped);
+            if (evaluate is not null && stage.EvaluateEvery > 0 && (step + 1) % stage.EvaluateEvery == 0 && step + 1 < stage.Steps) evaluate(stage, step + 1);
         }
         var final = Save(stage, stage.Steps, final: true, skipped);
         return End(new StageResult(stage.Name, stage.Steps, first, last, resumed, false, skipped, final));

@@ -15,7 +15,7 @@ public sealed class RecipeRunTests : IDisposable
     [
         "--set", "regime.base.steps=30", "--set", "regime.stages.general.steps=40", "--set", "regime.stages.supervised.steps=30",
         "--set", "regime.stages.math.steps=30", "--set", "regime.benchmarks.towns.limit=4", "--set", "regime.benchmarks.maths.limit=4",
-        "--set", "trainer.checkpoint_every=20", "--set", "trainer.log_every=5",
+        "--set", "trainer.checkpoint_every=20", "--set", "trainer.log_every=5", "--set", "regime.evaluate_every_tokens=10240",
     ];
 
     [Fact]
@@ -26,7 +26,8 @@ public sealed class RecipeRunTests : IDisposable
         var (code, stdout, err) = CliRunner.Run(args);
         Assert.True(code == 0, err + stdout);
         Assert.Contains("Gate passed", err);
-        Assert.Matches(@"Tokenizer: \d+ Chinese characters added", err);
+        // Counted before the factory's T→S: the sample's traditional characters are added too (§3.2: "simplified and traditional").
+        Assert.Matches(@"Tokenizer: \d+ Chinese characters added \(\d+ simplified or shared, [1-9]\d* traditional\)", err);
         // Headless progress: every stage announces itself when it starts and sums up when it ends.
         foreach (var stage in new[] { "base", "general", "supervised", "math" })
         {
@@ -46,12 +47,17 @@ public sealed class RecipeRunTests : IDisposable
         }
         foreach (var stage in new[] { "general", "supervised", "math" })
             Assert.True(File.Exists(Path.Combine(run, "exports", stage, "config.json")), $"HF export of {stage}");
+        // Figure 6's curves: the starting model, every 10 steps (10,240 tokens) inside a stage and each stage's end —
+        // general 40 steps (10, 20, 30, end), supervised and math 30 (10, 20, end): 3 or more points per stage.
+        var evaluations = metrics.Where(m => m.GetProperty("event").GetString() == "eval" && m.TryGetProperty("heldout_general-zh", out _))
+            .Select(m => m.GetProperty("step").GetInt64()).Distinct().ToList();
+        Assert.Equal([0L, 10240, 20480, 30720, 40960, 51200, 61440, 71680, 81920, 92160, 102400], evaluations);
         Assert.True(File.Exists(Path.Combine(run, "tokenizer", "tokenizer.model")));
         Assert.Single(Directory.GetFiles(Path.Combine(run, "tensorboard"), "events.out.tfevents.*"));
 
         // The report: one offline page, PNG charts, the funnel, tokenizer gain, per-stage evaluation and where things are.
         var html = File.ReadAllText(Path.Combine(run, "report", "report.html"));
-        foreach (var part in new[] { "Data funnel (web)", "Tokenizer extension", "Training loss per stage", "Evaluation after each stage", "heldout_general-zh", "towns", "maths_answer_loss", "Scaling-law samples", "checkpoints" })
+        foreach (var part in new[] { "Data funnel (web)", "Tokenizer extension", "Training loss per stage", "Evaluation after each stage", "Benchmarks during training", "Held-out loss during training", "heldout_general-zh", "towns", "maths_answer_loss", "Scaling-law samples", "checkpoints" })
             Assert.Contains(part, html);
         Assert.True(Directory.GetFiles(Path.Combine(run, "report", "charts"), "*.png").Length >= 4);
         Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(run, "run.json")));

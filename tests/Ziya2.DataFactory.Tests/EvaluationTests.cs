@@ -18,13 +18,13 @@ public class EvaluationTests
         var ads = tmp.Combine("ads.txt");
         File.WriteAllText(ads, "# ads\n限时抢购\nbuy now\n");
         var toxic = tmp.Combine("toxic.txt");
-        File.WriteAllText(toxic, "badword\n");
+        File.WriteAllText(toxic, "badword\nass\n");   // "ass" must not be found in "class" or "assessed": toxic words are whole words
         var input = tmp.Combine("kept.jsonl");
         File.WriteAllLines(input,
         [
             Line("1", "联系邮箱 someone@example.com，电话 13812345678。", "zh", new { perplexity = 120.5, quality_bucket = "high" }),
             Line("2", "<div class=\"x\">Buy now</div> and buy NOW again.", "en", new { perplexity = 300, quality_bucket = "medium" }),
-            Line("3", "球队在比赛中获得冠军，教练和运动员都很高兴。", "zh", new { perplexity = 80.25, quality_bucket = "high" }),
+            Line("3", "球队在比赛中获得冠军，教练和运动员都很高兴。The class assessed it.", "zh", new { perplexity = 80.25, quality_bucket = "high" }),
             Line("4", "The court heard the case and the judge read the contract before the lawsuit ended. A badword here.", "en"),
             "{ not json",
         ]);

@@ -62,6 +62,20 @@ public class ArpaModelTests
     }
 
     [Fact]
+    public void A_no_break_space_is_part_of_a_word_in_the_model_and_in_scored_text_as_in_kenlm()
+    {
+        // lmplz writes web text's U+00A0 inside words; KenLM splits ARPA lines and query text on ASCII whitespace only.
+        var model = HandModel.Replace("-0.5\tb\t-0.2", "-0.5\tb\u00A0c\t-0.2").Replace("a b", "a b\u00A0c").Replace("b </s>", "b\u00A0c </s>");
+        var m = ArpaModel.Read(new StringReader(model), "nbsp.arpa");
+        Assert.NotEqual(m.UnknownId, m.WordId("b\u00A0c"));
+        Assert.Equal(m.UnknownId, m.WordId("b"));
+        Assert.Equal(-0.2 - 0.05 - 0.95, m.Score(["a", "b\u00A0c"]), 5);                              // the same numbers as "a b"
+        var (log10, tokens) = m.ScoreDocument("a b\u00A0c", LmTokenization.Whitespace);
+        Assert.Equal((-1.2, 3), (Math.Round(log10, 5), tokens));                                       // two words and </s>, not three
+        Assert.Equal(["x\u00A0y", "z"], LmTokenizer.Tokenize("x\u00A0y\tz\v", LmTokenization.Whitespace));
+    }
+
+    [Fact]
     public void A_model_without_unk_gives_unknown_words_minus_100()
     {
         var m = ArpaModel.Read(new StringReader(HandModel.Replace("ngram 1=5", "ngram 1=4").Replace("-1.0\t<unk>\n", "")), "nounk.arpa");

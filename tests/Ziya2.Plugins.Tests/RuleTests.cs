@@ -159,6 +159,23 @@ public class PartRemovalRuleTests
     }
 
     [Fact]
+    public void The_shipped_toxic_lists_remove_toxic_sentences_as_whole_words_and_leave_ordinary_words_alone()
+    {
+        var f = new WordListRule(new WordListOptions { Lists = ["toxic-en.txt", "toxic-zh.txt"], WholeWords = true, Unit = TextUnit.Sentence, MinRemaining = 0.1, Reason = "sensitive" });
+        // "fuck" (en list) and 他妈的 (zh list) go with their sentences; class/Essex/analysis/Scunthorpe contain listed words
+        // but are other words, and 性能/可能性/乳制品 contain characters the zh list leaves out on purpose.
+        var en = Run(f, "The class in Essex met today. Their analysis was fuck awful. Scunthorpe won the cup.");
+        Assert.Equal("The class in Essex met today. Scunthorpe won the cup.", en.Document!.Text);
+        var zh = Run(f, "这款手机性能很好，可能性很大。他妈的，真贵。乳制品销量上升。");
+        Assert.Equal("这款手机性能很好，可能性很大。乳制品销量上升。", zh.Document!.Text);
+        Assert.Equal(FilterAction.Keep, Run(f, "Sussex and Middlesex assessed the cocktail menu.").Action);
+        // The lists carry their provenance and licence beside them.
+        var dir = Path.Combine(Path.GetDirectoryName(typeof(WordListRule).Assembly.Location)!, "data", "wordlists");
+        Assert.Contains("naughty-words 1.2.0", File.ReadAllText(Path.Combine(dir, "toxic-en.txt")));
+        Assert.Contains("Attribution 4.0 International", File.ReadAllText(Path.Combine(dir, "LICENSE-naughty-words.txt")));
+    }
+
+    [Fact]
     public void Privacy_removes_or_masks_personal_data()
     {
         var remove = new PrivacyRule(new PrivacyOptions());

@@ -207,6 +207,45 @@ public sealed class TrainerTests : IDisposable
     }
 
     [Fact]
+    public void Evaluation_before_training_and_every_n_tokens_inside_stages_is_published_and_leaves_training_unchanged()
+    {
+        var points = new List<EvaluationPoint>();
+        var published = new List<RunEvent>();
+        StageRunner Runner(Run run, string dir, bool evaluate)
+        {
+            var bus = new EventBus();
+            bus.Subscribe(e => { if (e.Name == RunEvents.Metrics && e.Stage == StageRunner.EvaluationSeries) published.Add(e); });
+            return new StageRunner(run.Model, run.Optimizer, run.Schedule, Options, _tmp.Combine(dir), "cfg", bus)
+            {
+                ExportFormat = null,
+                EvaluateEveryTokens = evaluate ? 2 * Options.TokensPerStep : 0,   // every 2 steps of 64 tokens
+                EvaluateBeforeTraining = evaluate,
+                Evaluate = p => { points.Add(p); return new Dictionary<string, double> { ["heldout"] = Ziya2.Training.Evaluation.HeldOutLoss.Measure(run.Model, _general, 16).Loss }; },
+            };
+        }
+        using var evaluated = new Run(_tmp.Combine("evn"));
+        Runner(evaluated, "evn", evaluate: true).Run(TwoStages());
+        Assert.Equal([("general", 0L), ("general", 2), ("general", 4), ("general", 5), ("supervised", 2), ("supervised", 4), ("supervised", 5)],
+            points.Select(p => (p.Stage, p.Step)));
+        Assert.True(points[0].BeforeTraining);
+        // Published for curves: step = tokens trained so far (64 per step), one point per evaluation.
+        Assert.Equal([0L, 128, 256, 320, 448, 576, 640], published.Select(e => e.Step));
+        Assert.All(published, e => Assert.True(double.IsFinite(e.Get("heldout"))));
+        Assert.True(published[^1].Get("heldout") < published[0].Get("heldout"));
+
+        // Evaluating reads the model and changes nothing: the same weights as a run that never evaluates.
+        using var plain = new Run(_tmp.Combine("evp"));
+        Runner(plain, "evp", evaluate: false).Run(TwoStages());
+        Assert.Equal(plain.Weights(), evaluated.Weights());
+
+        // A resumed, complete run does not measure "before training" again (its metrics have it).
+        points.Clear();
+        using var again = new Run(_tmp.Combine("evn"));
+        Runner(again, "evn", evaluate: true).Run(TwoStages());
+        Assert.Equal([("general", 5L), ("supervised", 5)], points.Select(p => (p.Stage, p.Step)));
+    }
+
+    [Fact]
     public void Metrics_reach_tensorboard_event_files_with_mfu_against_the_measured_peak()
     {
         double peak = MatmulPeak.Measure(256);

@@ -11,6 +11,11 @@ public sealed class WordListOptions : PartRemovalOptions
     public int MinHits { get; set; } = 1;
     /// <summary>Reason recorded when the document is dropped (and prefix of the removal counter).</summary>
     public string Reason { get; set; } = "word_list";
+    /// <summary>
+    /// Non-CJK phrases match only as whole words (the toxic list's <c>ass</c> not inside <c>class</c>); CJK phrases match
+    /// anywhere either way. Off: every phrase is a plain substring (advertising and boilerplate lists).
+    /// </summary>
+    public bool WholeWords { get; set; }
 
     public override IEnumerable<string> Validate()
     {
@@ -24,19 +29,19 @@ public sealed class WordListOptions : PartRemovalOptions
 /// <summary>
 /// Removes lines, paragraphs or sentences containing listed phrases — advertising, boilerplate, toxic or sensitive
 /// words, whichever lists the config selects (paper §2.1 RF, paragraph and sentence level). Matching is
-/// case-insensitive substring search, which suits Chinese (no word boundaries). The plugin ships
-/// <c>advertising.txt</c> and <c>boilerplate.txt</c>; toxic and sensitive lists are the operator's to provide.
+/// case-insensitive (<see cref="PhraseMatcher"/>): CJK phrases anywhere, other phrases as substrings or, with
+/// <c>whole_words</c>, as whole words. The plugin ships <c>advertising.txt</c>, <c>boilerplate.txt</c> and the toxic lists
+/// <c>toxic-en.txt</c> and <c>toxic-zh.txt</c> (data/wordlists/README.md: their source, licence and what was changed).
 /// </summary>
 public sealed class WordListRule : IDataFilter
 {
     readonly WordListOptions _o;
-    readonly string[] _phrases;
+    readonly PhraseMatcher _phrases;
 
     public WordListRule(WordListOptions o)
     {
         _o = o;
-        _phrases = o.Lists.SelectMany(l => File.ReadLines(Resolve(l) ?? throw new FileNotFoundException($"word list '{l}' not found", l)))
-            .Select(x => x.Trim()).Where(x => x.Length > 0 && !x.StartsWith('#')).Select(x => x.ToLowerInvariant()).Distinct().ToArray();
+        _phrases = PhraseMatcher.Load(o.Lists.Select(l => Resolve(l) ?? throw new FileNotFoundException($"word list '{l}' not found", l)), o.WholeWords);
     }
 
     internal static string? Resolve(string path)
@@ -46,12 +51,5 @@ public sealed class WordListRule : IDataFilter
         return File.Exists(bundled) ? bundled : File.Exists(path) ? Path.GetFullPath(path) : null;
     }
 
-    public FilterDecision Apply(Document d) => PartRemoval.Apply(d, _o, _o.Reason, part =>
-    {
-        var lower = part.ToLowerInvariant();
-        int hits = 0;
-        foreach (var p in _phrases)
-            if (lower.Contains(p, StringComparison.Ordinal) && ++hits >= _o.MinHits) return true;
-        return false;
-    });
+    public FilterDecision Apply(Document d) => PartRemoval.Apply(d, _o, _o.Reason, part => _phrases.Hits(part, _o.MinHits) >= _o.MinHits);
 }

@@ -72,6 +72,14 @@ public static class VocabularyExtension
         }).ToList();
     }
 
+    /// <summary>
+    /// The characters of <paramref name="characters"/> that are traditional: those a Traditional→Simplified converter
+    /// (the data factory's <c>t2s</c> filter, OpenCC's tables) changes when it sees them alone. The rest are simplified or
+    /// shared by both scripts. Ziya2 §3.2 adds "simplified and traditional" characters; this says how many of each.
+    /// </summary>
+    public static IReadOnlyList<string> Traditional(IEnumerable<string> characters, Data.IDataFilter traditionalToSimplified) =>
+        characters.Where(c => traditionalToSimplified.Apply(new Data.Document("char", c)) is { Action: Data.FilterAction.Rewrite, Document: { } d } && d.Text != c).ToList();
+
     /// <summary>Rows a model needs for <paramref name="pieces"/> ids, rounded up to a multiple (Ziya2: 128, giving 39,424).</summary>
     public static int PaddedRows(int pieces, int multiple) => multiple > 1 ? (pieces + multiple - 1) / multiple * multiple : pieces;
 

@@ -16,7 +16,8 @@ public sealed class DataEvaluator(EvaluationOptions options, FieldMapping? field
     /// <summary>Evaluates the documents of <paramref name="shards"/>; returns the report and the human-evaluation sample.</summary>
     public (EvaluationReport Report, List<Document> Sheet) Run(IReadOnlyList<InputShard> shards, CancellationToken cancellation = default)
     {
-        var toxic = TextMeasures.ReadPhrases(options.ToxicLists);
+        // Toxic words as the RF step's word-list filter matches them with whole_words: the gate counts what it would remove.
+        var toxic = PhraseMatcher.Load(options.ToxicLists, wholeWords: true);
         var ads = TextMeasures.ReadPhrases(options.AdvertisingLists);
         var topics = TopicLexicon.Load(options.TopicLexicon);
         var report = new EvaluationReport { SampleRate = options.SampleRate, Seed = options.Seed };
@@ -48,7 +49,7 @@ public sealed class DataEvaluator(EvaluationOptions options, FieldMapping? field
                 var counts = new Dictionary<string, int>
                 {
                     ["privacy"] = TextMeasures.PrivacyHits(d.Text), ["html_function"] = TextMeasures.HtmlFunctionHits(d.Text),
-                    ["toxic"] = TextMeasures.PhraseHitsInLowered(lower, toxic), ["advertising"] = TextMeasures.PhraseHitsInLowered(lower, ads),
+                    ["toxic"] = toxic.HitsInLowered(lower), ["advertising"] = TextMeasures.PhraseHitsInLowered(lower, ads),
                 };
                 foreach (var (k, c) in counts) { hits[k] += c; if (c > 0) hitDocs[k]++; }
                 var language = d.Language ?? "unknown";
