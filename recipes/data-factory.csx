@@ -1,5 +1,6 @@
 // The data factory alone (paper §2), all five steps over the inputs the config names (see lib/factory.csx):
-//   1 preprocessing + 3 rule-based filtering → <out>/dp-rf; 2 perplexity + 4 deduplication → <out>/as-cd;
+//   1 preprocessing → <out>/dp, 2 perplexity buckets → <out>/as, 3 rule-based filtering → <out>/rf, 4 deduplication → <out>/cd
+//   (the paper's order; [factory] order = "rules-first" runs 1 + 3 in one pass → <out>/dp-rf, then 2 + 4 → <out>/as-cd);
 //   5 evaluation and the quality gate → <out>/evaluation.
 //   ziya2 run recipes/data-factory.csx -c recipes/configs/data-factory.toml --set 'factory.inputs=["my/shards"]'
 // Output: <run dir>/data (or factory.output). Re-running resumes each pipeline where it stopped.

@@ -81,6 +81,11 @@ foreach (var corpus in regime.AllCorpora())
     var output = Path.Combine(work, "data", corpus.Name);
     var inputs = corpus.Inputs.Select(RecipePath).ToList();
     if (corpus.Supervised) kept[corpus.Name] = FormatSupervised(corpus.Name, inputs, output);
+    else if (corpus.Code)
+    {
+        funnels[corpus.Name] = RunCodeFactory(inputs, output, factory, corpus.Name);
+        kept[corpus.Name] = funnels[corpus.Name].Kept;
+    }
     else
     {
         funnels[corpus.Name] = RunFactory(inputs, output, factory, evaluation, corpus.Name);
@@ -235,7 +240,8 @@ var report = new RunReport($"{regime.Title}: data factory → base → tokenizer
 foreach (var (name, outcome) in funnels)
 {
     report.BarChart($"Data funnel ({name}): documents left after each factory step", "documents", outcome.Funnel.Select(f => (f.Step, (double)f.Documents)).ToList());
-    report.Table($"Data gate ({name})", ["criterion", "unqualified rate", "passed"], outcome.Gate.Criteria.Select(c => (IReadOnlyList<string>)[c.Name, c.Rate.ToString("P3"), c.Passed ? "yes" : "NO"]));
+    if (outcome.Gate is { } gate)
+        report.Table($"Data gate ({name})", ["criterion", "unqualified rate", "passed"], gate.Criteria.Select(c => (IReadOnlyList<string>)[c.Name, c.Rate.ToString("P3"), c.Passed ? "yes" : "NO"]));
 }
 report.Text("Vocabulary extension", $"{added} Chinese characters added to the base tokenizer's {baseTokenizer.VocabSize} pieces: {added - traditional.Count} simplified or shared, " +
                                      $"{traditional.Count} traditional (counted before the factory's T→S); model rows {model.VocabSize}.")
@@ -270,7 +276,7 @@ if (samples.Count > 0)
         ["stage", "benchmark", "tokens", "coherence", "readability", "similarity", "answer loss"],
         samples.Select(x => (IReadOnlyList<string>)[x.Extra[0], x.Extra[1], $"{x.Sample.Tokens:N0}", F(x.Sample.Coherence), F(x.Sample.Readability), F(x.Sample.Similarity), F(x.Sample.Loss)]));
 report.Text("Where things are", $"Checkpoints: {Path.Combine(RunDirectory, "checkpoints")}; Hugging Face exports per stage: {Path.Combine(RunDirectory, "exports")}; " +
-                               $"extended tokenizer: {Path.Combine(work, "tokenizer")}; data-factory reports: {string.Join(", ", funnels.Values.Select(f => f.EvaluationReport))}; " +
+                               $"extended tokenizer: {Path.Combine(work, "tokenizer")}; data-factory reports: {string.Join(", ", funnels.Values.Select(f => f.EvaluationReport).OfType<string>())}; " +
                                $"metrics: {Path.Combine(RunDirectory, "metrics.jsonl")}.");
 Log.LogInformation("Report: {Report}", report.Write(Path.Combine(RunDirectory, "report")));
 

@@ -1,6 +1,7 @@
 using Ziya2;
 using Ziya2.Plugins;
 using Ziya2.Plugins.DataFilters.Rules;
+using Ziya2.Plugins.DataFilters.Rules.Code;
 
 [assembly: Ziya2Plugin(Ziya2Sdk.Version)]
 
@@ -17,6 +18,11 @@ public sealed class DataFiltersPlugin : IZiya2Plugin
         .AddDataFilter<InvisibleAndEmojiRemover, InvisibleAndEmojiRemoverOptions>("remove-invisible", "Removes control/format/private-use characters and emoji")
         .AddDataFilter<TraditionalToSimplified, TraditionalToSimplifiedOptions>("t2s", "Traditional to Simplified Chinese, identical to OpenCC t2s")
         .AddDataFilter<CodeFormatter, CodeFormatterOptions>("format-code", "Wraps code documents as ```lang fenced Markdown (Ziya2 Appendix A)")
+        // The code path (code sources skip the prose rules, language ID and perplexity): StarCoder-style file filters.
+        .AddDataFilter<GeneratedCodeRule, GeneratedCodeOptions>("code-generated", "Drops generated source files (auto-generated / do not edit headers)")
+        .AddDataFilter<CodeLineLengthRule, CodeLineLengthOptions>("code-line-length", "Drops minified or data-like source: longest line > 1,000 or mean > 100 characters")
+        .AddDataFilter<CodeAlphanumericRule, CodeAlphanumericOptions>("code-alphanumeric", "Drops files with under 25 % letters and digits (ASCII art, hex dumps)")
+        .AddDataFilter<CommentOnlyCodeRule, CommentOnlyCodeOptions>("code-comment-only", "Drops files that are a licence header or comments with next to no code")
         .AddDataFilter<SupervisedFormatter, SupervisedFormatterOptions>("format-supervised", "Renders question/answer records with the bilingual prompt templates")
         // Rule-based filtering, document level (paper §2.1 RF); each rule is its own component with its own options.
         .AddDataFilter<MaxLengthRule, MaxLengthOptions>("max-length", "Drops documents longer than threshold characters")

@@ -1,15 +1,16 @@
 // The data factory (paper §2) as a function recipes call: all five steps over some inputs.
-//   1 preprocessing + 3 rule-based filtering  → <out>/dp-rf    (one pass over the raw data)
-//   2 perplexity buckets + 4 deduplication    → <out>/as-cd    (corpus steps: two passes over step 1+3's output)
-//   5 evaluation and the quality gate         → <out>/evaluation (report, human sheet, verdict)
+//   [factory] order = "paper" (default): 1 preprocessing → <out>/dp, 2 perplexity buckets → <out>/as,
+//                                        3 rule-based filtering → <out>/rf, 4 deduplication → <out>/cd
+//   [factory] order = "rules-first":     1 + 3 in one pass → <out>/dp-rf, 2 + 4 → <out>/as-cd
+//   5 evaluation and the quality gate → <out>/evaluation (report, human sheet, verdict)
 // Pipelines are composed here, in code, from the same plugins `ziya2 data run` uses; a filter can appear twice under
 // two names with its own options section (word lists for advertising and for sensitive phrases).
 using Ziya2.DataFactory.Evaluation;
 using Ziya2.DataFactory.Pipeline;
 using Ziya2.DataFactory.Reading;
 
-/// <summary>What the factory produced: the cleaned corpus, the document count after each step, and the gate's verdict.</summary>
-public sealed record FactoryOutcome(string Kept, IReadOnlyList<(string Step, long Documents)> Funnel, GateResult Gate, string EvaluationReport);
+/// <summary>What the factory produced: the cleaned corpus, the document count after each step, and the gate's verdict (none for code).</summary>
+public sealed record FactoryOutcome(string Kept, IReadOnlyList<(string Step, long Documents)> Funnel, GateResult? Gate, string? EvaluationReport);
 
 // Each step gets a factory, not an instance: the engine builds one filter per shard worker.
 PipelineStep[] FactoryPreprocessing() =>
@@ -83,7 +84,7 @@ string FormatSupervised(string name, IReadOnlyList<string> inputs, string output
 
 /// <summary>
 /// The five steps over <paramref name="inputs"/> into <paramref name="output"/>; throws when the gate fails and is
-/// enforced. <paramref name="label"/> names the corpus in progress lines (<c>web/dp-rf</c>).
+/// enforced. <paramref name="label"/> names the corpus in progress lines (<c>web/dp</c>).
 /// </summary>
 FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySettings factory, EvaluationSettings evaluation, string? label = null)
 {
@@ -93,11 +94,32 @@ FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySe
     // Same settings and inputs → resume in place; anything else in that directory is refused (the engine checks).
     var fingerprint = Config.Fingerprint("factory", "filters") + string.Concat(shards.Select(s => "|" + s.Path));
 
-    var first = RunPipeline(Named("dp-rf"), [.. FactoryPreprocessing(), .. FactoryDocumentRules(), .. FactoryPartRules()], shards, Path.Combine(output, "dp-rf"), fingerprint, options);
-    // Corpus steps rank and deduplicate over everything steps 1 and 3 kept: scoring first, so dedup can keep the best copy.
-    var second = RunPipeline(Named("as-cd"), [new("perplexity", () => Filter("perplexity")), new("dedup", () => Filter("dedup"))],
-        InputShard.Expand([Path.Combine(output, "dp-rf", "kept")]), Path.Combine(output, "as-cd"), fingerprint, options);
-    var kept = Path.Combine(output, "as-cd", "kept");
+    // Each pipeline reads the previous one's kept shards; corpus steps (perplexity buckets, dedup) see everything before them.
+    var runs = new List<PipelineResult>();
+    string Run(string name, PipelineStep[] steps)
+    {
+        var input = runs.Count == 0 ? shards : InputShard.Expand([Path.Combine(runs[^1].OutputDirectory, "kept")]);
+        runs.Add(RunPipeline(Named(name), steps, input, Path.Combine(output, name), fingerprint, options));
+        return Path.Combine(output, name, "kept");
+    }
+    PipelineStep[] rules = [.. FactoryDocumentRules(), .. FactoryPartRules()];
+    PipelineStep perplexity = new("perplexity", () => Filter("perplexity")), dedup = new("dedup", () => Filter("dedup"));
+    string kept;
+    if (factory.Order == "paper")
+    {
+        // §2.1's order, each step its own pipeline: preprocessing → automatic scoring on preprocessed text (buckets over
+        // every preprocessed document) → rules → content dedup (which keeps the copy in the best bucket).
+        Run("dp", FactoryPreprocessing());
+        Run("as", [perplexity]);
+        Run("rf", rules);
+        kept = Run("cd", [dedup]);
+    }
+    else
+    {
+        // Rules first, in the same pass as preprocessing: one pass over the raw data, and scoring only what the rules keep.
+        Run("dp-rf", [.. FactoryPreprocessing(), .. rules]);
+        kept = Run("as-cd", [perplexity, dedup]);
+    }
 
     // ---- step 5: evaluation and the gate ----
     var (report, sheet) = new DataEvaluator(new EvaluationOptions
@@ -119,22 +141,63 @@ FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySe
     Log.LogInformation("Gate {Verdict} ({Criteria} criteria{Human})", gate.Passed ? "passed" : "failed (not enforced)", gate.Criteria.Count,
         judged is null ? "; human criteria need a judged sheet: evaluation.judged_sheet" : "");
 
-    // The funnel: documents read, then left after each step of both pipelines.
-    var funnel = new List<(string, long)> { ("raw", first.Stats.Input) };
-    funnel.AddRange(first.Stats.Steps.Where(s => s.Name != "read").Select(s => (s.Name, s.Kept)));
-    funnel.AddRange(second.Stats.Steps.Where(s => s.Name != "read").Select(s => (s.Name, s.Kept)));
+    // The funnel: documents read, then left after each step, in the order they ran.
+    var funnel = new List<(string, long)> { ("raw", runs[0].Stats.Input) };
+    foreach (var run in runs) funnel.AddRange(run.Stats.Steps.Where(s => s.Name != "read").Select(s => (s.Name, s.Kept)));
     return new FactoryOutcome(kept, funnel, gate, Path.Combine(reportDir, "report.html"));
 }
 
-/// <summary>[factory]: what to read and where to write.</summary>
-public sealed class FactorySettings
+/// <summary>
+/// The code path (paper §2.8: 191B tokens of code in stage 1; Appendix A's ```` ```lang ```` format): source files skip
+/// the prose steps — no zh/en language identification, no prose rules, no perplexity cut against a prose model — and get
+/// StarCoder-style file filters, the fence with their language (<c>format-code</c>, from each record's
+/// <c>language</c> field), and exact and near dedup. Its funnel is reported separately; the quality gate's criteria are
+/// about prose and do not apply.
+/// </summary>
+FactoryOutcome RunCodeFactory(IReadOnlyList<string> inputs, string output, FactorySettings factory, string? label = null)
 {
+    string Named(string pipeline) => label is null ? pipeline : $"{label}/{pipeline}";
+    var options = new PipelineOptions { Parallelism = factory.Parallelism ?? Environment.ProcessorCount, MaxShardBytes = (long)factory.MaxShardMb << 20 };
+    var shards = InputShard.Expand(inputs.Select(Path.GetFullPath));
+    var fingerprint = Config.Fingerprint("factory", "filters") + "|code" + string.Concat(shards.Select(s => "|" + s.Path));
+    var rules = RunPipeline(Named("code-rf"),
+    [
+        new("code-generated",    () => Filter("code-generated")),
+        new("code-line-length",  () => Filter("code-line-length")),
+        new("code-alphanumeric", () => Filter("code-alphanumeric")),
+        new("code-comment-only", () => Filter("code-comment-only")),
+        new("format-code",       () => Filter("format-code")),
+    ], shards, Path.Combine(output, "code-rf"), fingerprint, options);
+    var dedup = RunPipeline(Named("code-cd"), [new("dedup", () => Filter("dedup"))],
+        InputShard.Expand([Path.Combine(output, "code-rf", "kept")]), Path.Combine(output, "code-cd"), fingerprint, options);
+    var funnel = new List<(string, long)> { ("raw", rules.Stats.Input) };
+    foreach (var run in new[] { rules, dedup }) funnel.AddRange(run.Stats.Steps.Where(s => s.Name != "read").Select(s => (s.Name, s.Kept)));
+    return new FactoryOutcome(Path.Combine(output, "code-cd", "kept"), funnel, null, null);
+}
+
+/// <summary>[factory]: what to read, where to write, in which order.</summary>
+public sealed class FactorySettings : IValidatableOptions
+{
+    /// <summary>
+    /// <c>paper</c> (default): §2.1's order, preprocessing → automatic scoring → rule-based filtering → content dedup, each
+    /// step a pipeline of its own. <c>rules-first</c>: preprocessing and the rules in one pass over the raw data, then
+    /// scoring and dedup over what the rules kept (fewer passes; the perplexity buckets are then quantiles of the
+    /// rule-filtered corpus, not of all preprocessed text).
+    /// </summary>
+    public string Order { get; set; } = "paper";
     /// <summary>Files or directories (JSONL, .gz, .zst, Parquet, text directories), relative to the working directory.</summary>
     public List<string> Inputs { get; set; } = [];
     /// <summary>Output directory; default &lt;run dir&gt;/data.</summary>
     public string? Output { get; set; }
     public int? Parallelism { get; set; }
     public int MaxShardMb { get; set; } = 256;
+
+    public IEnumerable<string> Validate()
+    {
+        if (Order is not ("paper" or "rules-first")) yield return $"order must be \"paper\" or \"rules-first\", not \"{Order}\"";
+        if (MaxShardMb < 1) yield return "max_shard_mb must be >= 1";
+        if (Parallelism is < 1) yield return "parallelism must be >= 1";
+    }
 }
 
 /// <summary>[evaluation]: step 5.</summary>

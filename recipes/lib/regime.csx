@@ -87,7 +87,7 @@ public sealed class RegimeSettings : IValidatableOptions
 
     /// <summary>The declared corpora and one per source that gives its own inputs.</summary>
     public IReadOnlyList<CorpusSettings> AllCorpora() =>
-        [.. Corpora, .. Sources.Where(s => s.Inputs.Count > 0).Select(s => new CorpusSettings { Name = s.Name, Inputs = s.Inputs, Supervised = s.Supervised })];
+        [.. Corpora, .. Sources.Where(s => s.Inputs.Count > 0).Select(s => new CorpusSettings { Name = s.Name, Inputs = s.Inputs, Supervised = s.Supervised, Code = s.Code })];
 
     public SourceSettings Source(string name) => Sources.FirstOrDefault(s => s.Name == name)
         ?? throw new InvalidOperationException($"no source named '{name}' in [[regime.sources]] (has: {string.Join(", ", Sources.Select(s => s.Name))})");
@@ -104,6 +104,7 @@ public sealed class RegimeSettings : IValidatableOptions
             if ((s.Corpus is { Length: > 0 }) == (s.Inputs.Count > 0)) yield return $"sources '{s.Name}': give either corpus or inputs";
             else if (s.Corpus is { Length: > 0 } c && Corpora.All(x => x.Name != c)) yield return $"sources '{s.Name}': no corpus named '{c}' in [[regime.corpora]]";
             if (s.Tokens < 0) yield return $"sources '{s.Name}': tokens must be >= 0";
+            if (s.Supervised && s.Code) yield return $"sources '{s.Name}': supervised or code, not both";
             if (s.OnlyLanguage && s.Language is not ("zh" or "en")) yield return $"sources '{s.Name}': only_language needs language = \"zh\" or \"en\"";
         }
         foreach (var name in Base.Sources.Where(n => Sources.All(s => s.Name != n))) yield return $"base.sources: no source named '{name}'";
@@ -143,6 +144,8 @@ public sealed class CorpusSettings
     public List<string> Inputs { get; set; } = [];
     /// <summary>Q/A records (question, answer) rendered with the prompt templates instead of the web-text factory.</summary>
     public bool Supervised { get; set; }
+    /// <summary>Source files (with a <c>language</c> field per record) through the code path instead of the web-text factory.</summary>
+    public bool Code { get; set; }
 }
 
 /// <summary>[[regime.sources]]: one entry of a stage's mixture (Table 2).</summary>
@@ -163,6 +166,8 @@ public sealed class SourceSettings
     public List<string> Inputs { get; set; } = [];
     /// <summary>With <see cref="Inputs"/>: Q/A records rendered with the prompt templates.</summary>
     public bool Supervised { get; set; }
+    /// <summary>With <see cref="Inputs"/>: source files through the code path (fenced, code rules, no prose language ID or perplexity).</summary>
+    public bool Code { get; set; }
     /// <summary>Held-out documents of this source, scored after every stage.</summary>
     public string? HeldOut { get; set; }
 

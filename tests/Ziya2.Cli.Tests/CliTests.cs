@@ -137,29 +137,49 @@ public sealed class DataCommandTests : IDisposable
     }
 
     [Fact]
-    public void Data_factory_recipe_composes_the_pipeline_in_code_and_resumes()
+    public void Data_factory_recipe_runs_the_papers_four_steps_in_order_resumes_and_offers_rules_first()
     {
+        JsonElement Stats(string run, string pipeline) => JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", pipeline, "stats.json"))).RootElement;
+        List<string?> Steps(JsonElement stats) => stats.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
+        int Kept(JsonElement stats) => stats.GetProperty("kept").GetInt32();
+
         var run = Path.Combine(_tmp, "factory");
         var (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--run-dir", run]);
         Assert.True(code == 0, err + stdout);
-        var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "dp-rf", "stats.json"))).RootElement;
-        Assert.Equal(25, stats.GetProperty("input").GetInt32());
-        Assert.Equal(25, stats.GetProperty("kept").GetInt32() + stats.GetProperty("rejected").GetInt32());
-        var names = stats.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()).ToList();
-        Assert.Contains("advertising", names);   // word-list twice, under two names
-        Assert.Contains("sensitive", names);
-        Assert.True(names.Count >= 31, $"{names.Count} steps");
-        // Steps 2 and 4 read what steps 1 and 3 kept; step 5 measured what they kept and the gate passed.
-        var corpus = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "as-cd", "stats.json"))).RootElement;
-        Assert.Equal(stats.GetProperty("kept").GetInt32(), corpus.GetProperty("input").GetInt32());
-        Assert.Equal(["read", "perplexity", "dedup"], corpus.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
+        // §2.1: preprocessing → automatic scoring (on preprocessed text) → rule-based filtering → content dedup, each
+        // reading what the one before kept; step 5 measured what dedup kept, and the gate passed.
+        var (dp, @as, rf, cd) = (Stats(run, "dp"), Stats(run, "as"), Stats(run, "rf"), Stats(run, "cd"));
+        Assert.Equal(25, dp.GetProperty("input").GetInt32());
+        Assert.Equal(25, Kept(dp) + dp.GetProperty("rejected").GetInt32());
+        Assert.Equal(["read", "language", "normalize-text", "remove-invisible", "t2s", "normalize-whitespace"], Steps(dp));
+        Assert.Equal(Kept(dp), @as.GetProperty("input").GetInt32());
+        Assert.Equal(["read", "perplexity"], Steps(@as));
+        Assert.Equal(Kept(@as), rf.GetProperty("input").GetInt32());
+        Assert.Contains("advertising", Steps(rf));   // word-list twice, under two names
+        Assert.Contains("sensitive", Steps(rf));
+        Assert.True(Steps(rf).Count >= 26, $"{Steps(rf).Count} steps");
+        Assert.Equal(Kept(rf), cd.GetProperty("input").GetInt32());
+        Assert.Equal(["read", "dedup"], Steps(cd));
         var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "evaluation", "report.json"))).RootElement;
-        Assert.Equal(corpus.GetProperty("kept").GetInt32(), report.GetProperty("documents").GetInt32());
+        Assert.Equal(Kept(cd), report.GetProperty("documents").GetInt32());
         Assert.Contains("Gate passed", stdout + err);
 
         (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--run-dir", run]);
         Assert.True(code == 0, err + stdout);
         Assert.Contains("1 already done", stdout);
+
+        // The documented alternative: the rules in the preprocessing pass, then scoring and dedup over what they kept.
+        var other = Path.Combine(_tmp, "rules-first");
+        (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--set", "factory.order=\"rules-first\"", "--run-dir", other]);
+        Assert.True(code == 0, err + stdout);
+        var (dprf, ascd) = (Stats(other, "dp-rf"), Stats(other, "as-cd"));
+        Assert.True(Steps(dprf).Count >= 31, $"{Steps(dprf).Count} steps");
+        Assert.Equal(Kept(dprf), ascd.GetProperty("input").GetInt32());
+        Assert.Equal(["read", "perplexity", "dedup"], Steps(ascd));
+        Assert.False(Directory.Exists(Path.Combine(other, "data", "dp")));
+        (code, _, err) = CliRunner.Run(["validate", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--set", "factory.order=\"sideways\""]);
+        Assert.Equal(2, code);
+        Assert.Contains("order must be \"paper\" or \"rules-first\"", err);
     }
 
     [Fact]

@@ -34,7 +34,10 @@ public sealed class RecipeRunTests : IDisposable
             Assert.Matches($@"Stage {stage}: 0/\d+ \(0%\)", err);
             Assert.Matches($@"Stage {stage}: \d+ steps done; loss", err);
         }
-        Assert.Matches(@"Data web/dp-rf: [\d,]+ of [\d,]+ documents kept", err);
+        // The factory in the paper's order (§2.1): preprocessing → automatic scoring → rules → content dedup, a pipeline each.
+        var ends = new[] { "dp", "as", "rf", "cd" }.Select(p => System.Text.RegularExpressions.Regex.Match(err, $@"Data web/{p}: [\d,]+ of [\d,]+ documents kept")).ToList();
+        Assert.All(ends, m => Assert.True(m.Success, err));
+        Assert.Equal(ends.Select(m => m.Index).Order(), ends.Select(m => m.Index));
 
         // Every stage trained, its loss fell (first vs last logged value), and it left a final checkpoint.
         var metrics = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToList();
@@ -123,7 +126,16 @@ public sealed class RecipeRunTests : IDisposable
         }
         Assert.True(Directory.EnumerateFiles(Path.Combine(_tmp, "dedup-index"), "*", SearchOption.AllDirectories).Any(), "the persistent dedup index was written");
         var html = File.ReadAllText(Path.Combine(run, "report", "report.html"));
-        foreach (var part in new[] { "Data funnel (web-en)", "Data funnel (web-zh)", "Table 3", "paper: Ziya2-13B", "heldout_metamath", "mmlu_answer_loss" })
+        // Code went through the code path: six files kept and fenced with their language; minified, generated,
+        // licence-only and ASCII-art files dropped with their reasons; the fork's copy removed by dedup.
+        var codeStats = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "code", "code-rf", "stats.json"))).RootElement;
+        var codeSteps = codeStats.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s);
+        Assert.Equal(["read", "code-generated", "code-line-length", "code-alphanumeric", "code-comment-only", "format-code"], codeSteps.Keys);
+        Assert.Equal((11, 7), (codeStats.GetProperty("input").GetInt32(), codeStats.GetProperty("kept").GetInt32()));
+        Assert.Equal(7, codeSteps["format-code"].GetProperty("rewritten").GetInt32());
+        Assert.Equal(6, JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "code", "code-cd", "stats.json"))).RootElement.GetProperty("kept").GetInt32());
+        Assert.DoesNotContain("Data code/dp", err);                                  // no prose language ID or perplexity on code
+        foreach (var part in new[] { "Data funnel (web-en)", "Data funnel (web-zh)", "Data funnel (code)", "Table 3", "paper: Ziya2-13B", "heldout_metamath", "mmlu_answer_loss" })
             Assert.Contains(part, html);
         Assert.DoesNotContain("Scaling-law samples", html);                          // off in the paper's config
     }
