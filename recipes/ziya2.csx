@@ -178,7 +178,7 @@ using (var optimizer = Optimizer("adamw").Create(model.GetParameterGroups()))
             var scorer = new LanguageModelScorer(model, tokenizer);
             foreach (var (settings, benchmark) in regime.Benchmarks.Zip(benchmarks))
             {
-                var result = benchmark(scorer, Cancellation);
+                var result = benchmark.Run(scorer, Cancellation);
                 if (result.Skipped is not null) { Log.LogWarning("Benchmark {Name} skipped: {Why}", settings.Name, result.Skipped); continue; }
                 (scores[settings.Name], scores[settings.Name + "_answer_loss"]) = (100 * result.Score, result.AnswerLoss);
             }
@@ -208,8 +208,8 @@ if (regime.Scaling.Documents > 0 && trainedStages.Count > 0 && regime.Benchmarks
     if (regime.Base.Steps > 0) HuggingFaceCheckpoint.Load(embedderModel, Path.Combine(results[0].Checkpoint, "model"));
     else if (regime.Base.Checkpoint is { Length: > 0 } c) HuggingFaceCheckpoint.Load(embedderModel, c);
     var embedder = new ModelEmbedder(embedderModel, baseTokenizer, maxTokens: trainer.SequenceLength);
-    var advertising = TextMeasures.ReadPhrases(evaluation.AdvertisingLists.Select(Path.GetFullPath));
-    var questions = regime.Benchmarks.ToDictionary(b => b.Name, b => b.Questions(RecipePath).Take(regime.Scaling.Documents).ToList());
+    var advertising = PhraseMatcher.Load(evaluation.AdvertisingLists.Select(Path.GetFullPath));
+    var questions = regime.Benchmarks.Zip(benchmarks).ToDictionary(b => b.First.Name, b => b.Second.Questions.Take(regime.Scaling.Documents).ToList());
     double trained = 0;
     foreach (var r in trainedStages)
     {

@@ -83,25 +83,36 @@ string FormatSupervised(string name, IReadOnlyList<string> inputs, string output
 }
 
 /// <summary>
+/// Pipelines run one after another over <paramref name="inputs"/>, each reading what the one before kept (so corpus
+/// steps — perplexity buckets, dedup — see everything before them), under one fingerprint: the same settings and inputs
+/// resume in place; anything else in those directories is refused (the engine checks). <c>Run(name, steps)</c> returns
+/// the pipeline's kept directory; <c>Funnel()</c> the documents read, then left after each step, in the order they ran.
+/// </summary>
+(Func<string, PipelineStep[], string> Run, Func<IReadOnlyList<(string Step, long Documents)>> Funnel) Chain(
+    IReadOnlyList<string> inputs, string output, FactorySettings factory, string fingerprintSalt, string? label)
+{
+    var options = new PipelineOptions { Parallelism = factory.Parallelism ?? Environment.ProcessorCount, MaxShardBytes = (long)factory.MaxShardMb << 20 };
+    var shards = InputShard.Expand(inputs.Select(Path.GetFullPath));
+    var fingerprint = Config.Fingerprint("factory", "filters") + fingerprintSalt + string.Concat(shards.Select(s => "|" + s.Path));
+    var runs = new List<PipelineResult>();
+    string Run(string name, PipelineStep[] steps)
+    {
+        var input = runs.Count == 0 ? shards : InputShard.Expand([Path.Combine(runs[^1].OutputDirectory, "kept")]);
+        runs.Add(RunPipeline(label is null ? name : $"{label}/{name}", steps, input, Path.Combine(output, name), fingerprint, options));
+        return Path.Combine(output, name, "kept");
+    }
+    IReadOnlyList<(string, long)> Funnel() =>
+        [("raw", runs[0].Stats.Input), .. runs.SelectMany(r => r.Stats.Steps.Where(s => s.Name != "read").Select(s => (s.Name, s.Kept)))];
+    return (Run, Funnel);
+}
+
+/// <summary>
 /// The five steps over <paramref name="inputs"/> into <paramref name="output"/>; throws when the gate fails and is
 /// enforced. <paramref name="label"/> names the corpus in progress lines (<c>web/dp</c>).
 /// </summary>
 FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySettings factory, EvaluationSettings evaluation, string? label = null)
 {
-    string Named(string pipeline) => label is null ? pipeline : $"{label}/{pipeline}";
-    var options = new PipelineOptions { Parallelism = factory.Parallelism ?? Environment.ProcessorCount, MaxShardBytes = (long)factory.MaxShardMb << 20 };
-    var shards = InputShard.Expand(inputs.Select(Path.GetFullPath));
-    // Same settings and inputs → resume in place; anything else in that directory is refused (the engine checks).
-    var fingerprint = Config.Fingerprint("factory", "filters") + string.Concat(shards.Select(s => "|" + s.Path));
-
-    // Each pipeline reads the previous one's kept shards; corpus steps (perplexity buckets, dedup) see everything before them.
-    var runs = new List<PipelineResult>();
-    string Run(string name, PipelineStep[] steps)
-    {
-        var input = runs.Count == 0 ? shards : InputShard.Expand([Path.Combine(runs[^1].OutputDirectory, "kept")]);
-        runs.Add(RunPipeline(Named(name), steps, input, Path.Combine(output, name), fingerprint, options));
-        return Path.Combine(output, name, "kept");
-    }
+    var (Run, Funnel) = Chain(inputs, output, factory, "", label);
     PipelineStep[] rules = [.. FactoryDocumentRules(), .. FactoryPartRules()];
     PipelineStep perplexity = new("perplexity", () => Filter("perplexity")), dedup = new("dedup", () => Filter("dedup"));
     string kept;
@@ -141,10 +152,7 @@ FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySe
     Log.LogInformation("Gate {Verdict} ({Criteria} criteria{Human})", gate.Passed ? "passed" : "failed (not enforced)", gate.Criteria.Count,
         judged is null ? "; human criteria need a judged sheet: evaluation.judged_sheet" : "");
 
-    // The funnel: documents read, then left after each step, in the order they ran.
-    var funnel = new List<(string, long)> { ("raw", runs[0].Stats.Input) };
-    foreach (var run in runs) funnel.AddRange(run.Stats.Steps.Where(s => s.Name != "read").Select(s => (s.Name, s.Kept)));
-    return new FactoryOutcome(kept, funnel, gate, Path.Combine(reportDir, "report.html"));
+    return new FactoryOutcome(kept, Funnel(), gate, Path.Combine(reportDir, "report.html"));
 }
 
 /// <summary>
@@ -156,23 +164,17 @@ FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySe
 /// </summary>
 FactoryOutcome RunCodeFactory(IReadOnlyList<string> inputs, string output, FactorySettings factory, string? label = null)
 {
-    string Named(string pipeline) => label is null ? pipeline : $"{label}/{pipeline}";
-    var options = new PipelineOptions { Parallelism = factory.Parallelism ?? Environment.ProcessorCount, MaxShardBytes = (long)factory.MaxShardMb << 20 };
-    var shards = InputShard.Expand(inputs.Select(Path.GetFullPath));
-    var fingerprint = Config.Fingerprint("factory", "filters") + "|code" + string.Concat(shards.Select(s => "|" + s.Path));
-    var rules = RunPipeline(Named("code-rf"),
+    var (Run, Funnel) = Chain(inputs, output, factory, "|code", label);
+    Run("code-rf",
     [
         new("code-generated",    () => Filter("code-generated")),
         new("code-line-length",  () => Filter("code-line-length")),
         new("code-alphanumeric", () => Filter("code-alphanumeric")),
         new("code-comment-only", () => Filter("code-comment-only")),
         new("format-code",       () => Filter("format-code")),
-    ], shards, Path.Combine(output, "code-rf"), fingerprint, options);
-    var dedup = RunPipeline(Named("code-cd"), [new("dedup", () => Filter("dedup"))],
-        InputShard.Expand([Path.Combine(output, "code-rf", "kept")]), Path.Combine(output, "code-cd"), fingerprint, options);
-    var funnel = new List<(string, long)> { ("raw", rules.Stats.Input) };
-    foreach (var run in new[] { rules, dedup }) funnel.AddRange(run.Stats.Steps.Where(s => s.Name != "read").Select(s => (s.Name, s.Kept)));
-    return new FactoryOutcome(Path.Combine(output, "code-cd", "kept"), funnel, null, null);
+    ]);
+    var kept = Run("code-cd", [new("dedup", () => Filter("dedup"))]);
+    return new FactoryOutcome(kept, Funnel(), null, null);
 }
 
 /// <summary>[factory]: what to read, where to write, in which order.</summary>

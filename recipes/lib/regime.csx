@@ -205,8 +205,8 @@ public sealed class BenchmarkSettings
     public int Limit { get; set; } = int.MaxValue;
     public int MaxNewTokens { get; set; } = 512;
 
-    /// <summary>Reads the files once; the result scores a model.</summary>
-    public Func<LanguageModelScorer, CancellationToken, BenchmarkResult> Load(Func<string, string> resolve)
+    /// <summary>Reads the files once: a function that scores a model, and the test questions (for the scaling law's similarity).</summary>
+    public LoadedBenchmark Load(Func<string, string> resolve)
     {
         var root = resolve(Path);
         switch (Format)
@@ -214,34 +214,22 @@ public sealed class BenchmarkSettings
             case "mmlu" or "cmmlu" or "ceval":
                 var choice = Format switch { "mmlu" => MultipleChoiceBenchmark.Mmlu(root), "cmmlu" => MultipleChoiceBenchmark.Cmmlu(root), _ => MultipleChoiceBenchmark.Ceval(root) };
                 var named = new MultipleChoiceBenchmark { Name = Name, Chinese = choice.Chinese, Subjects = choice.Subjects };
-                return (scorer, ct) => named.Run(scorer, Shots, Limit, ct);
+                return new((scorer, ct) => named.Run(scorer, Shots, Limit, ct), [.. named.Subjects.SelectMany(s => s.Test).Select(q => q.Question)]);
             case "gsm8k" or "math":
                 var maths = Format == "gsm8k"
                     ? MathBenchmark.Gsm8k(System.IO.Path.Combine(root, "test.jsonl"), System.IO.Path.Combine(root, "train.jsonl"))
                     : MathBenchmark.Math(System.IO.Path.Combine(root, "test"), System.IO.Path.Combine(root, "train"));
                 var m = new MathBenchmark { Name = Name, Style = maths.Style, Test = maths.Test, Shots = maths.Shots };
-                return (scorer, ct) => m.Run(scorer, Shots, MaxNewTokens, Limit, ct);
+                return new((scorer, ct) => m.Run(scorer, Shots, MaxNewTokens, Limit, ct), [.. m.Test.Select(p => p.Question)]);
             default:
                 var code = HumanEvalBenchmark.Read(root);
-                return (scorer, ct) => code.Run(scorer, MaxNewTokens, Limit, ct) with { Benchmark = Name };
+                return new((scorer, ct) => code.Run(scorer, MaxNewTokens, Limit, ct) with { Benchmark = Name }, [.. code.Problems.Select(p => p.Prompt)]);
         }
     }
-
-    /// <summary>The questions the benchmark asks (for the similarity attribute of the scaling law).</summary>
-    public IEnumerable<string> Questions(Func<string, string> resolve)
-    {
-        var root = resolve(Path);
-        return Format switch
-        {
-            "mmlu" => MultipleChoiceBenchmark.Mmlu(root).Subjects.SelectMany(s => s.Test).Select(q => q.Question),
-            "cmmlu" => MultipleChoiceBenchmark.Cmmlu(root).Subjects.SelectMany(s => s.Test).Select(q => q.Question),
-            "ceval" => MultipleChoiceBenchmark.Ceval(root).Subjects.SelectMany(s => s.Test).Select(q => q.Question),
-            "gsm8k" => MathBenchmark.Gsm8k(System.IO.Path.Combine(root, "test.jsonl"), null).Test.Select(p => p.Question),
-            "math" => MathBenchmark.Math(System.IO.Path.Combine(root, "test"), null).Test.Select(p => p.Question),
-            _ => HumanEvalBenchmark.Read(root).Problems.Select(p => p.Prompt),
-        };
-    }
 }
+
+/// <summary>A benchmark's files, read: <see cref="Run"/> scores a model; <see cref="Questions"/> are what it asks.</summary>
+public sealed record LoadedBenchmark(Func<LanguageModelScorer, CancellationToken, BenchmarkResult> Run, IReadOnlyList<string> Questions);
 
 /// <summary>[regime.scaling]: data-centric scaling-law samples (§7) after the stages.</summary>
 public sealed class ScalingSettings

@@ -51,19 +51,19 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
     {
         var store = new CheckpointStore(Path.Combine(runDirectory, "checkpoints"), options.KeepLast);
         long total = stages.Sum(s => s.Steps), offset = 0;
-        IReadOnlyDictionary<string, double> EvaluateAt(string stage, long step, long stepsBefore)
+        long StepsBefore(string name) => stages.TakeWhile(s => s.Name != name).Sum(s => s.Steps);
+        IReadOnlyDictionary<string, double> EvaluateAt(string stage, long step)
         {
-            var point = new EvaluationPoint(stage, step, (stepsBefore + step) * (double)options.TokensPerStep);
+            var point = new EvaluationPoint(stage, step, (StepsBefore(stage) + step) * (double)options.TokensPerStep);
             var scores = Evaluate!(point);
             events?.Publish(new RunEvent(RunEvents.Metrics, (long)point.Tokens, EvaluationSeries, scores) { Detail = $"{stage}:{step}" });
             return scores;
         }
-        long StepsBefore(string name) => stages.TakeWhile(s => s.Name != name).Sum(s => s.Steps);
         var trainer = new Trainer(model, optimizer, scheduler, options, store, configHash, events,
-            Evaluate is null ? null : (spec, step) => EvaluateAt(spec.Name, step, StepsBefore(spec.Name)));
+            Evaluate is null ? null : (spec, step) => EvaluateAt(spec.Name, step));
         long every = EvaluateEveryTokens > 0 ? Math.Max(1, (long)Math.Round(EvaluateEveryTokens / options.TokensPerStep)) : 0;
         // The starting model, once: a resumed run has it in its metrics already.
-        if (Evaluate is not null && EvaluateBeforeTraining && stages.Count > 0 && store.Latest(stages[0].Name) is null) EvaluateAt(stages[0].Name, 0, 0);
+        if (Evaluate is not null && EvaluateBeforeTraining && stages.Count > 0 && store.Latest(stages[0].Name) is null) EvaluateAt(stages[0].Name, 0);
         var results = new List<StageResult>();
         foreach (var stage in stages)
         {
@@ -81,7 +81,7 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
                 var export = Path.Combine(runDirectory, "exports", stage.Name);
                 if (!Directory.Exists(export)) ModelExport.Write(model, ExportFormat, export, ExportDtype);
             }
-            if (Evaluate is not null) result = result with { Evaluation = EvaluateAt(stage.Name, stage.Steps, offset) };
+            if (Evaluate is not null) result = result with { Evaluation = EvaluateAt(stage.Name, stage.Steps) };
             results.Add(result);
             offset += stage.Steps;
         }

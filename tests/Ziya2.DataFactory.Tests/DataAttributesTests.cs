@@ -25,7 +25,7 @@ public sealed class DataAttributesTests
             new("garbled", "The cafÃ© was full. Everyone was there."),
             new("maths", "Question: Tom has 3 apples and buys 5 more. How many now? Answer: 3 + 5 = 8. The answer is: 8"),
         ];
-        var a = DataAttributes.Proxy(docs, ["click here to subscribe"]);
+        var a = DataAttributes.Proxy(docs, new PhraseMatcher(["click here to subscribe"]));
         Assert.Equal(6, a.Documents);
         Assert.Equal(1 - 2.0 / 6, a.Coherence, 9);    // ad, urls
         Assert.Equal(1 - 2.0 / 6, a.Readability, 9);  // unpunctuated menu, mojibake; a maths answer ending in its number is fine

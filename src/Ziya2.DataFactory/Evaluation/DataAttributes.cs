@@ -27,14 +27,14 @@ public sealed record DataAttributes(double Coherence, double Readability, int Do
     /// (terminal punctuation, a closing bracket or quote, or a number — maths answers end in one), its mean sentence is
     /// under 8 or over 400 characters, or it holds U+FFFD / typical mojibake. A proxy ranks data; it does not replace judges.
     /// </summary>
-    public static DataAttributes Proxy(IEnumerable<Document> documents, IReadOnlyList<string> advertising)
+    public static DataAttributes Proxy(IEnumerable<Document> documents, PhraseMatcher advertising)
     {
         int total = 0, incoherent = 0, unreadable = 0;
         foreach (var d in documents)
         {
             total++;
             var lower = d.Text.ToLowerInvariant();
-            if (TextMeasures.PhraseHitsInLowered(lower, advertising) > 0 || TextMeasures.HtmlFunctionHits(d.Text) > 0 || Url.Count(d.Text) >= 3) incoherent++;
+            if (advertising.HitsInLowered(lower, stopAt: 1) > 0 || TextMeasures.HtmlFunctionHits(d.Text) > 0 || Url.Count(d.Text) >= 3) incoherent++;
             var (_, sentence) = TextMeasures.Readability(d.Text);
             if (FinishedLines(d.Text) < 0.5 || sentence is < 8 or > 400 || d.Text.Contains('\uFFFD') || Mojibake.IsMatch(d.Text)) unreadable++;
         }

@@ -18,7 +18,7 @@ public sealed class DataEvaluator(EvaluationOptions options, FieldMapping? field
     {
         // Toxic words as the RF step's word-list filter matches them with whole_words: the gate counts what it would remove.
         var toxic = PhraseMatcher.Load(options.ToxicLists, wholeWords: true);
-        var ads = TextMeasures.ReadPhrases(options.AdvertisingLists);
+        var ads = PhraseMatcher.Load(options.AdvertisingLists);
         var topics = TopicLexicon.Load(options.TopicLexicon);
         var report = new EvaluationReport { SampleRate = options.SampleRate, Seed = options.Seed };
         foreach (var t in topics.Topics) report.Topics[t] = 0;
@@ -49,7 +49,7 @@ public sealed class DataEvaluator(EvaluationOptions options, FieldMapping? field
                 var counts = new Dictionary<string, int>
                 {
                     ["privacy"] = TextMeasures.PrivacyHits(d.Text), ["html_function"] = TextMeasures.HtmlFunctionHits(d.Text),
-                    ["toxic"] = toxic.HitsInLowered(lower), ["advertising"] = TextMeasures.PhraseHitsInLowered(lower, ads),
+                    ["toxic"] = toxic.HitsInLowered(lower), ["advertising"] = ads.HitsInLowered(lower),
                 };
                 foreach (var (k, c) in counts) { hits[k] += c; if (c > 0) hitDocs[k]++; }
                 var language = d.Language ?? "unknown";

@@ -15,19 +15,6 @@ public static partial class TextMeasures
     /// <summary>Web-page function words: HTML tags, entities, <c>javascript:</c>, event handlers, CSS/JS remnants.</summary>
     public static int HtmlFunctionHits(string text) => Html().Count(text);
 
-    /// <summary>Occurrences of listed phrases (case-insensitive substring, which suits Chinese).</summary>
-    public static int PhraseHits(string text, IReadOnlyList<string> phrases) =>
-        phrases.Count == 0 ? 0 : PhraseHitsInLowered(text.ToLowerInvariant(), phrases);
-
-    /// <summary>As <see cref="PhraseHits"/> on text already lower-cased, so callers matching several lists lower-case once.</summary>
-    public static int PhraseHitsInLowered(string lower, IReadOnlyList<string> phrases)
-    {
-        int hits = 0;
-        foreach (var p in phrases)
-            for (int i = lower.IndexOf(p, StringComparison.Ordinal); i >= 0; i = lower.IndexOf(p, i + p.Length, StringComparison.Ordinal)) hits++;
-        return hits;
-    }
-
     /// <summary>
     /// Informativeness: zstd-compressed size / UTF-8 size (level 3). Repetitive or templated text compresses well and
     /// scores low; varied prose scores high. A cheap, model-free stand-in for "information content".
@@ -61,8 +48,4 @@ public static partial class TextMeasures
 
     [GeneratedRegex(@"(?<=[。！？!?；;])|(?<=\.)\s")]
     private static partial Regex SentenceSplit();
-
-    /// <summary>Reads phrase lists (one per line, <c>#</c> comments), lower-cased and de-duplicated.</summary>
-    public static List<string> ReadPhrases(IEnumerable<string> files) =>
-        files.SelectMany(File.ReadLines).Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.ToLowerInvariant()).Distinct().ToList();
 }

@@ -1,4 +1,5 @@
 using System.Reflection;
+using Ziya2.Data;
 
 namespace Ziya2.DataFactory.Evaluation;
 
@@ -9,19 +10,19 @@ namespace Ziya2.DataFactory.Evaluation;
 /// </summary>
 public sealed class TopicLexicon
 {
-    readonly List<(string Topic, string[] Keywords)> _topics;
+    readonly List<(string Topic, PhraseMatcher Keywords)> _topics;
 
-    TopicLexicon(List<(string, string[])> topics) => _topics = topics;
+    TopicLexicon(List<(string, PhraseMatcher)> topics) => _topics = topics;
 
     public IReadOnlyList<string> Topics => [.. _topics.Select(t => t.Topic), "other"];
 
     public static TopicLexicon Load(string? path)
     {
         var lines = path is null ? ReadBuiltIn() : File.ReadAllLines(path);
-        var topics = new List<(string, string[])>();
+        var topics = new List<(string, PhraseMatcher)>();
         foreach (var group in lines.Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith('#')).Select(l => l.Split('\t', 2))
                      .Where(p => p.Length == 2).GroupBy(p => p[0].Trim()))
-            topics.Add((group.Key, group.Select(p => p[1].Trim().ToLowerInvariant()).Where(k => k.Length > 0).Distinct().ToArray()));
+            topics.Add((group.Key, new PhraseMatcher(group.Select(p => p[1]))));
         if (topics.Count == 0) throw new InvalidDataException($"{path ?? "built-in lexicon"}: no 'topic<TAB>keyword' lines");
         return new TopicLexicon(topics);
     }
@@ -41,7 +42,7 @@ public sealed class TopicLexicon
         int bestHits = 0;
         foreach (var (topic, keywords) in _topics)
         {
-            int hits = TextMeasures.PhraseHitsInLowered(lower, keywords);
+            int hits = keywords.HitsInLowered(lower);
             if (hits > bestHits) (best, bestHits) = (topic, hits);
         }
         return best;

@@ -56,11 +56,3 @@ sealed class HostRecipeGlobals(
 
     string IRunEnvironment.RunDirectory => runDirectory.Path;
 }
-
-/// <summary>Every component kind the SDK assemblies define, by name (recipe manifests name kinds as strings).</summary>
-public static class KnownComponentKinds
-{
-    public static IReadOnlyList<ComponentKind> All { get; } = [.. ComponentKind.All, .. TensorComponentKinds.All];
-
-    public static ComponentKind? Find(string name) => All.FirstOrDefault(k => k.Name == name);
-}

@@ -13,13 +13,7 @@ public sealed class CodeAlphanumericRule(CodeAlphanumericOptions o) : IDataFilte
 {
     public FilterDecision Apply(Document d)
     {
-        int visible = 0, alphanumeric = 0;
-        foreach (var c in d.Text)
-        {
-            if (char.IsWhiteSpace(c)) continue;
-            visible++;
-            if (char.IsLetterOrDigit(c)) alphanumeric++;
-        }
-        return visible == 0 || (double)alphanumeric / visible < o.Threshold ? FilterDecision.Drop("low_alphanumeric") : FilterDecision.Keep();
+        var c = TextMetrics.Composition(d.Text);   // the counts content-ratio uses for prose, digits counted here too
+        return c.NonSpace == 0 || (double)(c.Letters + c.Digits) / c.NonSpace < o.Threshold ? FilterDecision.Drop("low_alphanumeric") : FilterDecision.Keep();
     }
 }
