@@ -50,13 +50,17 @@ start=$(date +%s.%N)
 timer=(); if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -f "peak RSS %M KB"); fi
 "${timer[@]}" "$ziya2" data run "$pipeline" --input "$work/in" --output "$work/out" --log-level Warning "${extra[@]}" "$@"
 end=$(date +%s.%N)
-python3 - "$work/out/stats.json" "$start" "$end" <<'PY'
-import json, sys
-s = json.load(open(sys.argv[1])); wall = float(sys.argv[3]) - float(sys.argv[2])
-total = s["steps"][0]["bytes_in"]
-for st in s["steps"]:
-    rate = st["bytes_in"] / 1e6 / st["seconds"] if st["seconds"] > 0 else float("inf")
-    print(f"{st['name']:<24} {st['bytes_in']/1e6:9.1f} MB in  {st['seconds']:7.2f} CPU-s  {rate:8.1f} MB/s per core")
-    if st["seconds"] > 0: print(f"{'':<24} {st['input']:9,} docs    {st['input']/st['seconds']:10,.0f} docs/s per core")
+python3 - "$pipeline" "$work/out" "$start" "$end" <<'PY'
+import json, os, sys, tomllib
+names = list(tomllib.load(open(sys.argv[1], "rb"))["pipelines"])   # the order they ran in
+wall = float(sys.argv[4]) - float(sys.argv[3]); total = None
+for name in names:
+    s = json.load(open(os.path.join(sys.argv[2], name, "stats.json")))
+    if total is None: total = s["steps"][0]["bytes_in"]
+    print(f"== {name}")
+    for st in s["steps"]:
+        rate = st["bytes_in"] / 1e6 / st["seconds"] if st["seconds"] > 0 else float("inf")
+        print(f"{st['name']:<24} {st['bytes_in']/1e6:9.1f} MB in  {st['seconds']:7.2f} CPU-s  {rate:8.1f} MB/s per core")
+        if st["seconds"] > 0: print(f"{'':<24} {st['input']:9,} docs    {st['input']/st['seconds']:10,.0f} docs/s per core")
 print(f"whole chain: {total/1e6:.1f} MB of text in {wall:.1f} s wall = {total/1e6/wall:.1f} MB/s = {total/1e9/wall*3600:.1f} GB/hour (paper: ~15 GB/hour)")
 PY

@@ -3,8 +3,8 @@
 //                                        3 rule-based filtering → <out>/rf, 4 deduplication → <out>/cd
 //   [factory] order = "rules-first":     1 + 3 in one pass → <out>/dp-rf, 2 + 4 → <out>/as-cd
 //   5 evaluation and the quality gate → <out>/evaluation (report, human sheet, verdict)
-// Pipelines are composed here, in code, from the same plugins `ziya2 data run` uses; a filter can appear twice under
-// two names with its own options section (word lists for advertising and for sensitive phrases).
+// The steps are not listed here: Pipeline("dp") reads [pipelines.dp] from the config, which includes
+// ../pipelines/ziya2.toml (and ziya2-code.toml) — the definitions `ziya2 data run` runs, so the two cannot drift.
 using Ziya2.DataFactory.Evaluation;
 using Ziya2.DataFactory.Pipeline;
 using Ziya2.DataFactory.Reading;
@@ -12,56 +12,13 @@ using Ziya2.DataFactory.Reading;
 /// <summary>What the factory produced: the cleaned corpus, the document count after each step, and the gate's verdict (none for code).</summary>
 public sealed record FactoryOutcome(string Kept, IReadOnlyList<(string Step, long Documents)> Funnel, GateResult? Gate, string? EvaluationReport);
 
-// Each step gets a factory, not an instance: the engine builds one filter per shard worker.
-PipelineStep[] FactoryPreprocessing() =>
-[
-    new("language",             () => Filter("language")),
-    new("normalize-text",       () => Filter("normalize-text")),
-    new("remove-invisible",     () => Filter("remove-invisible")),
-    new("t2s",                  () => Filter("t2s")),
-    new("normalize-whitespace", () => Filter("normalize-whitespace")),
-];
-PipelineStep[] FactoryDocumentRules() =>
-[
-    new("min-length",           () => Filter("min-length")),
-    new("max-length",           () => Filter("max-length")),
-    new("word-count",           () => Filter("word-count")),
-    new("mojibake",             () => Filter("mojibake")),
-    new("content-ratio",        () => Filter("content-ratio")),
-    new("digit-ratio",          () => Filter("digit-ratio")),
-    new("symbol-ratio",         () => Filter("symbol-ratio")),
-    new("html-remnants",        () => Filter("html-remnants")),
-    new("code-remnants",        () => Filter("code-remnants")),
-    new("url-density",          () => Filter("url-density")),
-    new("hashtag-density",      () => Filter("hashtag-density")),
-    new("line-repetition",      () => Filter("line-repetition")),
-    new("paragraph-repetition", () => Filter("paragraph-repetition")),
-    new("ngram-repetition",     () => Filter("ngram-repetition")),
-    new("stop-words",           () => Filter("stop-words")),
-    new("lorem-ipsum",          () => Filter("lorem-ipsum")),
-];
-// Paragraph and sentence rules remove the offending part; the document goes only when too little remains.
-PipelineStep[] FactoryPartRules() =>
-[
-    new("navigation-lines",     () => Filter("navigation-lines")),
-    new("metadata-lines",       () => Filter("metadata-lines")),
-    new("browser-notices",      () => Filter("browser-notices")),
-    new("advertising",          () => Filter("word-list", "filters.advertising")),
-    new("sensitive",            () => Filter("word-list", "filters.sensitive")),
-    new("privacy",              () => Filter("privacy")),
-    new("truncated-sentences",  () => Filter("truncated-sentences")),
-    new("char-runs",            () => Filter("char-runs")),
-    // After removals, what is left must still read as prose.
-    new("line-punctuation",     () => Filter("line-punctuation")),
-];
-
 /// <summary>
 /// Runs one pipeline over <paramref name="shards"/> into <paramref name="output"/>, resuming in place when the settings
 /// match. Progress (a bar or periodic lines per pipeline, a summary at its end) comes from the events it publishes.
 /// </summary>
-PipelineResult RunPipeline(string name, PipelineStep[] steps, IReadOnlyList<InputShard> shards, string output, string fingerprint, PipelineOptions options)
+PipelineResult RunPipeline(string name, IReadOnlyList<PipelineStep> steps, IReadOnlyList<InputShard> shards, string output, string fingerprint, PipelineOptions options)
 {
-    Log.LogInformation("Data factory {Name}: {Steps} steps over {Shards} shard(s)", name, steps.Length, shards.Count);
+    Log.LogInformation("Data factory {Name}: {Steps} steps over {Shards} shard(s)", name, steps.Count, shards.Count);
     options.Name = name;
     var result = new DataPipeline(steps, options).Run(shards, output, fingerprint, Events, Cancellation);
     PipelineSummary.Write(Console.Out, result);
@@ -88,14 +45,14 @@ string FormatSupervised(string name, IReadOnlyList<string> inputs, string output
 /// resume in place; anything else in those directories is refused (the engine checks). <c>Run(name, steps)</c> returns
 /// the pipeline's kept directory; <c>Funnel()</c> the documents read, then left after each step, in the order they ran.
 /// </summary>
-(Func<string, PipelineStep[], string> Run, Func<IReadOnlyList<(string Step, long Documents)>> Funnel) Chain(
+(Func<string, IReadOnlyList<PipelineStep>, string> Run, Func<IReadOnlyList<(string Step, long Documents)>> Funnel) Chain(
     IReadOnlyList<string> inputs, string output, FactorySettings factory, string fingerprintSalt, string? label)
 {
     var options = new PipelineOptions { Parallelism = factory.Parallelism ?? Environment.ProcessorCount, MaxShardBytes = (long)factory.MaxShardMb << 20 };
     var shards = InputShard.Expand(inputs.Select(Path.GetFullPath));
-    var fingerprint = Config.Fingerprint("factory", "filters") + fingerprintSalt + string.Concat(shards.Select(s => "|" + s.Path));
+    var fingerprint = Config.Fingerprint("factory", "filters", "pipelines") + fingerprintSalt + string.Concat(shards.Select(s => "|" + s.Path));
     var runs = new List<PipelineResult>();
-    string Run(string name, PipelineStep[] steps)
+    string Run(string name, IReadOnlyList<PipelineStep> steps)
     {
         var input = runs.Count == 0 ? shards : InputShard.Expand([Path.Combine(runs[^1].OutputDirectory, "kept")]);
         runs.Add(RunPipeline(label is null ? name : $"{label}/{name}", steps, input, Path.Combine(output, name), fingerprint, options));
@@ -113,23 +70,21 @@ string FormatSupervised(string name, IReadOnlyList<string> inputs, string output
 FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySettings factory, EvaluationSettings evaluation, string? label = null)
 {
     var (Run, Funnel) = Chain(inputs, output, factory, "", label);
-    PipelineStep[] rules = [.. FactoryDocumentRules(), .. FactoryPartRules()];
-    PipelineStep perplexity = new("perplexity", () => Filter("perplexity")), dedup = new("dedup", () => Filter("dedup"));
     string kept;
     if (factory.Order == "paper")
     {
         // §2.1's order, each step its own pipeline: preprocessing → automatic scoring on preprocessed text (buckets over
         // every preprocessed document) → rules → content dedup (which keeps the copy in the best bucket).
-        Run("dp", FactoryPreprocessing());
-        Run("as", [perplexity]);
-        Run("rf", rules);
-        kept = Run("cd", [dedup]);
+        Run("dp", Pipeline("dp"));
+        Run("as", Pipeline("as"));
+        Run("rf", Pipeline("rf"));
+        kept = Run("cd", Pipeline("cd"));
     }
     else
     {
         // Rules first, in the same pass as preprocessing: one pass over the raw data, and scoring only what the rules keep.
-        Run("dp-rf", [.. FactoryPreprocessing(), .. rules]);
-        kept = Run("as-cd", [perplexity, dedup]);
+        Run("dp-rf", [.. Pipeline("dp"), .. Pipeline("rf")]);
+        kept = Run("as-cd", [.. Pipeline("as"), .. Pipeline("cd")]);
     }
 
     // ---- step 5: evaluation and the gate ----
@@ -165,15 +120,8 @@ FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySe
 FactoryOutcome RunCodeFactory(IReadOnlyList<string> inputs, string output, FactorySettings factory, string? label = null)
 {
     var (Run, Funnel) = Chain(inputs, output, factory, "|code", label);
-    Run("code-rf",
-    [
-        new("code-generated",    () => Filter("code-generated")),
-        new("code-line-length",  () => Filter("code-line-length")),
-        new("code-alphanumeric", () => Filter("code-alphanumeric")),
-        new("code-comment-only", () => Filter("code-comment-only")),
-        new("format-code",       () => Filter("format-code")),
-    ]);
-    var kept = Run("code-cd", [new("dedup", () => Filter("dedup"))]);
+    Run("code-rf", Pipeline("code-rf"));
+    var kept = Run("code-cd", Pipeline("code-cd"));
     return new FactoryOutcome(kept, Funnel(), null, null);
 }
 

@@ -2,8 +2,6 @@ using System.CommandLine;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Tomlyn;
-using Tomlyn.Model;
 using Ziya2.Data;
 using Ziya2.DataFactory.Pipeline;
 using Ziya2.Events;
@@ -14,14 +12,9 @@ using Ziya2.Plugins;
 
 namespace Ziya2.Cli;
 
-/// <summary>Settings of a data pipeline, at <c>[pipeline]</c>.</summary>
+/// <summary>How <c>ziya2 data run</c> runs its pipelines, at <c>[pipeline]</c>; the pipelines are at <c>[pipelines.&lt;name&gt;]</c>.</summary>
 public sealed class PipelineSettings : Ziya2.Configuration.IValidatableOptions
 {
-    /// <summary>
-    /// Step names, applied in order; options of each at <c>[filters.&lt;name&gt;]</c>. A step is the data filter of that
-    /// name unless its section says <c>use = "&lt;filter&gt;"</c>, so one filter can run twice with different options.
-    /// </summary>
-    public List<string> Steps { get; set; } = [];
     public int MaxShardMb { get; set; } = 256;
     public int MaxLineMb { get; set; } = 64;
     public int Parallelism { get; set; } = Environment.ProcessorCount;
@@ -30,8 +23,6 @@ public sealed class PipelineSettings : Ziya2.Configuration.IValidatableOptions
 
     public IEnumerable<string> Validate()
     {
-        if (Steps.Count == 0) yield return "steps must name at least one data filter";
-        if (Steps.Distinct().Count() != Steps.Count) yield return "a step name may appear only once (run one filter twice under two names with use = \"<filter>\")";
         if (MaxShardMb <= 0 || MaxLineMb <= 0 || Parallelism <= 0) yield return "max_shard_mb, max_line_mb and parallelism must be > 0";
         foreach (var e in LegacyEncodings)
         {
@@ -43,54 +34,59 @@ public sealed class PipelineSettings : Ziya2.Configuration.IValidatableOptions
     }
 }
 
-/// <summary><c>ziya2 data run &lt;pipeline.toml&gt; --input … --output …</c>.</summary>
+/// <summary><c>ziya2 data run &lt;pipelines.toml&gt; --input … --output …</c>.</summary>
 static class DataCommands
 {
     public static Command Create(Option<string[]> plugins, Option<LogLevel> logLevel, Option<LogFormat> logFormat)
     {
-        var pipeline = new Argument<string>("pipeline") { Description = "Pipeline TOML: [pipeline] steps = [...], [filters.<name>] options, [input] field names" };
+        var file = new Argument<string>("pipelines") { Description = "TOML with [pipelines.<name>] steps = [...] and [filters.<step>] options (recipes/pipelines/ziya2.toml: the factory's steps 1–4)" };
+        var config = new Option<string[]>("--config", "-c") { Description = "More TOML layered over the pipeline file (site paths, thresholds)", Arity = ArgumentArity.ZeroOrMore };
+        var names = new Option<string[]>("--pipeline") { Description = "Pipelines to run, in order, each reading what the one before kept (default: all the file defines, in its order)", Arity = ArgumentArity.ZeroOrMore, AllowMultipleArgumentsPerToken = true };
         var input = new Option<string[]>("--input") { Description = "Input files or directories (JSONL, .gz, .zst, Parquet, directories of text files)", Required = true, Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true };
-        var output = new Option<string>("--output") { Description = "Output directory (kept/, rejected/, stats.json, funnel.svg)", Required = true };
+        var output = new Option<string>("--output") { Description = "Output directory: <output>/<pipeline>/ holds kept/, rejected/, stats.json, funnel.svg", Required = true };
         var set = new Option<string[]>("--set") { Description = "Override a key: --set filters.min-length.min_chars=100", Arity = ArgumentArity.ZeroOrMore };
         var dryRun = new Option<bool>("--dry-run") { Description = "Validate and print the plan; process nothing" };
         var force = new Option<bool>("--force") { Description = "Replace the output of a different pipeline in --output" };
-        var run = new Command("run", "Run a data pipeline over input shards") { pipeline, input, output, set, dryRun, force, plugins, logLevel, logFormat };
-        run.SetAction((r, ct) => Task.FromResult(Run(r, pipeline, input, output, set, dryRun, force, plugins, logLevel, logFormat, ct)));
+        var run = new Command("run", "Run data pipelines over input shards") { file, config, names, input, output, set, dryRun, force, plugins, logLevel, logFormat };
+        run.SetAction((r, ct) => Task.FromResult(Run(r, file, config, names, input, output, set, dryRun, force, plugins, logLevel, logFormat, ct)));
         return new Command("data", "The data factory: run pipelines of data filters, evaluate their output, gate it") { run, DataTokenizeCommand.Create(plugins, logLevel), DataEvaluationCommands.Evaluate(), DataEvaluationCommands.Gate() };
     }
 
-    static int Run(ParseResult r, Argument<string> pipelineArg, Option<string[]> inputOpt, Option<string> outputOpt, Option<string[]> setOpt,
-        Option<bool> dryRunOpt, Option<bool> forceOpt, Option<string[]> plugins, Option<LogLevel> logLevel, Option<LogFormat> logFormat, CancellationToken cancellation)
+    static int Run(ParseResult r, Argument<string> fileArg, Option<string[]> configOpt, Option<string[]> namesOpt, Option<string[]> inputOpt, Option<string> outputOpt,
+        Option<string[]> setOpt, Option<bool> dryRunOpt, Option<bool> forceOpt, Option<string[]> plugins, Option<LogLevel> logLevel, Option<LogFormat> logFormat, CancellationToken cancellation)
     {
         using var loggers = Logging.Create(r.GetValue(logFormat), r.GetValue(logLevel));
         var log = loggers.CreateLogger("data");
         return InvalidInput.Guard(() =>
         {
-            using var session = ComponentSession.Open(loggers, [r.GetValue(pipelineArg)!], r.GetValue(setOpt) ?? [], r.GetValue(plugins) ?? []);
+            using var session = ComponentSession.Open(loggers, [r.GetValue(fileArg)!, .. r.GetValue(configOpt) ?? []], r.GetValue(setOpt) ?? [], r.GetValue(plugins) ?? []);
+            if (session.Tree.Find("pipeline.steps") is not null)
+                throw new ConfigException([new ConfigError("pipeline.steps", "pipelines are named: [pipelines.<name>] steps = [...] ([pipeline] keeps the engine settings)", session.Tree.OriginOf("pipeline.steps"))]);
             var settings = session.Bind<PipelineSettings>("pipeline");
             var fields = session.Bind<FieldMapping>("input");
-            var steps = new List<PipelineStep>();
-            var components = new List<string>();
-            foreach (var name in settings.Steps)
-            {
-                var component = TakeUse(session, $"filters.{name}") ?? name;
-                components.Add(component);
-                if (session.Factory(ComponentKind.DataFilter, component, $"filters.{name}") is { } factory)
-                    steps.Add(new PipelineStep(name, () => (IDataFilter)factory()));
-            }
+            var defined = PipelineDefinitions.Names(session.Tree);
+            var names = r.GetValue(namesOpt) is { Length: > 0 } chosen ? chosen.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList() : [.. defined];
+            if (names.Count == 0)
+                throw new ConfigException([new ConfigError(PipelineDefinitions.Section, "no pipeline defined: [pipelines.<name>] steps = [...]", r.GetValue(fileArg))]);
+            var pipelines = names.Select(n => (Name: n, Steps: session.Pipeline(n))).ToList();
+            // Pipelines this run leaves out are checked too: their settings are not unknown keys, and a typo in them is found now.
+            foreach (var other in defined.Except(names)) session.Pipeline(other);
             session.ReportUnknownKeys();
             session.ThrowIfErrors();
 
             var shards = InputShard.Expand(r.GetValue(inputOpt)!);
-            var fingerprint = Fingerprint(session, settings.Steps.Zip(components), shards);
+            var output = r.GetValue(outputOpt)!;
             if (r.GetValue(dryRunOpt))
             {
-                Console.Out.WriteLine($"pipeline {fingerprint[..12]}: {steps.Count} step(s), {shards.Count} shard(s), output {r.GetValue(outputOpt)}");
-                foreach (var (s, component) in settings.Steps.Zip(components))
+                Console.Out.WriteLine($"{pipelines.Count} pipeline(s), {shards.Count} shard(s), output {output}");
+                foreach (var (name, steps) in pipelines)
                 {
-                    var d = session.Catalog.Get(ComponentKind.DataFilter, component);
-                    var label = s == component ? s : $"{s} ({component})";
-                    Console.Out.WriteLine($"  step {label,-32} {d.Plugin.Name} {d.Plugin.Version}: {d.Description}");
+                    Console.Out.WriteLine($"pipeline {name} → {Path.Combine(output, name)}: {steps!.Count} step(s)");
+                    foreach (var s in steps)
+                    {
+                        var label = s.Definition.Name == s.Descriptor.Name ? s.Definition.Name : $"{s.Definition.Name} ({s.Descriptor.Name})";
+                        Console.Out.WriteLine($"  step {label,-32} {s.Descriptor.Plugin.Name} {s.Descriptor.Plugin.Version}: {s.Descriptor.Description}");
+                    }
                 }
                 foreach (var s in shards) Console.Out.WriteLine($"  shard {s.Name,-32} {s.Format,-13} {Size(s.Path)}");
                 return ExitCodes.Ok;
@@ -101,45 +97,52 @@ static class DataCommands
                 MaxShardBytes = (long)settings.MaxShardMb << 20, MaxLineBytes = settings.MaxLineMb << 20,
                 Parallelism = settings.Parallelism, Force = r.GetValue(forceOpt), Fields = fields, LegacyEncodings = settings.LegacyEncodings,
             };
-            int finished = 0;
-            PipelineResult result;
             var events = new EventBus();
+            int finished = 0, total = 0;
+            string current = "";
             events.Subscribe(e =>
             {
                 if (e.Name == RunEvents.ShardEnd)
-                    log.LogInformation("shard {Done}/{Total} {Shard}: {Input} in, {Kept} kept, {Rejected} rejected",
-                        ++finished, shards.Count, e.Detail, (long)e.Get("input"), (long)e.Get("kept"), (long)e.Get("rejected"));
+                    log.LogInformation("{Pipeline}: shard {Done}/{Total} {Shard}: {Input} in, {Kept} kept, {Rejected} rejected",
+                        current, Interlocked.Increment(ref finished), total, e.Detail, (long)e.Get("input"), (long)e.Get("kept"), (long)e.Get("rejected"));
             });
-            try
+            var input = shards;
+            var upstream = "";
+            var results = new List<PipelineResult>();
+            foreach (var (name, steps) in pipelines)
             {
-                result = new DataPipeline(steps, options).Run(shards, r.GetValue(outputOpt)!, fingerprint, events, cancellation);
+                (current, finished, total) = (name, 0, input.Count);
+                options.Name = name;
+                var directory = Path.Combine(output, name);
+                upstream = Fingerprint(session, name, steps!, upstream, input);
+                try
+                {
+                    results.Add(new DataPipeline([.. steps!.Select(session.Step)], options).Run(input, directory, upstream, events, cancellation));
+                }
+                catch (PipelineConflictException e) { Console.Error.WriteLine($"error: {e.Message} (--force)"); return ExitCodes.InvalidInput; }
+                catch (ReconcileException e) { Console.Error.WriteLine($"error: counts do not reconcile: {e.Message}"); return ExitCodes.RunFailed; }
+                catch (OperationCanceledException) { Console.Error.WriteLine("interrupted; run the same command again to resume"); return ExitCodes.RunFailed; }
+                Console.Out.WriteLine($"== {name}");
+                PipelineSummary.Write(Console.Out, results[^1]);
+                input = InputShard.Expand([Path.Combine(directory, "kept")]);
             }
-            catch (PipelineConflictException e) { Console.Error.WriteLine($"error: {e.Message} (--force)"); return ExitCodes.InvalidInput; }
-            catch (ReconcileException e) { Console.Error.WriteLine($"error: counts do not reconcile: {e.Message}"); return ExitCodes.RunFailed; }
-            catch (OperationCanceledException) { Console.Error.WriteLine("interrupted; run the same command again to resume"); return ExitCodes.RunFailed; }
-            PipelineSummary.Write(Console.Out, result);
+            if (results.Count > 1)
+                Console.Out.WriteLine($"funnel: {results[0].Stats.Input:N0} in → " + string.Join(" → ", results.Select((x, i) => $"{pipelines[i].Name} {x.Stats.Kept:N0}")));
             return ExitCodes.Ok;
         });
     }
 
     /// <summary>
-    /// Reads and removes <c>use</c> from a step's section, so the filter's own options binder never sees it (the
-    /// fingerprint lists each step's filter instead).
+    /// What determines a pipeline's output: its definition, each step's filter and options, the engine and field
+    /// settings, and what it reads (the inputs, or the fingerprint of the pipeline before it) — so changing a rule
+    /// threshold redoes that pipeline and those after it, not the ones before.
     /// </summary>
-    static string? TakeUse(ComponentSession session, string section)
+    static string Fingerprint(ComponentSession session, string pipeline, IEnumerable<ResolvedPipelineStep> steps, string upstream, IReadOnlyList<InputShard> shards)
     {
-        if (session.Tree.Find(section) is not TomlTable table || !table.TryGetValue("use", out var value)) return null;
-        table.Remove("use");
-        session.Tree.MarkConsumed(section + ".use");
-        if (value is string s && s.Length > 0) return s;
-        throw new ConfigException([new ConfigError(section + ".use", $"must be a data filter name, got {ConfigTree.Show(value)}", session.Tree.OriginOf(section + ".use"))]);
-    }
-
-    /// <summary>What determines the output: resolved settings of every step and the input list.</summary>
-    static string Fingerprint(ComponentSession session, IEnumerable<(string Step, string Component)> steps, IReadOnlyList<InputShard> shards)
-    {
-        var text = new StringBuilder(TomlSerializer.Serialize(session.Tree.Root));
-        foreach (var (step, component) in steps) text.Append('\n').Append(step).Append("->").Append(component);
+        string Section(string path) => ConfigTree.Canonical(session.Tree.Find(path));
+        var text = new StringBuilder(upstream).Append('\n').Append(pipeline).Append('=').Append(Section(PipelineDefinitions.PathOf(pipeline)))
+            .Append("\npipeline=").Append(Section("pipeline")).Append("\ninput=").Append(Section("input"));
+        foreach (var s in steps) text.Append('\n').Append(s.Definition.Name).Append("->").Append(s.Descriptor.Name).Append(Section(s.Definition.Section));
         foreach (var s in shards) text.Append('\n').Append(s.Name).Append('=').Append(s.Path);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
     }

@@ -64,6 +64,7 @@ public sealed class DataCommandTests : IDisposable
         Assert.True(code == 0, err);
         Assert.Contains("25 records in → 23 kept", stdout);
         Assert.Contains("too_short=2", stdout);
+        output = Path.Combine(output, "tiny");   // one directory per pipeline the file defines
         var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "stats.json"))).RootElement;
         Assert.Equal((25, 23, 2), (stats.GetProperty("input").GetInt32(), stats.GetProperty("kept").GetInt32(), stats.GetProperty("rejected").GetInt32()));
         Assert.Equal(["read", "normalize-whitespace", "min-length"], stats.GetProperty("steps").EnumerateArray().Select(s => s.GetProperty("name").GetString()));
@@ -71,14 +72,15 @@ public sealed class DataCommandTests : IDisposable
         Assert.Single(Directory.GetFiles(Path.Combine(output, "rejected"), "*.jsonl.zst"));
         Assert.True(File.Exists(Path.Combine(output, "funnel.svg")));
 
-        (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", output]);
+        var root = Path.GetDirectoryName(output)!;
+        (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", root]);
         Assert.True(code == 0, err);
         Assert.Contains("1 already done", stdout);
 
-        (code, _, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", output, "--set", "filters.min-length.min_chars=5"]);
+        (code, _, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", root, "--set", "filters.min-length.min_chars=5"]);
         Assert.Equal(2, code);
         Assert.Contains("different pipeline", err);
-        (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", output, "--set", "filters.min-length.min_chars=5", "--force"]);
+        (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", root, "--set", "filters.min-length.min_chars=5", "--force"]);
         Assert.True(code == 0, err);
         Assert.Contains("25 records in → 24 kept", stdout);   // only "ok" is shorter than 5
     }
@@ -88,9 +90,10 @@ public sealed class DataCommandTests : IDisposable
     {
         var input = Path.Combine(_tmp, "trad.jsonl");
         File.WriteAllText(input, "{\"id\":\"a\",\"text\":\"這是一段繁體中文的句子，用來測試傳統漢字的處理😀，還有ＡＢＣ１２３和足夠長的內容來通過長度過濾。\"}\n");
-        var (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/preprocess.toml", "--input", input, "--output", Path.Combine(_tmp, "pre")]);
+        var (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/ziya2.toml", "--pipeline", "dp", "--input", input, "--output", Path.Combine(_tmp, "pre")]);
         Assert.True(code == 0, err);
-        var steps = JsonDocument.Parse(File.ReadAllText(Path.Combine(_tmp, "pre", "stats.json"))).RootElement.GetProperty("steps").EnumerateArray()
+        Assert.False(Directory.Exists(Path.Combine(_tmp, "pre", "rf")));   // only the pipeline asked for
+        var steps = JsonDocument.Parse(File.ReadAllText(Path.Combine(_tmp, "pre", "dp", "stats.json"))).RootElement.GetProperty("steps").EnumerateArray()
             .ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("rewritten").GetInt32());
         Assert.Equal(1, steps["t2s"]);
         Assert.Equal(1, steps["normalize-text"]);
@@ -103,7 +106,7 @@ public sealed class DataCommandTests : IDisposable
     {
         var pipeline = Path.Combine(_tmp, "twice.toml");
         File.WriteAllText(pipeline, """
-            [pipeline]
+            [pipelines.clean]
             steps = ["ads", "spam"]
             [filters.ads]
             use = "word-list"
@@ -124,7 +127,7 @@ public sealed class DataCommandTests : IDisposable
         Assert.Contains("step ads (word-list)", stdout);
         (code, stdout, err) = CliRunner.Run(["data", "run", pipeline, "--input", input, "--output", output]);
         Assert.True(code == 0, err);
-        var steps = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "stats.json"))).RootElement.GetProperty("steps").EnumerateArray()
+        var steps = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "clean", "stats.json"))).RootElement.GetProperty("steps").EnumerateArray()
             .ToDictionary(s => s.GetProperty("name").GetString()!, s => s.GetProperty("rewritten").GetInt32());
         Assert.Equal((1, 0), (steps["ads"], steps["spam"]));
 
@@ -157,7 +160,10 @@ public sealed class DataCommandTests : IDisposable
         Assert.Equal(Kept(@as), rf.GetProperty("input").GetInt32());
         Assert.Contains("advertising", Steps(rf));   // word-list twice, under two names
         Assert.Contains("sensitive", Steps(rf));
-        Assert.True(Steps(rf).Count >= 26, $"{Steps(rf).Count} steps");
+        // All 33 rules of the shared definition, including those once listed only for `ziya2 data run`.
+        Assert.Equal(1 + 33, Steps(rf).Count);
+        foreach (var rule in new[] { "bullet-lines", "ellipsis-lines", "mean-word-length", "non-alpha-words", "short-lines", "uppercase-ratio", "numeric-lines", "terminal-punctuation" })
+            Assert.Contains(rule, Steps(rf));
         Assert.Equal(Kept(rf), cd.GetProperty("input").GetInt32());
         Assert.Equal(["read", "dedup"], Steps(cd));
         var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "evaluation", "report.json"))).RootElement;
@@ -173,13 +179,75 @@ public sealed class DataCommandTests : IDisposable
         (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--set", "factory.order=\"rules-first\"", "--run-dir", other]);
         Assert.True(code == 0, err + stdout);
         var (dprf, ascd) = (Stats(other, "dp-rf"), Stats(other, "as-cd"));
-        Assert.True(Steps(dprf).Count >= 31, $"{Steps(dprf).Count} steps");
+        Assert.Equal(1 + 5 + 33, Steps(dprf).Count);
         Assert.Equal(Kept(dprf), ascd.GetProperty("input").GetInt32());
         Assert.Equal(["read", "perplexity", "dedup"], Steps(ascd));
         Assert.False(Directory.Exists(Path.Combine(other, "data", "dp")));
         (code, _, err) = CliRunner.Run(["validate", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--set", "factory.order=\"sideways\""]);
         Assert.Equal(2, code);
         Assert.Contains("order must be \"paper\" or \"rules-first\"", err);
+    }
+
+    [Fact]
+    public void The_recipe_and_data_run_read_one_pipeline_definition_and_keep_the_same_documents()
+    {
+        // The sample's settings in one overlay both use: the recipe's config includes it after the shared definitions,
+        // `data run` layers it over them with -c. It also turns a rule off without restating the list.
+        var overlay = Path.Combine(_tmp, "sample.toml");
+        File.WriteAllText(overlay, """
+            [pipelines.rf]
+            skip = ["uppercase-ratio"]
+            [filters.word-count]
+            min_words = 20
+            [filters.perplexity]
+            models = { zh = "recipes/data/models/zh.arpa", en = "recipes/data/models/en.arpa" }
+            """);
+        var pipelines = Path.Combine(CliRunner.RepoRoot, "recipes", "pipelines");
+        var config = Path.Combine(_tmp, "factory.toml");
+        File.WriteAllText(config, $$"""
+            include = ["{{Path.Combine(pipelines, "ziya2.toml")}}", "{{Path.Combine(pipelines, "ziya2-code.toml")}}", "sample.toml"]
+            [factory]
+            inputs = ["data/samples/raw/en.jsonl", "data/samples/raw/zh.jsonl"]
+            [evaluation]
+            sample_rate = 1.0
+            sheet_size = 5
+            enforce_gate = false
+            """);
+        var run = Path.Combine(_tmp, "recipe");
+        var (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", config, "--run-dir", run]);
+        Assert.True(code == 0, err + stdout);
+        var output = Path.Combine(_tmp, "data-run");
+        (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/ziya2.toml", "-c", overlay, "--input", "data/samples/raw/en.jsonl", "data/samples/raw/zh.jsonl", "--output", output]);
+        Assert.True(code == 0, err + stdout);
+        Assert.Matches(@"funnel: 3,252 in → dp [\d,]+ → as [\d,]+ → rf [\d,]+ → cd [\d,]+", stdout);
+
+        // Output is deterministic per shard, so the same documents are the same compressed bytes under the same names.
+        static List<(string, byte[])> Kept(string dir) =>
+            [.. Directory.GetFiles(Path.Combine(dir, "kept")).Order(StringComparer.Ordinal).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f)))];
+        foreach (var step in new[] { "dp", "as", "rf", "cd" })
+        {
+            var (recipe, command) = (Kept(Path.Combine(run, "data", step)), Kept(Path.Combine(output, step)));
+            Assert.Equal(2, recipe.Count);   // en and zh
+            Assert.Equal(recipe.Select(f => f.Item1), command.Select(f => f.Item1));
+            Assert.True(recipe.Zip(command).All(p => p.First.Item2.AsSpan().SequenceEqual(p.Second.Item2)), $"{step}: the recipe and data run kept different documents");
+        }
+        var rfSteps = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "rf", "stats.json"))).RootElement.GetProperty("steps").EnumerateArray()
+            .Select(x => x.GetProperty("name").GetString()).ToList();
+        Assert.Equal(1 + 32, rfSteps.Count);
+        Assert.DoesNotContain("uppercase-ratio", rfSteps);
+
+        // Changing a rule's threshold redoes the rules and dedup, not the passes before them.
+        (code, stdout, err) = CliRunner.Run(["data", "run", "recipes/pipelines/ziya2.toml", "-c", overlay, "--input", "data/samples/raw/en.jsonl", "data/samples/raw/zh.jsonl", "--output", output,
+            "--set", "filters.min-length.min_chars=45", "--pipeline", "dp,as"]);
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Matches(stdout, "2 already done").Count);
+        (code, _, err) = CliRunner.Run(["data", "run", "recipes/pipelines/ziya2.toml", "-c", overlay, "--input", "data/samples/raw/en.jsonl", "--output", output,
+            "--pipeline", "dp", "rf", "--set", "pipelines.rf.skip=[\"upper-ratio\"]", "--dry-run"]);
+        Assert.Equal(2, code);
+        Assert.Contains("skip names 'upper-ratio', which is not a step of this pipeline", err);
+        (code, _, err) = CliRunner.Run(["data", "run", "recipes/pipelines/ziya2.toml", "--input", "data/samples/raw/en.jsonl", "--output", output, "--pipeline", "dq", "--dry-run"]);
+        Assert.Equal(2, code);
+        Assert.Contains("no pipeline named 'dq' is defined (defined: dp, as, rf, cd)", err);
     }
 
     [Fact]
@@ -196,7 +264,7 @@ public sealed class DataCommandTests : IDisposable
         var index = Path.Combine(_tmp, "index");
         var pipeline = Path.Combine(_tmp, "ascd.toml");
         File.WriteAllText(pipeline, $$"""
-            [pipeline]
+            [pipelines.ascd]
             steps = ["perplexity", "dedup"]
             [filters.perplexity]
             models = { zh = "{{zh}}" }
@@ -223,21 +291,21 @@ public sealed class DataCommandTests : IDisposable
             .Append(Line("en", "An English line without an English model stays, labelled unscored.", "en")));
         (code, stdout, err) = CliRunner.Run(["data", "run", pipeline, "--input", first, "--output", Path.Combine(_tmp, "run1")]);
         Assert.True(code == 0, err + stdout);
-        var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(_tmp, "run1", "stats.json"))).RootElement;
+        var stats = JsonDocument.Parse(File.ReadAllText(Path.Combine(_tmp, "run1", "ascd", "stats.json"))).RootElement;
         var steps = stats.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!);
         Assert.Equal(4, steps["perplexity"].GetProperty("reasons").GetProperty("perplexity_low").GetInt32());   // 40 % of 11 Chinese documents, at bin resolution
         Assert.True(File.Exists(Path.Combine(index, "exact.bloom")));
         Assert.True(File.Exists(Path.Combine(index, "simhash.db")));
 
         // Run 2 over new data: a copy of a document run 1 kept is dropped without reading run 1's output again.
-        var kept1 = Directory.GetFiles(Path.Combine(_tmp, "run1", "kept"));
+        var kept1 = Directory.GetFiles(Path.Combine(_tmp, "run1", "ascd", "kept"));
         Assert.NotEmpty(kept1);
         var survivor = File.ReadAllText(first).Split('\n')[0];
         var second = Path.Combine(_tmp, "second.jsonl");
         File.WriteAllLines(second, [survivor.Replace("\"a0\"", "\"b0\"").Replace("https://example.com/0", "https://example.org/zero"), Line("new", "全新的一篇文章，和第一批数据完全无关，讲的是山里的秋天。")]);
         (code, stdout, err) = CliRunner.Run(["data", "run", pipeline, "--input", second, "--output", Path.Combine(_tmp, "run2")]);
         Assert.True(code == 0, err + stdout);
-        var reasons2 = JsonDocument.Parse(File.ReadAllText(Path.Combine(_tmp, "run2", "stats.json"))).RootElement.GetProperty("steps").EnumerateArray()
+        var reasons2 = JsonDocument.Parse(File.ReadAllText(Path.Combine(_tmp, "run2", "ascd", "stats.json"))).RootElement.GetProperty("steps").EnumerateArray()
             .Single(s => s.GetProperty("name").GetString() == "dedup").GetProperty("reasons");
         Assert.True(reasons2.TryGetProperty("duplicate_exact", out _) || reasons2.TryGetProperty("near_duplicate", out _), reasons2.ToString());
     }
@@ -278,7 +346,7 @@ public sealed class DataCommandTests : IDisposable
         Assert.False(Directory.Exists(output));
 
         (code, _, err) = CliRunner.Run(["data", "run", "recipes/pipelines/tiny.toml", "--input", "recipes/data/tiny.jsonl", "--output", output, "--dry-run",
-            "--set", "pipeline.steps=[\"min-length\", \"langid\"]", "--set", "filters.min-length.min_charz=3"]);
+            "--set", "pipelines.tiny.steps=[\"min-length\", \"langid\"]", "--set", "filters.min-length.min_charz=3"]);
         Assert.Equal(2, code);
         Assert.Contains("no filter named 'langid'", err);
         Assert.Contains("did you mean 'min_chars'", err);

@@ -112,7 +112,7 @@ public sealed class RecipeRunTests : IDisposable
         var run = Path.Combine(_tmp, "13b-toy");
         (code, stdout, err) = CliRunner.Run(["run", "recipes/ziya2.csx", "-c", "recipes/configs/ziya2-13b.toml", "-c", "recipes/configs/ziya2-13b-at-toy-size.toml",
             "--set", $"regime.base.checkpoint={checkpoint}", "--set", "regime.stages.stage1.tokens=40960", "--set", "regime.stages.stage3.replay_tokens_each=2048",
-            "--set", $"filters.dedup.index={Path.Combine(_tmp, "dedup-index")}", "--run-dir", run]);
+            "--set", $"filters.dedup.index={Path.Combine(_tmp, "dedup-index")}", "--set", $"filters.code-dedup.index={Path.Combine(_tmp, "code-dedup-index")}", "--run-dir", run]);
         Assert.True(code == 0, err + stdout);
         // The paper's stage arithmetic at this size: 40 steps of 1,024 tokens, then (20k instruct) × 2, then 5k + 2 × 2,048.
         Assert.Matches(@"stage1\s+40,960\s+40 documents", stdout);

@@ -22,3 +22,11 @@ public sealed class RecipeComponentAttribute(string kind, string defaultSection)
 /// <summary>Marks a recipe-API method that binds configuration at a path given as its first argument.</summary>
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class RecipeConfigBindingAttribute : Attribute;
+
+/// <summary>
+/// Marks a recipe-API method that reads a pipeline definition by a name given as its first argument
+/// (<c>[pipelines.&lt;name&gt;]</c>). <c>ziya2 validate</c> checks every such call with a constant name before running:
+/// the definition exists, each step's data filter is loaded and its options bind.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class RecipePipelineAttribute : Attribute;

@@ -45,6 +45,15 @@ public abstract class RecipeGlobals
     [RecipeComponent("filter", "filters.{name}")]
     public abstract IDataFilter Filter(string name, string? section = null);
 
+    /// <summary>
+    /// The steps of pipeline <paramref name="name"/> as the configuration defines it — the same definition
+    /// <c>ziya2 data run</c> reads: <c>[pipelines.&lt;name&gt;] steps = [...]</c> (<c>skip = [...]</c> leaves steps out), each
+    /// step's options at <c>[filters.&lt;step&gt;]</c>, its data filter the step's name or that section's <c>use</c>.
+    /// Configs share definitions with <c>include = ["../pipelines/ziya2.toml"]</c>.
+    /// </summary>
+    [RecipePipeline]
+    public abstract IReadOnlyList<PipelineStep> Pipeline(string name);
+
     /// <summary>Resolves scheduler <paramref name="name"/>; options from <paramref name="section"/> (default <c>scheduler</c>).</summary>
     [RecipeComponent("scheduler", "scheduler")]
     public abstract ILearningRateScheduler Scheduler(string name, string? section = null);

@@ -9,9 +9,6 @@ using Ziya2.DataFactory.Writing;
 
 namespace Ziya2.DataFactory.Pipeline;
 
-/// <summary>A named step and how to make an instance of it (one per worker, so steps need not be thread-safe).</summary>
-public sealed record PipelineStep(string Name, Func<IDataFilter> Create);
-
 /// <summary>How a pipeline runs.</summary>
 public sealed class PipelineOptions
 {

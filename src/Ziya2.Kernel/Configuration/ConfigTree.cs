@@ -15,17 +15,19 @@ public sealed class ConfigTree
 
     public TomlTable Root { get; } = new();
 
-    /// <summary>Reads files and overrides; every syntax error of every input is collected before throwing.</summary>
+    /// <summary>The top-level key that layers other files beneath the one that names them.</summary>
+    public const string IncludeKey = "include";
+
+    /// <summary>
+    /// Reads files and overrides; every syntax error of every input is collected before throwing. A file's top-level
+    /// <c>include = ["a.toml", …]</c> (paths relative to that file) merges those files first, in order, so the file
+    /// itself overrides what it includes: a recipe config includes the shared pipeline definitions and changes a few keys.
+    /// </summary>
     public static ConfigTree Load(IEnumerable<string> files, IEnumerable<string> overrides)
     {
         var tree = new ConfigTree();
         var errors = new List<ConfigError>();
-        foreach (var file in files)
-        {
-            if (!File.Exists(file)) { errors.Add(new ConfigError("", "config file not found", file)); continue; }
-            try { tree.Merge(Parse(File.ReadAllText(file), file), file); }
-            catch (ConfigException e) { errors.AddRange(e.Errors); }
-        }
+        foreach (var file in files) tree.MergeFile(file, [], errors);
         foreach (var o in overrides)
         {
             try { tree.Set(o); }
@@ -33,6 +35,31 @@ public sealed class ConfigTree
         }
         if (errors.Count > 0) throw new ConfigException(errors);
         return tree;
+    }
+
+    void MergeFile(string file, List<string> including, List<ConfigError> errors)
+    {
+        var full = Path.GetFullPath(file);
+        static string Shown(string path) => Path.GetRelativePath(Environment.CurrentDirectory, path);
+        var display = including.Count == 0 ? file : Shown(full);
+        if (!File.Exists(full)) { errors.Add(new ConfigError("", "config file not found", including.Count == 0 ? file : $"{display} (included by {Shown(including[^1])})")); return; }
+        if (including.Contains(full, StringComparer.Ordinal))
+        {
+            errors.Add(new ConfigError(IncludeKey, $"files include each other: {string.Join(" → ", including.Append(full).Select(Shown))}", Shown(including[^1])));
+            return;
+        }
+        TomlTable table;
+        try { table = Parse(File.ReadAllText(full), display); }
+        catch (ConfigException e) { errors.AddRange(e.Errors); return; }
+        if (table.Remove(IncludeKey, out var include))
+        {
+            if (include is not TomlArray paths || paths.Any(x => x is not string))
+                errors.Add(new ConfigError(IncludeKey, $"expected an array of file paths, got {Show(include)}", display));
+            else
+                foreach (var path in paths.Cast<string>())
+                    MergeFile(Path.Combine(Path.GetDirectoryName(full)!, path), [.. including, full], errors);
+        }
+        Merge(table, display);
     }
 
     /// <summary>Parses TOML text; syntax errors become <c>file:line:col</c> messages.</summary>

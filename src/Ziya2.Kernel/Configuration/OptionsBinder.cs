@@ -14,6 +14,12 @@ namespace Ziya2.Kernel.Configuration;
 /// </summary>
 public sealed class OptionsBinder(ConfigTree tree)
 {
+    /// <summary>
+    /// Reserved in component sections: <c>use = "word-list"</c> in <c>[filters.advertising]</c> says which component the
+    /// section configures (one filter, two pipeline steps). Options classes that declare no <c>Use</c> never see it.
+    /// </summary>
+    public const string UseKey = "use";
+
     /// <summary>Binds the value at <paramref name="path"/> to <paramref name="type"/>; errors go to <paramref name="errors"/>.</summary>
     public object? Bind(Type type, string path, List<ConfigError> errors)
     {
@@ -91,6 +97,8 @@ public sealed class OptionsBinder(ConfigTree tree)
             var keyPath = path.Length == 0 ? key : path + "." + key;
             if (!properties.TryGetValue(key, out var property))
             {
+                if (key == UseKey) continue;   // names the component the section configures; read by whoever resolves it
+
                 var hint = properties.Keys.OrderBy(k => Distance(k, key)).FirstOrDefault(k => Distance(k, key) <= 2);
                 errors.Add(new ConfigError(keyPath, $"unknown key for {type.Name}{(hint is null ? "" : $" (did you mean '{hint}'?)")}; valid keys: {string.Join(", ", properties.Keys)}", tree.OriginOf(keyPath)));
                 continue;

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Ziya2.Kernel.Configuration;
 using Ziya2.Kernel.Plugins;
+using Ziya2.Data;
 using Ziya2.Events;
 using Ziya2.Plugins;
 
@@ -49,6 +50,17 @@ public sealed class ComponentSession : IDisposable
         if (_errors.Count > before || options is null) return null;
         return () => _container.Resolve(kind, name, options);
     }
+
+    /// <summary>
+    /// The steps of pipeline <paramref name="name"/> (<c>[pipelines.&lt;name&gt;]</c>), checked as <c>ziya2 validate</c>
+    /// checks a recipe's; problems go to <see cref="Errors"/> (null then).
+    /// </summary>
+    public IReadOnlyList<ResolvedPipelineStep>? Pipeline(string name) =>
+        PipelineResolution.Resolve(Tree, Catalog, name, (path, type, errors) => _binder.Bind(type, path, errors), _errors);
+
+    /// <summary>A runnable step: a new filter instance per call.</summary>
+    public PipelineStep Step(ResolvedPipelineStep step) =>
+        new(step.Definition.Name, () => (IDataFilter)_container.Resolve(ComponentKind.DataFilter, step.Descriptor.Name, step.Options));
 
     /// <summary>Adds an error for every configuration key nothing bound.</summary>
     public void ReportUnknownKeys() =>

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Ziya2.Configuration;
 using Ziya2.Data;
 using Ziya2.Events;
+using Ziya2.Kernel.Configuration;
 using Ziya2.Models;
 using Ziya2.Optimization;
 using Ziya2.Plugins;
@@ -32,6 +33,17 @@ sealed class HostRecipeGlobals(
     public override IOptimizerFactory Optimizer(string name, string? section = null) => Resolve<IOptimizerFactory>(name, section);
     public override ILearningRateScheduler Scheduler(string name, string? section = null) => Resolve<ILearningRateScheduler>(name, section);
     public override Ziya2.Tokenization.ITokenizer Tokenizer(string name, string? section = null) => Resolve<Ziya2.Tokenization.ITokenizer>(name, section);
+
+    public override IReadOnlyList<PipelineStep> Pipeline(string name)
+    {
+        // Resolved now, not in the workers: a missing filter or a bad option fails the call, before any data is read.
+        var errors = new List<ConfigError>();
+        IReadOnlyList<ResolvedPipelineStep>? steps;
+        lock (_resolveGate) steps = PipelineResolution.Resolve(config.Tree, components.Catalog, name, config.Prebind, errors);
+        if (steps is null) throw new ConfigException(errors);
+        log.LogDebug("Pipeline '{Name}': {Steps}", name, string.Join(", ", steps.Select(s => s.Definition.Name)));
+        return [.. steps.Select(s => new PipelineStep(s.Definition.Name, () => (IDataFilter)components.Resolve(ComponentKind.DataFilter, s.Descriptor.Name, s.Options)))];
+    }
 
     /// <summary>
     /// Kind and default section come from the API method's <see cref="RecipeComponentAttribute"/>, the same place

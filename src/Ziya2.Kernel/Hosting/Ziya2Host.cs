@@ -80,6 +80,17 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
                 if (type is null) { p.Errors.Add($"{binding.Location}: error ZY0102: cannot load type {binding.TypeName} to bind [{binding.Path}]"); continue; }
                 p.Config.Prebind(binding.Path, type, configErrors);
             }
+            foreach (var pipeline in manifest.Pipelines)
+            {
+                if (p.Tree.Find(PipelineDefinitions.PathOf(pipeline.Name)) is null)
+                {
+                    var defined = PipelineDefinitions.Names(p.Tree);
+                    p.Errors.Add($"{pipeline.Location}: error ZY0103: no pipeline named '{pipeline.Name}' in the configuration " +
+                                 $"({(defined.Count == 0 ? "no [pipelines.<name>] at all; include the shared definitions: include = [\"<path>/pipelines/ziya2.toml\"]" : "defined: " + string.Join(", ", defined))})");
+                    continue;
+                }
+                PipelineResolution.Resolve(p.Tree, p.Catalog, pipeline.Name, p.Config.Prebind, configErrors);
+            }
             if (manifest.DynamicCalls.Count == 0)
                 configErrors.AddRange(p.Tree.UnconsumedLeaves().Select(k => new ConfigError(k, "unknown key: no component or binding in the recipe reads it", p.Tree.OriginOf(k))));
             else
@@ -108,6 +119,11 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         {
             var d = p.Catalog.Get(KnownComponentKinds.Find(c.Kind)!, c.Name);
             stdout.WriteLine($"  {c.Kind} '{c.Name}' ← {d.Plugin.Name} {d.Plugin.Version}, options [{c.Section}] ({d.OptionsType.Name})");
+        }
+        foreach (var name in m.Pipelines.Select(x => x.Name).Distinct())
+        {
+            var steps = PipelineResolution.Resolve(p.Tree, p.Catalog, name, p.Config.Prebind, [])!;
+            stdout.WriteLine($"  pipeline '{name}' [{PipelineDefinitions.PathOf(name)}]: {steps.Count} step(s): {string.Join(", ", steps.Select(s => s.Definition.Name == s.Descriptor.Name ? s.Definition.Name : $"{s.Definition.Name} ({s.Descriptor.Name})"))}");
         }
         foreach (var b in m.Bindings) stdout.WriteLine($"  config [{b.Path}] → {b.TypeName}");
         return ExitCodes.Ok;

@@ -5,8 +5,8 @@ using Ziya2.Recipes;
 namespace Ziya2.Kernel.Recipes;
 
 /// <summary>
-/// Finds, in a compiled recipe, every call to a recipe-API method marked <see cref="RecipeComponentAttribute"/> or
-/// <see cref="RecipeConfigBindingAttribute"/>, so components and config can be checked before anything runs.
+/// Finds, in a compiled recipe, every call to a recipe-API method marked <see cref="RecipeComponentAttribute"/>,
+/// <see cref="RecipeConfigBindingAttribute"/> or <see cref="RecipePipelineAttribute"/>, so components and config can be checked before anything runs.
 /// The attributes, not method names, drive this: the kernel knows no component kinds by heart.
 /// </summary>
 static class RecipeAnalyzer
@@ -15,6 +15,7 @@ static class RecipeAnalyzer
     {
         var components = new List<ComponentRequest>();
         var bindings = new List<ConfigBinding>();
+        var pipelines = new List<PipelineRequest>();
         var dynamic = new List<string>();
         foreach (var tree in compilation.SyntaxTrees)
         {
@@ -37,6 +38,12 @@ static class RecipeAnalyzer
                     components.Add(new ComponentRequest(kind, name, section ?? template.Replace("{name}", name, StringComparison.Ordinal), where));
                     continue;
                 }
+                if (attributes.Any(a => a.AttributeClass?.Name == nameof(RecipePipelineAttribute)))
+                {
+                    if (ConstantArgument(model, call, method, 0) is { } pipeline) pipelines.Add(new PipelineRequest(pipeline, where));
+                    else dynamic.Add($"{where}: {method.Name}(…) with a non-constant name");
+                    continue;
+                }
                 if (attributes.Any(a => a.AttributeClass?.Name == nameof(RecipeConfigBindingAttribute)))
                 {
                     var path = ConstantArgument(model, call, method, 0);
@@ -51,7 +58,7 @@ static class RecipeAnalyzer
                 }
             }
         }
-        return new RecipeManifest(components, bindings, dynamic);
+        return new RecipeManifest(components, bindings, pipelines, dynamic);
     }
 
     static bool IsNullableScalar(INamedTypeSymbol t) => t.OriginalDefinition.SpecialType == SpecialType.System_Nullable_T;

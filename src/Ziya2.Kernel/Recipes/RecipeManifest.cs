@@ -10,8 +10,12 @@ public sealed record ComponentRequest(string Kind, string Name, string Section, 
 /// <param name="Location">file:line:col of the call.</param>
 public sealed record ConfigBinding(string Path, string TypeName, string? AssemblyName, string Location);
 
+/// <summary>A call in the recipe that reads a pipeline definition by a constant name.</summary>
+public sealed record PipelineRequest(string Name, string Location);
+
 /// <summary>What static analysis found in a compiled recipe; stored with the cached assembly.</summary>
 public sealed record RecipeManifest(
     IReadOnlyList<ComponentRequest> Components,
     IReadOnlyList<ConfigBinding> Bindings,
+    IReadOnlyList<PipelineRequest> Pipelines,
     IReadOnlyList<string> DynamicCalls);

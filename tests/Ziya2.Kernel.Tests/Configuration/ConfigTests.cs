@@ -76,6 +76,64 @@ public class ConfigTests
     }
 
     [Fact]
+    public void Included_files_lie_beneath_the_file_that_includes_them_relative_to_it()
+    {
+        using var tmp = new TempDir();
+        tmp.Write("shared/base.toml", "include = [\"deeper.toml\"]\n[train]\nsteps = 5\nlr = 0.1\n");
+        tmp.Write("shared/deeper.toml", "[train]\nsteps = 1\nprecision = \"bf16_mixed\"\n");
+        var config = tmp.Write("configs/run.toml", "include = [\"../shared/base.toml\"]\n[train]\nsteps = 9\n");
+        var tree = ConfigTree.Load([config], ["train.lr=0.2"]);
+        var o = new OptionsBinder(tree).Bind<TrainOptions>("train");
+        Assert.Equal((9, 0.2, Precision.Bf16Mixed), (o.Steps, o.Lr, o.Precision));   // the includer wins, --set wins over all
+        Assert.EndsWith("deeper.toml", tree.OriginOf("train.precision"));
+        Assert.Null(tree.Find("include"));                                             // not a setting: nothing reports it as unknown
+        Assert.Empty(tree.UnconsumedLeaves());
+    }
+
+    [Fact]
+    public void Includes_that_loop_are_missing_or_malformed_are_errors()
+    {
+        using var tmp = new TempDir();
+        tmp.Write("a.toml", "include = [\"b.toml\"]\n");
+        tmp.Write("b.toml", "include = [\"a.toml\", \"gone.toml\"]\n");
+        var e = Assert.Throws<ConfigException>(() => ConfigTree.Load([tmp.Combine("a.toml")], []));
+        Assert.Contains(e.Errors, x => x.Message.StartsWith("files include each other: ", StringComparison.Ordinal) && x.Message.Contains("a.toml → ") && x.Message.EndsWith("a.toml"));
+        Assert.Contains(e.Errors, x => x.Message == "config file not found" && x.Origin!.Contains("gone.toml (included by "));
+        e = Assert.Throws<ConfigException>(() => ConfigTree.Load([tmp.Write("c.toml", "include = \"a.toml\"\n")], []));
+        Assert.Contains("expected an array of file paths", Assert.Single(e.Errors).Message);
+    }
+
+    [Fact]
+    public void Pipeline_definitions_list_steps_with_their_filter_and_section_and_check_skip()
+    {
+        using var tmp = new TempDir();
+        var tree = Tree(tmp, """
+            [pipelines.clean]
+            steps = ["language", "ads", "spam"]
+            skip = ["spam"]
+            [filters.ads]
+            use = "word-list"
+            lists = ["a.txt"]
+            [pipelines.broken]
+            steps = ["a", "a"]
+            skip = ["b"]
+            """);
+        var errors = new List<ConfigError>();
+        var steps = PipelineDefinitions.Read(tree, "clean", errors)!;
+        Assert.Empty(errors);
+        Assert.Equal([("language", "language", "filters.language", false), ("ads", "word-list", "filters.ads", false), ("spam", "spam", "filters.spam", true)],
+            steps.Select(s => (s.Name, s.Filter, s.Section, s.Skipped)));
+        Assert.Equal(["clean", "broken"], PipelineDefinitions.Names(tree));
+
+        Assert.Null(PipelineDefinitions.Read(tree, "broken", errors));
+        Assert.Contains(errors, x => x.Message.Contains("step 'a' appears twice"));
+        Assert.Contains(errors, x => x.Message.Contains("skip names 'b'"));
+        errors.Clear();
+        Assert.Null(PipelineDefinitions.Read(tree, "dirty", errors));
+        Assert.Contains("no pipeline named 'dirty' is defined (defined: clean, broken)", Assert.Single(errors).Message);
+    }
+
+    [Fact]
     public void Set_with_wrong_type_is_reported_with_its_origin()
     {
         using var tmp = new TempDir();

@@ -58,6 +58,28 @@ public class HostTests
         Assert.Contains("4 problem(s) found", err);
     }
 
+    const string PipelineConfig = "[pipelines.clean]\nsteps = [\"min-length\", \"longer\"]\n[filters.min-length]\nmin = 3\n[filters.longer]\nuse = \"min-length\"\nmin = 5\n";
+
+    [Fact]
+    public async Task A_recipe_reads_pipelines_from_the_config_and_validate_checks_every_step_first()
+    {
+        using var env = new Env();
+        var recipe = "var steps = Pipeline(\"clean\");\nFile.WriteAllText(Path.Combine(RunDirectory, \"out.txt\"), string.Join(\",\", steps.Select(s => $\"{s.Name}:{s.Create().Apply(new Document(\"1\", \"abcd\")).Action}\")));\n";
+        Assert.Equal(ExitCodes.Ok, env.Host.Validate(env.Request(recipe, PipelineConfig)));
+        Assert.Contains("pipeline 'clean' [pipelines.clean]: 2 step(s): min-length, longer (min-length)", env.Out.ToString());
+        Assert.Equal(ExitCodes.Ok, await env.Host.RunAsync(env.Request(recipe, PipelineConfig), CancellationToken.None));
+        Assert.Equal("min-length:Keep,longer:Drop", File.ReadAllText(env.Tmp.Combine("run", "out.txt")));   // each step with its own options
+
+        // A missing definition points at the call; a missing filter, a bad option and a stray key are all reported.
+        var broken = "var a = Pipeline(\"clean\");\nvar b = Pipeline(\"dirty\");\n";
+        Assert.Equal(ExitCodes.InvalidInput, env.Host.Validate(env.Request(broken, PipelineConfig.Replace("\"longer\"]", "\"longer\", \"kenlm\"]") + "[filters.longer.x]\ny = 1\n", ["filters.min-length.min=three"])));
+        var err = env.Err.ToString();
+        Assert.Contains("recipe.csx:2:9: error ZY0103: no pipeline named 'dirty' in the configuration (defined: clean)", err);
+        Assert.Contains("pipelines.clean: step 'kenlm': no filter named 'kenlm'", err);
+        Assert.Contains("filters.min-length.min: expected integer (32-bit)", err);
+        Assert.Contains("filters.longer.x: unknown key for Opts", err);
+    }
+
     [Fact]
     public async Task Run_writes_resolved_config_and_status_into_the_run_directory()
     {
