@@ -1,4 +1,5 @@
 using Ziya2.Configuration;
+using Ziya2.SentencePiece;
 using Ziya2.Tokenization;
 
 namespace Ziya2.Plugins.Tokenizers;
@@ -34,7 +35,7 @@ public sealed class SentencePieceTokenizer : IVocabularyExtender
         _bpe = new SentencePieceBpe(model);
         int Check(int id) => id >= 0 && id < model.Pieces.Count ? id : -1;
         Vocabulary = new TokenizerVocabulary(model.Pieces.Select(p => p.Piece).ToList(), model.Pieces.Select(p => p.Score).ToList(),
-            model.Pieces.Select(p => p.Type).ToList(), model.UnkId,
+            model.Pieces.Select(p => (TokenType)(int)p.Type).ToList(), model.UnkId,
             Check(model.BosId) is var b && b >= 0 ? b : null, Check(model.EosId) is var e && e >= 0 ? e : null, Check(model.PadId) is var p && p >= 0 ? p : null);
     }
 
@@ -68,7 +69,7 @@ public sealed class SentencePieceTokenizer : IVocabularyExtender
             if (string.IsNullOrEmpty(p) || existing.Contains(p) || !seen.Add(p))
                 throw new ArgumentException($"cannot add piece '{p}': empty, duplicated or already in the vocabulary");
         float floor = Model.Pieces.Min(p => p.Score);
-        var added = newPieces.Select((p, i) => (p, floor - 1 - i, TokenType.Normal)).ToList();
+        var added = newPieces.Select((p, i) => (p, floor - 1 - i, SentencePieceType.Normal)).ToList();
         var bytes = Model.WithAppendedPieces(added);
         var extended = new SentencePieceTokenizer(SentencePieceModel.Parse(bytes));
 

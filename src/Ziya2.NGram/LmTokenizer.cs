@@ -1,4 +1,5 @@
 using System.Text;
+using Ziya2.SentencePiece;
 
 namespace Ziya2.NGram;
 
@@ -20,23 +21,40 @@ public enum LmTokenization
 public sealed class LmTokenizer
 {
     readonly LmTokenization _mode;
-    readonly Microsoft.ML.Tokenizers.SentencePieceTokenizer? _pieces;
+    readonly Func<string, List<string>>? _pieces;
 
-    LmTokenizer(LmTokenization mode, Microsoft.ML.Tokenizers.SentencePieceTokenizer? pieces) { _mode = mode; _pieces = pieces; }
+    LmTokenizer(LmTokenization mode, Func<string, List<string>>? pieces) { _mode = mode; _pieces = pieces; }
 
-    /// <summary>A tokenizer for <paramref name="mode"/>; <paramref name="sentencePieceModel"/> (a <c>tokenizer.model</c>) is required for SentencePiece.</summary>
+    /// <summary>
+    /// A tokenizer for <paramref name="mode"/>; <paramref name="sentencePieceModel"/> (a <c>tokenizer.model</c>) is
+    /// required for SentencePiece. Unigram models (CCNet's, with nmt_nfkc) and BPE models with identity normalization
+    /// (LLaMA's) go through Ziya2.SentencePiece's encoders, which reproduce the SentencePiece library piece for piece
+    /// (tests/fixtures/tokenizer: expected_unigram.json, expected_base.json); a BPE model with a normalization map falls
+    /// back to Microsoft.ML.Tokenizers, which differs from SentencePiece on merge ties.
+    /// </summary>
     public static LmTokenizer Create(LmTokenization mode, string? sentencePieceModel = null)
     {
         if (mode != LmTokenization.SentencePiece) return new LmTokenizer(mode, null);
         if (sentencePieceModel is null) throw new ArgumentException("SentencePiece tokenisation needs a model file (tokenizer.model)");
         if (!File.Exists(sentencePieceModel)) throw new FileNotFoundException($"{sentencePieceModel}: no such SentencePiece model", sentencePieceModel);
+        var model = SentencePieceModel.Load(sentencePieceModel);
+        if (model.ModelType == SentencePieceModel.Unigram)
+        {
+            var unigram = new SentencePieceUnigram(model);
+            return new LmTokenizer(mode, line => [.. unigram.Encode(line).Select(p => p.Piece)]);
+        }
+        if (!model.HasCharsMap)
+        {
+            var bpe = new SentencePieceBpe(model);
+            return new LmTokenizer(mode, line => [.. bpe.Encode(line).Select(id => model.Pieces[id].Piece)]);
+        }
         using var stream = File.OpenRead(sentencePieceModel);
-        return new LmTokenizer(mode, Microsoft.ML.Tokenizers.SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false));
+        var approximate = Microsoft.ML.Tokenizers.SentencePieceTokenizer.Create(stream, addBeginningOfSentence: false, addEndOfSentence: false);
+        return new LmTokenizer(mode, line => [.. approximate.EncodeToTokens(line, out _).Select(t => t.Value)]);
     }
 
     /// <summary>The tokens of one line.</summary>
-    public List<string> Tokenize(string line) =>
-        _pieces is null ? Tokenize(line, _mode) : [.. _pieces.EncodeToTokens(line, out _).Select(t => t.Value)];
+    public List<string> Tokenize(string line) => _pieces is null ? Tokenize(line, _mode) : _pieces(line);
 
     /// <summary>The tokens of one line, for the modes that need no model.</summary>
     public static List<string> Tokenize(string line, LmTokenization mode)

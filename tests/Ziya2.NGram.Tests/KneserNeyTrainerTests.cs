@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Ziya2.NGram.Tests;
 
 /// <summary>The estimator's ARPA, read back by the scorer: proper distributions, lmplz's count rules, determinism.</summary>
@@ -111,5 +113,35 @@ public class SentencePieceTokenizationTests
         Assert.True(ArpaModel.Perplexity(seen.Log10, seen.Tokens) < ArpaModel.Perplexity(scrambled.Log10, scrambled.Tokens));
         Assert.Throws<ArgumentException>(() => LmTokenizer.Create(LmTokenization.SentencePiece));
         Assert.Throws<FileNotFoundException>(() => LmTokenizer.Create(LmTokenization.SentencePiece, "/nope.model"));
+    }
+
+    static List<(string Text, List<string> Pieces)> Expected(string file, Func<JsonElement, List<string>> pieces) =>
+        [.. JsonDocument.Parse(File.ReadAllText(Fixture(file))).RootElement.GetProperty("lines").EnumerateArray()
+            .Select(l => (l.GetProperty("text").GetString()!, pieces(l)))];
+
+    [Fact]
+    public void Bpe_pieces_are_sentencepieces_own_ties_included()
+    {
+        // LLaMA's kind of model (BPE, identity normalization, byte fallback): the exact encoder, whose leftmost tie-break
+        // is SentencePiece's; Microsoft.ML.Tokenizers breaks ties rightmost and differs on runs such as "▁▁▁".
+        var vocabulary = Ziya2.SentencePiece.SentencePieceModel.Load(Fixture("mini.model")).Pieces;
+        var expected = Expected("expected_base.json", l => [.. l.GetProperty("ids").EnumerateArray().Select(id => vocabulary[id.GetInt32()].Piece)]);
+        var tokenizer = LmTokenizer.Create(LmTokenization.SentencePiece, Fixture("mini.model"));
+        var wrong = expected.Where(e => !tokenizer.Tokenize(e.Text).SequenceEqual(e.Pieces)).Select(e => e.Text).ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {expected.Count} lines differ, first: {wrong.FirstOrDefault()}");
+        Assert.Contains(expected, e => e.Pieces.Any(p => p.StartsWith("▁▁", StringComparison.Ordinal)));   // the tie cases are in the fixture
+    }
+
+    [Fact]
+    public void Unigram_pieces_with_nfkc_normalization_are_sentencepieces()
+    {
+        // CCNet's kind of model (unigram, nmt_nfkc): every line of the fixture, normalizer cases included, as the
+        // SentencePiece library cut it (tests/fixtures/tokenizer/make_fixtures.py).
+        var expected = Expected("expected_unigram.json", l => [.. l.GetProperty("pieces").EnumerateArray().Select(p => p.GetString()!)]);
+        var tokenizer = LmTokenizer.Create(LmTokenization.SentencePiece, Fixture("unigram.model"));
+        var wrong = expected.Where(e => !tokenizer.Tokenize(e.Text).SequenceEqual(e.Pieces)).ToList();
+        Assert.True(wrong.Count == 0, $"{wrong.Count} of {expected.Count} lines differ:" + string.Concat(wrong.Take(5).Select(w =>
+            $"\n  {w.Text}\n    sentencepiece [{string.Join(" ", w.Pieces)}]\n    ours          [{string.Join(" ", tokenizer.Tokenize(w.Text))}]")));
+        Assert.True(expected.Count > 900);
     }
 }

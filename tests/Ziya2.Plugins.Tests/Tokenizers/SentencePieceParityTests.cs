@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Ziya2.Plugins.Tests.Llama;
 using Ziya2.Plugins.Tokenizers;
+using Ziya2.SentencePiece;
 
 namespace Ziya2.Plugins.Tests.Tokenizers;
 

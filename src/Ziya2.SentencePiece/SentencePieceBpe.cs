@@ -1,7 +1,6 @@
 using System.Text;
-using Ziya2.Tokenization;
 
-namespace Ziya2.Plugins.Tokenizers;
+namespace Ziya2.SentencePiece;
 
 /// <summary>
 /// SentencePiece's BPE encoder and decoder, reproduced rule for rule so ids match the C++ library exactly:
@@ -10,7 +9,7 @@ namespace Ziya2.Plugins.Tokenizers;
 /// merges rightmost-first and so differs on runs such as "▁▁▁" — notes/libraries.md), unused pieces re-split, and
 /// unknown symbols emitted as UTF-8 byte pieces when byte fallback is on.
 /// </summary>
-sealed class SentencePieceBpe
+public sealed class SentencePieceBpe
 {
     const char Space = '\u2581';
     readonly SentencePieceModel _model;
@@ -23,7 +22,7 @@ sealed class SentencePieceBpe
 
     public SentencePieceBpe(SentencePieceModel model)
     {
-        if (model.ModelType != 2) throw new InvalidDataException($"only BPE SentencePiece models are supported (model_type {model.ModelType})");
+        if (model.ModelType != SentencePieceModel.Bpe) throw new InvalidDataException($"only BPE SentencePiece models are supported (model_type {model.ModelType})");
         if (model.HasCharsMap) throw new InvalidDataException($"normalization rule '{model.NormalizerRule}' needs a precompiled character map, which is not supported; LLaMA models use 'identity'");
         _model = model;
         Array.Fill(_byteIds, -1);
@@ -32,12 +31,12 @@ sealed class SentencePieceBpe
             var (piece, _, type) = model.Pieces[id];
             switch (type)
             {
-                case TokenType.Normal or TokenType.Unused:
+                case SentencePieceType.Normal or SentencePieceType.Unused:
                     _pieces.TryAdd(piece, id); break;
-                case TokenType.UserDefined:
+                case SentencePieceType.UserDefined:
                     _pieces.TryAdd(piece, id); _userDefined.TryAdd(piece, id);
                     _maxUserDefinedLength = Math.Max(_maxUserDefinedLength, piece.Length); break;
-                case TokenType.Byte when piece.Length == 6 && piece.StartsWith("<0x", StringComparison.Ordinal) && piece[5] == '>':
+                case SentencePieceType.Byte when piece.Length == 6 && piece.StartsWith("<0x", StringComparison.Ordinal) && piece[5] == '>':
                     _byteIds[Convert.ToInt32(piece[3..5], 16)] = id; break;
             }
         }
@@ -97,7 +96,7 @@ sealed class SentencePieceBpe
             var merged = normalized.AsSpan(sym[left].Start, sym[left].Length + sym[right].Length);
             if (!_lookup.TryGetValue(merged, out int id)) return;
             agenda.Enqueue((left, right, merged.Length), (-_model.Pieces[id].Score, left));
-            if (_model.Pieces[id].Type == TokenType.Unused)
+            if (_model.Pieces[id].Type == SentencePieceType.Unused)
                 reverseMerge[merged.ToString()] = (normalized.AsSpan(sym[left].Start, sym[left].Length).ToString(), normalized.AsSpan(sym[right].Start, sym[right].Length).ToString());
         }
         for (int i = 1; i < sym.Length; i++) MaybeAdd(i - 1, i);
@@ -125,7 +124,7 @@ sealed class SentencePieceBpe
     {
         if (_pieces.TryGetValue(piece, out int id))
         {
-            if (_model.Pieces[id].Type == TokenType.Unused && reverseMerge.TryGetValue(piece, out var parts))
+            if (_model.Pieces[id].Type == SentencePieceType.Unused && reverseMerge.TryGetValue(piece, out var parts))
             {
                 Emit(parts.Item1, ids, reverseMerge, ref previousUnknown);
                 Emit(parts.Item2, ids, reverseMerge, ref previousUnknown);
@@ -157,11 +156,11 @@ sealed class SentencePieceBpe
             var (piece, _, type) = _model.Pieces[id];
             switch (type)
             {
-                case TokenType.Control: continue;
-                case TokenType.Byte: bytes.Add(Convert.ToByte(piece[3..5], 16)); first = false; continue;
+                case SentencePieceType.Control: continue;
+                case SentencePieceType.Byte: bytes.Add(Convert.ToByte(piece[3..5], 16)); first = false; continue;
             }
             FlushBytes();
-            var text = type == TokenType.Unknown ? _model.UnkSurface : piece;
+            var text = type == SentencePieceType.Unknown ? _model.UnkSurface : piece;
             // The dummy prefix added while encoding is removed from the first piece.
             if (first && _model.AddDummyPrefix && !_model.TreatWhitespaceAsSuffix && text.Length > 0 && text[0] == Space) text = text[1..];
             first = false;

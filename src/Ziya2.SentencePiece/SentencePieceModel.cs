@@ -1,14 +1,13 @@
 using System.Text;
-using Ziya2.Tokenization;
 
-namespace Ziya2.Plugins.Tokenizers;
+namespace Ziya2.SentencePiece;
 
 /// <summary>
 /// A SentencePiece <c>ModelProto</c>: the pieces and the trainer/normalizer settings that change encoding. The raw
 /// bytes are kept, so an extended model is the original file plus appended fields — every setting we do not model is
 /// preserved byte for byte (protobuf appends repeated fields and merges repeated sub-messages).
 /// </summary>
-sealed class SentencePieceModel
+public sealed class SentencePieceModel
 {
     // ModelProto
     const int PiecesField = 1, TrainerSpecField = 2, NormalizerSpecField = 3;
@@ -21,8 +20,12 @@ sealed class SentencePieceModel
     const int NormalizerName = 1, PrecompiledCharsmap = 2, AddDummyPrefixField = 3, RemoveExtraWhitespacesField = 4, EscapeWhitespacesField = 5;
 
     public required byte[] Raw { get; init; }
-    public required IReadOnlyList<(string Piece, float Score, TokenType Type)> Pieces { get; init; }
-    public int ModelType { get; private set; } = 1;          // 1 unigram (proto default), 2 BPE
+    public required IReadOnlyList<(string Piece, float Score, SentencePieceType Type)> Pieces { get; init; }
+    /// <summary><c>TrainerSpec.model_type</c> values.</summary>
+    public const int Unigram = 1, Bpe = 2;
+
+    /// <summary><see cref="Unigram"/> (the proto default) or <see cref="Bpe"/>.</summary>
+    public int ModelType { get; private set; } = Unigram;
     public bool ByteFallback { get; private set; }
     public bool TreatWhitespaceAsSuffix { get; private set; }
     public int UnkId { get; private set; }
@@ -31,7 +34,9 @@ sealed class SentencePieceModel
     public int PadId { get; private set; } = -1;
     public string UnkSurface { get; private set; } = " \u2047 ";
     public string NormalizerRule { get; private set; } = "";
-    public bool HasCharsMap { get; private set; }
+    /// <summary>The normalizer's precompiled character map (empty for <c>identity</c>): see <see cref="SentencePieceNormalizer"/>.</summary>
+    public byte[] PrecompiledCharsMap { get; private set; } = [];
+    public bool HasCharsMap => PrecompiledCharsMap.Length > 0;
     public bool AddDummyPrefix { get; private set; } = true;
     public bool RemoveExtraWhitespaces { get; private set; } = true;
     public bool EscapeWhitespaces { get; private set; } = true;
@@ -45,7 +50,7 @@ sealed class SentencePieceModel
 
     public static SentencePieceModel Parse(byte[] raw)
     {
-        var pieces = new List<(string, float, TokenType)>();
+        var pieces = new List<(string, float, SentencePieceType)>();
         var trainer = new List<byte[]>();
         var normalizer = new List<byte[]>();
         var reader = new ProtoReader(raw);
@@ -64,16 +69,16 @@ sealed class SentencePieceModel
         return model;
     }
 
-    static (string, float, TokenType) ParsePiece(ReadOnlySpan<byte> data)
+    static (string, float, SentencePieceType) ParsePiece(ReadOnlySpan<byte> data)
     {
-        string text = ""; float score = 0; var type = TokenType.Normal;
+        string text = ""; float score = 0; var type = SentencePieceType.Normal;
         var r = new ProtoReader(data);
         while (!r.AtEnd)
         {
             var (field, wire) = r.ReadTag();
             if (field == PieceText && wire == 2) text = Encoding.UTF8.GetString(r.ReadBytes());
             else if (field == PieceScore && wire == 5) score = r.ReadFloat();
-            else if (field == PieceType && wire == 0) type = (TokenType)(int)r.ReadVarint();
+            else if (field == PieceType && wire == 0) type = (SentencePieceType)(int)r.ReadVarint();
             else r.Skip(wire);
         }
         if (text.Length == 0) throw new InvalidDataException("empty piece");
@@ -113,7 +118,7 @@ sealed class SentencePieceModel
         {
             var (field, wire) = r.ReadTag();
             if (field == NormalizerName && wire == 2) NormalizerRule = Encoding.UTF8.GetString(r.ReadBytes());
-            else if (field == PrecompiledCharsmap && wire == 2) HasCharsMap = r.ReadBytes().Length > 0;
+            else if (field == PrecompiledCharsmap && wire == 2) PrecompiledCharsMap = r.ReadBytes().ToArray();
             else if (wire == 0 && field is AddDummyPrefixField or RemoveExtraWhitespacesField or EscapeWhitespacesField)
             {
                 bool v = r.ReadVarint() != 0;
@@ -129,7 +134,7 @@ sealed class SentencePieceModel
     /// The model with <paramref name="added"/> appended as new pieces (ids continue after the last one) and the trainer's
     /// vocab_size updated. The original bytes come first, unchanged.
     /// </summary>
-    public byte[] WithAppendedPieces(IReadOnlyList<(string Piece, float Score, TokenType Type)> added)
+    public byte[] WithAppendedPieces(IReadOnlyList<(string Piece, float Score, SentencePieceType Type)> added)
     {
         var w = new ProtoWriter();
         foreach (var (piece, score, type) in added)
@@ -137,7 +142,7 @@ sealed class SentencePieceModel
             var p = new ProtoWriter();
             p.String(PieceText, piece);
             p.Float(PieceScore, score);
-            if (type != TokenType.Normal) p.Int(PieceType, (int)type);
+            if (type != SentencePieceType.Normal) p.Int(PieceType, (int)type);
             w.Bytes(PiecesField, p.ToArray());
         }
         var trainer = new ProtoWriter();

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 
-namespace Ziya2.Plugins.Tokenizers;
+namespace Ziya2.SentencePiece;
 
 /// <summary>
 /// The few protobuf wire-format operations a SentencePiece <c>.model</c> needs. Reading is bounds-checked: a damaged
