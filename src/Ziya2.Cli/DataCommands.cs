@@ -68,6 +68,8 @@ static class DataCommands
             var names = r.GetValue(namesOpt) is { Length: > 0 } chosen ? chosen.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList() : [.. defined];
             if (names.Count == 0)
                 throw new ConfigException([new ConfigError(PipelineDefinitions.Section, "no pipeline defined: [pipelines.<name>] steps = [...]", r.GetValue(fileArg))]);
+            if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new ConfigException([new ConfigError(PipelineDefinitions.Section, $"--pipeline names '{twice.Key}' twice; each pipeline writes <output>/<name> once", "--pipeline")]);
             var pipelines = names.Select(n => (Name: n, Steps: session.Pipeline(n))).ToList();
             // Pipelines this run leaves out are checked too: their settings are not unknown keys, and a typo in them is found now.
             foreach (var other in defined.Except(names)) session.Pipeline(other);

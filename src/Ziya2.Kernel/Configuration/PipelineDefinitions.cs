@@ -47,7 +47,11 @@ public static class PipelineDefinitions
     /// <summary>The definition's config path.</summary>
     public static string PathOf(string name) => $"{Section}.{name}";
 
-    /// <summary>Binds <c>[pipelines.&lt;name&gt;]</c> and lists its steps; problems go to <paramref name="errors"/> (null then).</summary>
+    /// <summary>
+    /// Binds <c>[pipelines.&lt;name&gt;]</c> and lists its steps. Problems go to <paramref name="errors"/>; the steps that
+    /// could be listed are returned even then (null only when there is no usable definition), so callers go on checking
+    /// their options and report everything at once.
+    /// </summary>
     public static IReadOnlyList<PipelineStepDefinition>? Read(ConfigTree tree, string name, List<ConfigError> errors, OptionsBinding? bind = null)
     {
         var path = PathOf(name);
@@ -57,10 +61,10 @@ public static class PipelineDefinitions
             errors.Add(new ConfigError(path, $"no pipeline named '{name}' is defined ({(defined.Count == 0 ? "no [pipelines.<name>] table at all; a config includes shared definitions with include = [\"<file>\"]" : "defined: " + string.Join(", ", defined))})"));
             return null;
         }
-        int before = errors.Count;
         bind ??= (p, type, e) => new OptionsBinder(tree).Bind(type, p, e);
-        var options = bind(path, typeof(PipelineDefinitionOptions), errors) as PipelineDefinitionOptions;
-        if (options is null || errors.Count > before) return null;
+        // A definition that fails its own checks (a skip naming no step) still lists its steps, so their sections are
+        // checked and read: one mistake gives one error, not one more per option of every step.
+        if (bind(path, typeof(PipelineDefinitionOptions), errors) is not PipelineDefinitionOptions options) return null;
         var steps = new List<PipelineStepDefinition>();
         foreach (var step in options.Steps)
         {
@@ -75,6 +79,6 @@ public static class PipelineDefinitions
             }
             steps.Add(new PipelineStepDefinition(step, filter, section, options.Skip.Contains(step, StringComparer.Ordinal)));
         }
-        return errors.Count > before ? null : steps;
+        return steps;
     }
 }

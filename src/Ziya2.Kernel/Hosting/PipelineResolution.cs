@@ -20,6 +20,7 @@ static class PipelineResolution
         int before = errors.Count;
         var definition = PipelineDefinitions.Read(tree, name, errors, bind);
         if (definition is null) return null;
+        // Steps of a definition with problems are still checked (their options are read, so they are not "unknown keys").
         var steps = new List<ResolvedPipelineStep>();
         foreach (var step in definition)
         {

@@ -80,7 +80,7 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
                 if (type is null) { p.Errors.Add($"{binding.Location}: error ZY0102: cannot load type {binding.TypeName} to bind [{binding.Path}]"); continue; }
                 p.Config.Prebind(binding.Path, type, configErrors);
             }
-            foreach (var pipeline in manifest.Pipelines)
+            foreach (var pipeline in manifest.Pipelines.DistinctBy(x => x.Name))
             {
                 if (p.Tree.Find(PipelineDefinitions.PathOf(pipeline.Name)) is null)
                 {

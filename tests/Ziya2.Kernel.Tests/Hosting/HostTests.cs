@@ -78,6 +78,12 @@ public class HostTests
         Assert.Contains("pipelines.clean: step 'kenlm': no filter named 'kenlm'", err);
         Assert.Contains("filters.min-length.min: expected integer (32-bit)", err);
         Assert.Contains("filters.longer.x: unknown key for Opts", err);
+
+        // One mistake in a definition is one error: its steps' options are still read, not reported as unknown keys.
+        env.Err.GetStringBuilder().Clear();
+        Assert.Equal(ExitCodes.InvalidInput, env.Host.Validate(env.Request(recipe, PipelineConfig, ["pipelines.clean.skip=[\"longest\"]"])));
+        Assert.Contains("skip names 'longest', which is not a step of this pipeline", env.Err.ToString());
+        Assert.Contains("1 problem(s) found", env.Err.ToString());
     }
 
     [Fact]
