@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Security.Cryptography;
-using System.Text;
 using Microsoft.Extensions.Logging;
 using Ziya2.Data;
 using Ziya2.DataFactory.Pipeline;
@@ -34,7 +32,7 @@ public sealed class PipelineSettings : Ziya2.Configuration.IValidatableOptions
     }
 }
 
-/// <summary><c>ziya2 data run &lt;pipelines.toml&gt; --input … --output …</c>.</summary>
+/// <summary><c>ziya2 data run &lt;pipelines.toml&gt; --input … --output …</c>, here or as tasks of a cluster job.</summary>
 static class DataCommands
 {
     public static Command Create(Option<string[]> plugins, Option<LogLevel> logLevel, Option<LogFormat> logFormat)
@@ -45,29 +43,40 @@ static class DataCommands
         var input = new Option<string[]>("--input") { Description = "Input files or directories (JSONL, .gz, .zst, Parquet, directories of text files)", Required = true, Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = true };
         var output = new Option<string>("--output") { Description = "Output directory: <output>/<pipeline>/ holds kept/, rejected/, stats.json, funnel.svg", Required = true };
         var set = new Option<string[]>("--set") { Description = "Override a key: --set filters.min-length.min_chars=100", Arity = ArgumentArity.ZeroOrMore };
-        var dryRun = new Option<bool>("--dry-run") { Description = "Validate and print the plan; process nothing" };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Validate and print the plan (pipelines, phases, shards); process nothing" };
         var force = new Option<bool>("--force") { Description = "Replace the output of a different pipeline in --output" };
-        var run = new Command("run", "Run data pipelines over input shards") { file, config, names, input, output, set, dryRun, force, plugins, logLevel, logFormat };
-        run.SetAction((r, ct) => Task.FromResult(Run(r, file, config, names, input, output, set, dryRun, force, plugins, logLevel, logFormat, ct)));
-        return new Command("data", "The data factory: run pipelines of data filters, evaluate their output, gate it") { run, DataTokenizeCommand.Create(plugins, logLevel), DataEvaluationCommands.Evaluate(), DataEvaluationCommands.Gate() };
+        var executor = new Option<string>("--executor") { Description = "local (here, default), slurm (sbatch job arrays chained with afterok; [executor.slurm]) or k8s (Indexed Job manifests and run.sh; [executor.k8s])", DefaultValueFactory = _ => "local" };
+        var noSubmit = new Option<bool>("--no-submit") { Description = "With --executor slurm: write the sbatch scripts, submit nothing" };
+        var phase = new Option<string?>("--phase") { Description = "Worker: run one phase, <pipeline>/<phase> (observe:<step>, decide:<step>, apply, finish; --dry-run lists them)" };
+        var task = new Option<string?>("--task") { Description = "Worker: task I/N (default: SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --tasks)" };
+        var tasks = new Option<int?>("--tasks") { Description = "Worker: the number of tasks (default: SLURM_ARRAY_TASK_COUNT)" };
+        var run = new Command("run", "Run data pipelines over input shards, here or as a cluster's tasks") { file, config, names, input, output, set, dryRun, force, executor, noSubmit, phase, task, tasks, plugins, logLevel, logFormat };
+        run.SetAction((r, ct) => Task.FromResult(Run(r, new RunOptions(file, config, names, input, output, set, dryRun, force, executor, noSubmit, phase, task, tasks, plugins, logLevel, logFormat), ct)));
+        return new Command("data", "The data factory: run pipelines of data filters, evaluate their output, gate it")
+            { run, DataStatusCommand.Create(), DataTokenizeCommand.Create(plugins, logLevel), DataEvaluationCommands.Evaluate(), DataEvaluationCommands.Gate() };
     }
 
-    static int Run(ParseResult r, Argument<string> fileArg, Option<string[]> configOpt, Option<string[]> namesOpt, Option<string[]> inputOpt, Option<string> outputOpt,
-        Option<string[]> setOpt, Option<bool> dryRunOpt, Option<bool> forceOpt, Option<string[]> plugins, Option<LogLevel> logLevel, Option<LogFormat> logFormat, CancellationToken cancellation)
+    sealed record RunOptions(Argument<string> File, Option<string[]> Config, Option<string[]> Names, Option<string[]> Input, Option<string> Output, Option<string[]> Set,
+        Option<bool> DryRun, Option<bool> Force, Option<string> Executor, Option<bool> NoSubmit, Option<string?> Phase, Option<string?> Task, Option<int?> Tasks,
+        Option<string[]> Plugins, Option<LogLevel> LogLevel, Option<LogFormat> LogFormat);
+
+    static int Run(ParseResult r, RunOptions o, CancellationToken cancellation)
     {
-        using var loggers = Logging.Create(r.GetValue(logFormat), r.GetValue(logLevel));
+        using var loggers = Logging.Create(r.GetValue(o.LogFormat), r.GetValue(o.LogLevel));
         var log = loggers.CreateLogger("data");
         return InvalidInput.Guard(() =>
         {
-            using var session = ComponentSession.Open(loggers, [r.GetValue(fileArg)!, .. r.GetValue(configOpt) ?? []], r.GetValue(setOpt) ?? [], r.GetValue(plugins) ?? []);
+            using var session = ComponentSession.Open(loggers, [r.GetValue(o.File)!, .. r.GetValue(o.Config) ?? []], r.GetValue(o.Set) ?? [], r.GetValue(o.Plugins) ?? []);
             if (session.Tree.Find("pipeline.steps") is not null)
                 throw new ConfigException([new ConfigError("pipeline.steps", "pipelines are named: [pipelines.<name>] steps = [...] ([pipeline] keeps the engine settings)", session.Tree.OriginOf("pipeline.steps"))]);
             var settings = session.Bind<PipelineSettings>("pipeline");
             var fields = session.Bind<FieldMapping>("input");
+            var slurm = session.Bind<SlurmSettings>("executor.slurm");
+            var k8s = session.Bind<KubernetesSettings>("executor.k8s");
             var defined = PipelineDefinitions.Names(session.Tree);
-            var names = r.GetValue(namesOpt) is { Length: > 0 } chosen ? chosen.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList() : [.. defined];
+            var names = r.GetValue(o.Names) is { Length: > 0 } chosen ? chosen.SelectMany(n => n.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList() : [.. defined];
             if (names.Count == 0)
-                throw new ConfigException([new ConfigError(PipelineDefinitions.Section, "no pipeline defined: [pipelines.<name>] steps = [...]", r.GetValue(fileArg))]);
+                throw new ConfigException([new ConfigError(PipelineDefinitions.Section, "no pipeline defined: [pipelines.<name>] steps = [...]", r.GetValue(o.File))]);
             if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
                 throw new ConfigException([new ConfigError(PipelineDefinitions.Section, $"--pipeline names '{twice.Key}' twice; each pipeline writes <output>/<name> once", "--pipeline")]);
             var pipelines = names.Select(n => (Name: n, Steps: session.Pipeline(n))).ToList();
@@ -76,14 +85,24 @@ static class DataCommands
             session.ReportUnknownKeys();
             session.ThrowIfErrors();
 
-            var shards = InputShard.Expand(r.GetValue(inputOpt)!);
-            var output = r.GetValue(outputOpt)!;
-            if (r.GetValue(dryRunOpt))
+            var shards = InputShard.Expand(r.GetValue(o.Input)!);
+            var output = r.GetValue(o.Output)!;
+            var executor = r.GetValue(o.Executor);
+            if (executor is not ("local" or "slurm" or "k8s")) throw new ArgumentException($"--executor must be local, slurm or k8s, not '{executor}'");
+            var options = new PipelineOptions
+            {
+                MaxShardBytes = (long)settings.MaxShardMb << 20, MaxLineBytes = settings.MaxLineMb << 20,
+                Parallelism = settings.Parallelism, Force = r.GetValue(o.Force), Fields = fields, LegacyEncodings = settings.LegacyEncodings,
+            };
+            var chain = new DataRunChain(session, [.. pipelines.Select(p => (p.Name, (IReadOnlyList<ResolvedPipelineStep>)p.Steps!))], shards, output, options);
+
+            if (r.GetValue(o.DryRun))
             {
                 Console.Out.WriteLine($"{pipelines.Count} pipeline(s), {shards.Count} shard(s), output {output}");
-                foreach (var (name, steps) in pipelines)
+                for (int k = 0; k < pipelines.Count; k++)
                 {
-                    Console.Out.WriteLine($"pipeline {name} → {Path.Combine(output, name)}: {steps!.Count} step(s)");
+                    var (name, steps) = pipelines[k];
+                    Console.Out.WriteLine($"pipeline {name} → {chain.Directory(k)}: {steps!.Count} step(s); phases {string.Join(", ", chain.Phases(k))}");
                     foreach (var s in steps)
                     {
                         var label = s.Definition.Name == s.Descriptor.Name ? s.Definition.Name : $"{s.Definition.Name} ({s.Descriptor.Name})";
@@ -94,59 +113,89 @@ static class DataCommands
                 return ExitCodes.Ok;
             }
 
-            var options = new PipelineOptions
-            {
-                MaxShardBytes = (long)settings.MaxShardMb << 20, MaxLineBytes = settings.MaxLineMb << 20,
-                Parallelism = settings.Parallelism, Force = r.GetValue(forceOpt), Fields = fields, LegacyEncodings = settings.LegacyEncodings,
-            };
             var events = new EventBus();
-            int finished = 0, total = 0;
-            string current = "";
+            int finished = 0;
             events.Subscribe(e =>
             {
                 if (e.Name == RunEvents.ShardEnd)
-                    log.LogInformation("{Pipeline}: shard {Done}/{Total} {Shard}: {Input} in, {Kept} kept, {Rejected} rejected",
-                        current, Interlocked.Increment(ref finished), total, e.Detail, (long)e.Get("input"), (long)e.Get("kept"), (long)e.Get("rejected"));
+                    log.LogInformation("{Pipeline}: shard {Done} {Shard}: {Input} in, {Kept} kept, {Rejected} rejected",
+                        e.Stage, Interlocked.Increment(ref finished), e.Detail, (long)e.Get("input"), (long)e.Get("kept"), (long)e.Get("rejected"));
             });
-            var input = shards;
-            var upstream = "";
-            var results = new List<PipelineResult>();
-            foreach (var (name, steps) in pipelines)
+            try
             {
-                (current, finished, total) = (name, 0, input.Count);
-                options.Name = name;
-                var directory = Path.Combine(output, name);
-                upstream = Fingerprint(session, name, steps!, upstream, input);
-                try
+                if (r.GetValue(o.Phase) is { } phaseText)
+                    return RunWorker(chain, phaseText, ResolveTask(r.GetValue(o.Task), r.GetValue(o.Tasks)), events, cancellation);
+                if (r.GetValue(o.Task) is not null || r.GetValue(o.Tasks) is not null)
+                    throw new ArgumentException("--task and --tasks belong to a worker, which runs one --phase");
+                if (executor == "slurm")
                 {
-                    results.Add(new DataPipeline([.. steps!.Select(session.Step)], options).Run(input, directory, upstream, events, cancellation));
+                    var jobs = SlurmExecutor.Submit(chain, slurm, WorkerArguments(r, o, names), output, submit: !r.GetValue(o.NoSubmit));
+                    foreach (var job in jobs)
+                        Console.Out.WriteLine($"{job.Id ?? "(not submitted)",-12} {job.Pipeline}/{job.Phase,-20} {(job.Phase.PerTask ? $"{slurm.Tasks} task(s)" : "1 task")}  {job.Script}");
+                    Console.Out.WriteLine(jobs[0].Id is null ? $"scripts in {Path.GetDirectoryName(jobs[0].Script)}; submit them in order, each --dependency=afterok on the one before"
+                                                             : $"submitted {jobs.Count} job(s); follow them with: ziya2 data status {output}");
+                    return ExitCodes.Ok;
                 }
-                catch (PipelineConflictException e) { Console.Error.WriteLine($"error: {e.Message} (--force)"); return ExitCodes.InvalidInput; }
-                catch (ReconcileException e) { Console.Error.WriteLine($"error: counts do not reconcile: {e.Message}"); return ExitCodes.RunFailed; }
-                catch (OperationCanceledException) { Console.Error.WriteLine("interrupted; run the same command again to resume"); return ExitCodes.RunFailed; }
-                Console.Out.WriteLine($"== {name}");
-                PipelineSummary.Write(Console.Out, results[^1]);
-                input = InputShard.Expand([Path.Combine(directory, "kept")]);
+                if (executor == "k8s")
+                {
+                    var manifests = KubernetesExecutor.Write(chain, k8s, WorkerArguments(r, o, names), output);
+                    foreach (var m in manifests)
+                        Console.Out.WriteLine($"{m.Name,-48} {m.Pipeline}/{m.Phase,-20} {(m.Phase.PerTask ? $"{k8s.Tasks} task(s)" : "1 task")}  {m.Path}");
+                    Console.Out.WriteLine($"apply them in order with: bash {Path.Combine(Path.GetDirectoryName(manifests[0].Path)!, "run.sh")}; follow with: ziya2 data status {output}");
+                    return ExitCodes.Ok;
+                }
+                var results = chain.RunAll(events, (name, result) => { Console.Out.WriteLine($"== {name}"); PipelineSummary.Write(Console.Out, result); }, cancellation);
+                if (results.Count > 1)
+                    Console.Out.WriteLine($"funnel: {results[0].Stats.Input:N0} in → " + string.Join(" → ", results.Select((x, i) => $"{pipelines[i].Name} {x.Stats.Kept:N0}")));
+                return ExitCodes.Ok;
             }
-            if (results.Count > 1)
-                Console.Out.WriteLine($"funnel: {results[0].Stats.Input:N0} in → " + string.Join(" → ", results.Select((x, i) => $"{pipelines[i].Name} {x.Stats.Kept:N0}")));
-            return ExitCodes.Ok;
+            catch (PipelineConflictException e) { Console.Error.WriteLine($"error: {e.Message} (--force)"); return ExitCodes.InvalidInput; }
+            catch (PipelinePhaseException e) { Console.Error.WriteLine($"error: {e.Message}"); return ExitCodes.RunFailed; }
+            catch (ReconcileException e) { Console.Error.WriteLine($"error: counts do not reconcile: {e.Message}"); return ExitCodes.RunFailed; }
+            catch (OperationCanceledException) { Console.Error.WriteLine("interrupted; run the same command again to resume"); return ExitCodes.RunFailed; }
         });
     }
 
-    /// <summary>
-    /// What determines a pipeline's output: its definition, each step's filter and options, the engine and field
-    /// settings, and what it reads (the inputs, or the fingerprint of the pipeline before it) — so changing a rule
-    /// threshold redoes that pipeline and those after it, not the ones before.
-    /// </summary>
-    static string Fingerprint(ComponentSession session, string pipeline, IEnumerable<ResolvedPipelineStep> steps, string upstream, IReadOnlyList<InputShard> shards)
+    /// <summary>One phase of one pipeline, as one task: <c>--phase cd/observe:dedup</c>.</summary>
+    static int RunWorker(DataRunChain chain, string phaseText, PipelineTask task, IEventBus events, CancellationToken cancellation)
     {
-        string Section(string path) => ConfigTree.Canonical(session.Tree.Find(path));
-        var text = new StringBuilder(upstream).Append('\n').Append(pipeline).Append('=').Append(Section(PipelineDefinitions.PathOf(pipeline)))
-            .Append("\npipeline=").Append(Section("pipeline")).Append("\ninput=").Append(Section("input"));
-        foreach (var s in steps) text.Append('\n').Append(s.Definition.Name).Append("->").Append(s.Descriptor.Name).Append(Section(s.Definition.Section));
-        foreach (var s in shards) text.Append('\n').Append(s.Name).Append('=').Append(s.Path);
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        var slash = phaseText.IndexOf('/');
+        if (slash < 0 && chain.Pipelines.Count > 1)
+            throw new ArgumentException($"--phase names a pipeline too: <pipeline>/<phase>, e.g. {chain.Pipelines[0].Name}/apply");
+        var name = slash < 0 ? chain.Pipelines[0].Name : phaseText[..slash];
+        var phase = PipelinePhase.Parse(slash < 0 ? phaseText : phaseText[(slash + 1)..]);
+        var result = chain.RunTask(name, phase, task, events, cancellation);
+        Console.Out.WriteLine($"{name}/{phase}: task {task} done");
+        if (result is not null) PipelineSummary.Write(Console.Out, result);
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// The task from <c>--task I/N</c>, else from the scheduler: <c>SLURM_ARRAY_TASK_ID</c> (count from
+    /// <c>SLURM_ARRAY_TASK_COUNT</c> or <c>--tasks</c>) or Kubernetes' <c>JOB_COMPLETION_INDEX</c> (count from
+    /// <c>--tasks</c>); outside an array (decide and finish run once) task 0 of <c>--tasks</c>.
+    /// </summary>
+    static PipelineTask ResolveTask(string? task, int? tasks)
+    {
+        if (task is not null) return PipelineTask.Parse(task);
+        static int Env(string name) => int.TryParse(Environment.GetEnvironmentVariable(name), out var v) ? v : -1;
+        int index = Env("SLURM_ARRAY_TASK_ID"), count = tasks ?? Env("SLURM_ARRAY_TASK_COUNT");
+        if (index < 0) index = Env("JOB_COMPLETION_INDEX");
+        if (index >= 0 && count < 1) throw new ArgumentException($"task {index} of how many? give --tasks N");
+        return index < 0 ? PipelineTask.Of(0, tasks ?? 1) : PipelineTask.Of(index, count);
+    }
+
+    /// <summary>This invocation as a worker's: absolute paths, the same settings, the same pipelines.</summary>
+    static List<string> WorkerArguments(ParseResult r, RunOptions o, IReadOnlyList<string> names)
+    {
+        var args = new List<string> { "data", "run", Path.GetFullPath(r.GetValue(o.File)!) };
+        foreach (var c in r.GetValue(o.Config) ?? []) args.AddRange(["-c", Path.GetFullPath(c)]);
+        foreach (var s in r.GetValue(o.Set) ?? []) args.AddRange(["--set", s]);
+        args.Add("--input"); args.AddRange(r.GetValue(o.Input)!.Select(Path.GetFullPath));
+        args.AddRange(["--output", Path.GetFullPath(r.GetValue(o.Output)!), "--pipeline", string.Join(',', names)]);
+        foreach (var p in r.GetValue(o.Plugins) ?? []) args.AddRange(["--plugins", Path.GetFullPath(p)]);
+        args.AddRange(["--log-format", r.GetValue(o.LogFormat).ToString().ToLowerInvariant()]);
+        return args;
     }
 
     static string Size(string path) =>

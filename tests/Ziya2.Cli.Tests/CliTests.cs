@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace Ziya2.Cli.Tests;
 
@@ -248,6 +249,192 @@ public sealed class DataCommandTests : IDisposable
         (code, _, err) = CliRunner.Run(["data", "run", "recipes/pipelines/ziya2.toml", "--input", "data/samples/raw/en.jsonl", "--output", output, "--pipeline", "dq", "--dry-run"]);
         Assert.Equal(2, code);
         Assert.Contains("no pipeline named 'dq' is defined (defined: dp, as, rf, cd)", err);
+    }
+
+    /// <summary>The shipped sample split into five files plus a sixth of copies from the others (new ids and URLs), so both corpus steps work across task boundaries.</summary>
+    string DuplicateRichCorpus()
+    {
+        var dir = Path.Combine(_tmp, "corpus");
+        Directory.CreateDirectory(dir);
+        var lines = File.ReadAllLines(Path.Combine(CliRunner.RepoRoot, "data/samples/raw/en.jsonl")).Concat(File.ReadAllLines(Path.Combine(CliRunner.RepoRoot, "data/samples/raw/zh.jsonl"))).ToList();
+        for (int f = 0; f < 5; f++) File.WriteAllLines(Path.Combine(dir, $"part-{f}.jsonl"), lines.Where((_, i) => i % 5 == f));
+        File.WriteAllLines(Path.Combine(dir, "part-5.jsonl"), lines.Where((_, i) => i % 7 == 3).Select((l, i) =>
+        {
+            var o = JsonNode.Parse(l)!.AsObject();
+            o["id"] = $"copy-{i}";
+            o["url"] = $"https://mirror.example/{i}";
+            return o.ToJsonString();
+        }));
+        return dir;
+    }
+
+    [Fact]
+    public void Tasks_run_phase_by_phase_from_the_environment_and_write_what_one_process_writes()
+    {
+        var corpus = DuplicateRichCorpus();
+        var overlay = Path.Combine(_tmp, "sample.toml");
+        File.WriteAllText(overlay, "[filters.word-count]\nmin_words = 20\n[filters.perplexity]\nmodels = { zh = \"recipes/data/models/zh.arpa\", en = \"recipes/data/models/en.arpa\" }\n");
+        string[] common = ["data", "run", "recipes/pipelines/ziya2.toml", "-c", overlay, "--input", corpus, "--pipeline", "dp,as,cd"];
+        var output = Path.Combine(_tmp, "out");
+        var (code, stdout, err) = CliRunner.Run([.. common, "--output", output]);
+        Assert.True(code == 0, err + stdout);
+        Directory.Move(output, output + "-local");   // rejected records name their input files, so compare at the same path
+
+        // Kubernetes-style: the index from JOB_COMPLETION_INDEX, the count from --tasks; phases in the order --dry-run lists.
+        (code, stdout, err) = CliRunner.Run([.. common, "--output", output, "--dry-run"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("pipeline cd → ", stdout);
+        var phases = stdout.Split('\n').Where(l => l.StartsWith("pipeline ", StringComparison.Ordinal))
+            .SelectMany(l => l[(l.IndexOf("phases ", StringComparison.Ordinal) + 7)..].Trim().Split(", ").Select(ph => (Pipeline: l.Split(' ')[1], Phase: ph))).ToList();
+        Assert.Equal(["dp/apply", "dp/finish", "as/observe:perplexity", "as/decide:perplexity", "as/apply", "as/finish", "cd/observe:dedup", "cd/decide:dedup", "cd/apply", "cd/finish"],
+            phases.Select(p => $"{p.Pipeline}/{p.Phase}"));
+        foreach (var (pipeline, phase) in phases)
+        {
+            bool perTask = phase.StartsWith("observe", StringComparison.Ordinal) || phase == "apply";
+            foreach (var index in perTask ? new[] { 2, 0, 1 } : [0])
+            {
+                (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--tasks", "3", "--phase", $"{pipeline}/{phase}"],
+                    CliRunner.RepoRoot, new Dictionary<string, string> { ["JOB_COMPLETION_INDEX"] = index.ToString() });
+                Assert.True(code == 0, $"{pipeline}/{phase} task {index}: {err}{stdout}");
+                Assert.Contains($"task {index}/3 done", stdout);
+            }
+            if (pipeline == "as" && phase == "apply")
+            {
+                // A phase whose predecessor is incomplete is refused with the missing tasks named.
+                File.Delete(Path.Combine(output, "as", "_done", "part-4.jsonl-00000.jsonl.zst.json"));
+                (code, _, err) = CliRunner.Run([.. common, "--output", output, "--task", "0/3", "--phase", "as/finish"]);
+                Assert.Equal(1, code);
+                Assert.Contains("part-4.jsonl-00000.jsonl.zst", err);
+                (code, _, err) = CliRunner.Run([.. common, "--output", output, "--task", "1/3", "--phase", "as/apply"]);   // part-4 is shard 4: task 1 of 3
+                Assert.True(code == 0, err);
+            }
+        }
+        AssertSameOutput(output + "-local", output, ["dp", "as", "cd"]);
+        (code, stdout, _) = CliRunner.Run(["data", "status", output]);
+        Assert.Matches(@"cd\s+finished\s+shards 6/6\s+phases observe-dedup 3/3, decide-dedup 1/1, apply 3/3, finish 1/1", stdout);
+    }
+
+    static void AssertSameOutput(string expected, string actual, IEnumerable<string> pipelines)
+    {
+        foreach (var pipeline in pipelines)
+            foreach (var dir in new[] { "kept", "rejected" })
+            {
+                var a = Directory.GetFiles(Path.Combine(expected, pipeline, dir)).Order(StringComparer.Ordinal).ToList();
+                var b = Directory.GetFiles(Path.Combine(actual, pipeline, dir)).Order(StringComparer.Ordinal).ToList();
+                Assert.NotEmpty(a);
+                Assert.Equal(a.Select(Path.GetFileName), b.Select(Path.GetFileName));
+                Assert.All(a.Zip(b), p => Assert.True(File.ReadAllBytes(p.First).AsSpan().SequenceEqual(File.ReadAllBytes(p.Second)), $"{pipeline}/{dir}/{Path.GetFileName(p.First)} differs"));
+            }
+        foreach (var pipeline in pipelines)
+        {
+            JsonElement Stats(string root) => JsonDocument.Parse(File.ReadAllText(Path.Combine(root, pipeline, "stats.json"))).RootElement;
+            Assert.Equal(Stats(expected).GetProperty("kept").GetInt64(), Stats(actual).GetProperty("kept").GetInt64());
+            Assert.Equal(Stats(expected).GetProperty("rejected").GetInt64(), Stats(actual).GetProperty("rejected").GetInt64());
+        }
+    }
+
+    [Fact]
+    public void Kubernetes_manifests_are_indexed_jobs_in_phase_order_over_one_shared_volume()
+    {
+        var config = Path.Combine(_tmp, "k8s.toml");
+        File.WriteAllText(config, $$"""
+            [executor.k8s]
+            tasks = 5
+            parallelism = 2
+            image = "registry.example/ziya2:1"
+            volume_claim = "corpus"
+            mount_path = "{{_tmp}}"
+            """);
+        var input = Path.Combine(_tmp, "in.jsonl");
+        File.Copy(Path.Combine(CliRunner.RepoRoot, "recipes/data/tiny.jsonl"), input);
+        var output = Path.Combine(_tmp, "out");
+        string[] args = ["data", "run", "recipes/pipelines/ziya2.toml", "-c", config, "--input", input, "--output", output, "--pipeline", "dp,cd", "--executor", "k8s"];
+        var (code, stdout, err) = CliRunner.Run(args);
+        // The pipeline file lies outside the mounted volume: refused, naming it.
+        Assert.Equal(2, code);
+        Assert.Contains("outside it", err);
+        Assert.Contains("ziya2.toml", err);
+
+        var pipelineFile = Path.Combine(_tmp, "ziya2.toml");
+        File.Copy(Path.Combine(CliRunner.RepoRoot, "recipes/pipelines/ziya2.toml"), pipelineFile);
+        args[2] = pipelineFile;
+        (code, stdout, err) = CliRunner.Run(args);
+        Assert.True(code == 0, err + stdout);
+        var files = Directory.GetFiles(Path.Combine(output, "_k8s"), "*.json").Order(StringComparer.Ordinal).ToList();
+        Assert.Equal(["00-dp-apply", "01-dp-finish", "02-cd-observe-dedup", "03-cd-decide-dedup", "04-cd-apply", "05-cd-finish"], files.Select(Path.GetFileNameWithoutExtension));
+        var names = new List<string>();
+        foreach (var file in files)
+        {
+            var job = JsonNode.Parse(File.ReadAllText(file))!;
+            Assert.Equal(("batch/v1", "Job"), (job["apiVersion"]!.GetValue<string>(), job["kind"]!.GetValue<string>()));
+            var name = job["metadata"]!["name"]!.GetValue<string>();
+            Assert.Matches("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", name);
+            names.Add(name);
+            var spec = job["spec"]!;
+            bool perTask = file.Contains("apply") || file.Contains("observe");
+            Assert.Equal("Indexed", spec["completionMode"]!.GetValue<string>());
+            Assert.Equal(perTask ? (5, 2) : (1, 1), (spec["completions"]!.GetValue<int>(), spec["parallelism"]!.GetValue<int>()));
+            var pod = spec["template"]!["spec"]!;
+            Assert.Equal("Never", pod["restartPolicy"]!.GetValue<string>());
+            Assert.Equal("corpus", pod["volumes"]![0]!["persistentVolumeClaim"]!["claimName"]!.GetValue<string>());
+            var container = pod["containers"]![0]!;
+            Assert.Equal(_tmp, container["volumeMounts"]![0]!["mountPath"]!.GetValue<string>());
+            var command = container["command"]!.AsArray().Select(c => c!.GetValue<string>()).ToList();
+            Assert.Equal(["ziya2", "data", "run", pipelineFile], command.Take(4));
+            Assert.Equal(["--tasks", "5", "--phase"], command[^4..^1]);
+        }
+        var run = File.ReadAllLines(Path.Combine(output, "_k8s", "run.sh"));
+        Assert.Equal(names.Select(n => $"job/{n}"), run.Where(l => l.StartsWith("kubectl wait", StringComparison.Ordinal)).Select(l => l.Split(' ')[^1]));
+    }
+
+    [SkippableFact]
+    public void Slurm_job_arrays_write_what_one_process_writes_and_a_resubmission_redoes_only_what_was_lost()
+    {
+        var missing = SingleNodeSlurm.Missing();
+        if (Environment.GetEnvironmentVariable("ZIYA2_REQUIRE_SLURM") == "1") Assert.True(missing is null, missing);
+        Skip.If(missing is not null, missing);
+        using var slurm = new SingleNodeSlurm();
+
+        var corpus = DuplicateRichCorpus();
+        var config = Path.Combine(_tmp, "cluster.toml");
+        File.WriteAllText(config, """
+            [filters.word-count]
+            min_words = 20
+            [filters.perplexity]
+            models = { zh = "recipes/data/models/zh.arpa", en = "recipes/data/models/en.arpa" }
+            [executor.slurm]
+            tasks = 4
+            max_parallel = 2
+            """);
+        string[] common = ["data", "run", "recipes/pipelines/ziya2.toml", "-c", config, "--input", corpus];
+        var output = Path.Combine(_tmp, "out");
+        var (code, stdout, err) = CliRunner.Run([.. common, "--output", output]);
+        Assert.True(code == 0, err + stdout);
+        Directory.Move(output, output + "-local");
+
+        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--executor", "slurm"], CliRunner.RepoRoot, slurm.Environment);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("submitted 12 job(s)", stdout);   // phases: dp 2, as 4, rf 2, cd 4
+        var script = File.ReadAllText(Directory.GetFiles(Path.Combine(output, "_slurm"), "*-ziya2-cd-observe-dedup.sbatch").Single());
+        Assert.Contains("#SBATCH --array=0-3%2", script);
+        Assert.True(slurm.WaitForEmptyQueue(TimeSpan.FromMinutes(5)), "jobs still queued after 5 minutes:\n" + slurm.Run("squeue").Out + slurm.Log());
+        Assert.True(File.Exists(Path.Combine(output, "cd", "stats.json")), "the chain did not finish:\n" +
+            string.Join("\n", Directory.GetFiles(Path.Combine(output, "_slurm", "logs")).Select(f => $"--- {Path.GetFileName(f)}\n{File.ReadAllText(f)}")));
+        AssertSameOutput(output + "-local", output, ["dp", "as", "rf", "cd"]);
+
+        // What a task killed mid-write leaves: no marker, a half-written temporary file. Submitting the same command
+        // again redoes that shard (the other tasks find their work done) and the bytes come out the same.
+        var marker = Directory.GetFiles(Path.Combine(output, "rf", "_done")).First();
+        var shard = Path.GetFileName(marker)[..^".json".Length];
+        File.Delete(marker);
+        File.WriteAllText(Path.Combine(output, "rf", "kept", shard + "-00000.jsonl.zst.tmp"), "half");
+        foreach (var p in new[] { "rf", "cd" }) File.Delete(Path.Combine(output, p, "stats.json"));
+        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--executor", "slurm"], CliRunner.RepoRoot, slurm.Environment);
+        Assert.True(code == 0, err + stdout);
+        Assert.True(slurm.WaitForEmptyQueue(TimeSpan.FromMinutes(5)), "resubmitted jobs still queued:\n" + slurm.Run("squeue").Out);
+        Assert.True(File.Exists(Path.Combine(output, "cd", "stats.json")));
+        AssertSameOutput(output + "-local", output, ["dp", "as", "rf", "cd"]);
+        Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));
     }
 
     [Fact]

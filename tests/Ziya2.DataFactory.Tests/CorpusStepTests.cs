@@ -72,6 +72,58 @@ public class CorpusStepTests
         Assert.Contains("1b", Read(tmp.Combine("out", "kept")).Select(o => o["id"]!.GetValue<string>()));
     }
 
+    [Fact]
+    public void Tasks_run_the_phases_separately_and_write_the_bytes_one_process_writes()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp.Combine("in"));
+        for (int f = 0; f < 7; f++)   // seven files, texts repeated across them: duplicates cross task boundaries
+            File.WriteAllLines(tmp.Combine("in", $"f{f}.jsonl"), Enumerable.Range(0, 20).Select(k =>
+                $"{{\"id\":\"{f}-{k}\",\"text\":\"{(k % 3 == 0 ? "spam " : "")}text {(f * 7 + k) % 23}\"}}"));
+        var shards = InputShard.Expand([tmp.Combine("in")]);
+        DataPipeline Pipeline() => new([new PipelineStep("spam", () => new SpamFilter()), new PipelineStep("dedup", () => new FirstOfEachText())],
+            new PipelineOptions { Parallelism = 2 });
+        FirstOfEachText.Commits = 0;
+        var whole = Pipeline().Run(shards, tmp.Combine("whole"), "fp");
+
+        // Three tasks, each phase by a new instance (as separate processes would), shards 0,3,6 / 1,4 / 2,5.
+        var phases = Pipeline().Phases();
+        Assert.Equal(["observe:dedup", "decide:dedup", "apply", "finish"], phases.Select(p => p.ToString()));
+        var output = tmp.Combine("tasks");
+        var observe = phases[0];
+        Pipeline().RunPhase(observe, PipelineTask.Of(0, 3), shards, output, "fp");
+        Pipeline().RunPhase(observe, PipelineTask.Of(2, 3), shards, output, "fp");
+        // Deciding before task 1 observed its shards is refused, naming the task; nothing is written.
+        var e = Assert.Throws<PipelinePhaseException>(() => Pipeline().RunPhase(phases[1], PipelineTask.Of(0, 3), shards, output, "fp"));
+        Assert.Contains("2 shard(s) have no observations (task 1 of 3): f1.jsonl, f4.jsonl", e.Message);
+        Assert.False(File.Exists(Path.Combine(output, "_corpus", "01-dedup.bin")));
+        Pipeline().RunPhase(observe, PipelineTask.Of(1, 3), shards, output, "fp");
+        Pipeline().RunPhase(phases[1], PipelineTask.Of(0, 3), shards, output, "fp");
+        Assert.Throws<ArgumentException>(() => Pipeline().RunPhase(phases[1], PipelineTask.Of(1, 3), shards, output, "fp"));   // decide runs once, as task 0
+        for (int t = 0; t < 3; t++) Pipeline().RunPhase(phases[2], PipelineTask.Of(t, 3), shards, output, "fp");
+        Assert.Equal(7, Directory.GetFiles(Path.Combine(output, "_done")).Length);
+        Assert.Equal(1, FirstOfEachText.Commits);   // only the whole run's: a task's finish commits
+        var merged = Pipeline().RunPhase(phases[3], PipelineTask.Of(0, 3), shards, output, "fp")!;
+        Assert.Equal(2, FirstOfEachText.Commits);
+
+        foreach (var dir in new[] { "kept", "rejected" })
+        {
+            var a = Directory.GetFiles(tmp.Combine("whole", dir)).Order(StringComparer.Ordinal).ToList();
+            var b = Directory.GetFiles(Path.Combine(output, dir)).Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(a.Select(Path.GetFileName), b.Select(Path.GetFileName));
+            Assert.All(a.Zip(b), p => Assert.Equal(File.ReadAllBytes(p.First), File.ReadAllBytes(p.Second)));
+        }
+        Assert.Equal((whole.Stats.Input, whole.Stats.Kept, whole.Stats.Rejected), (merged.Stats.Input, merged.Stats.Kept, merged.Stats.Rejected));
+        Assert.Equal(whole.Stats.Steps.Select(st => (st.Name, st.Kept, st.Dropped)), merged.Stats.Steps.Select(st => (st.Name, st.Kept, st.Dropped)));
+        Assert.True(File.Exists(Path.Combine(output, "_tasks", "apply.00002-of-00003")));
+
+        // A re-launched task finds its work done; finishing without every shard is refused.
+        Assert.Null(Pipeline().RunPhase(phases[2], PipelineTask.Of(1, 3), shards, output, "fp"));
+        File.Delete(Path.Combine(output, "_done", "f4.jsonl.json"));
+        e = Assert.Throws<PipelinePhaseException>(() => Pipeline().RunPhase(phases[3], PipelineTask.Of(0, 3), shards, output, "fp"));
+        Assert.Contains("f4.jsonl", e.Message);
+    }
+
     static List<JsonObject> Read(string dir) =>
         Directory.GetFiles(dir, "*.jsonl.zst").SelectMany(f =>
         {

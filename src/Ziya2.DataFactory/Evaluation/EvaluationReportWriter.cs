@@ -11,7 +11,7 @@ public static class EvaluationReportWriter
     public static void Write(string directory, EvaluationReport report, GateResult? gate = null)
     {
         Directory.CreateDirectory(directory);
-        AtomicText.Write(Path.Combine(directory, "report.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.Write(Path.Combine(directory, "report.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         var charts = new Dictionary<string, string>
         {
             ["rates.svg"] = BarChart.Svg("Level-1 rates (documents with a hit; compliant ≤ 0.1 %)",
@@ -20,7 +20,7 @@ public static class EvaluationReportWriter
             ["length.svg"] = BarChart.Svg("Document length (characters)", Shares(report.LengthHistogram, report.Sampled)),
             ["topics.svg"] = BarChart.Svg("Topic distribution (keyword lexicon)", Shares(report.Topics.Where(kv => kv.Value > 0), report.Sampled)),
         };
-        foreach (var (name, svg) in charts) AtomicText.Write(Path.Combine(directory, name), svg);
+        foreach (var (name, svg) in charts) AtomicFile.Write(Path.Combine(directory, name), svg);
 
         var html = new StringBuilder("<!doctype html><html><head><meta charset=\"utf-8\"><title>Data evaluation</title>" +
             "<style>body{font-family:sans-serif;max-width:900px;margin:2em auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}.fail{color:#b00}.pass{color:#070}</style></head><body>");
@@ -42,7 +42,7 @@ public static class EvaluationReportWriter
         html.Append("</table>");
         foreach (var name in charts.Keys) html.Append(CultureInfo.InvariantCulture, $"<p><img src=\"{name}\" alt=\"{name}\"></p>");
         html.Append("<p>Methods: rates count documents with at least one regex/word-list hit; informativeness is the zstd-compressed size over the raw size; readability counts lines ending in terminal punctuation and mean sentence length; topics come from a keyword lexicon (docs/data-factory.md).</p></body></html>\n");
-        AtomicText.Write(Path.Combine(directory, "report.html"), html.ToString());
+        AtomicFile.Write(Path.Combine(directory, "report.html"), html.ToString());
     }
 
     static List<(string, double, string)> Shares(IEnumerable<KeyValuePair<string, long>> counts, long total) =>

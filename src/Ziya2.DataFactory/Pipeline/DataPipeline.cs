@@ -37,56 +37,179 @@ public sealed record PipelineResult(PipelineStats Stats, int ShardsSkipped, stri
 /// (fingerprint) in the same output directory is refused unless forced. Progress goes onto the event bus given to
 /// <see cref="Run"/>: <see cref="RunEvents.PipelineStart"/>, <see cref="RunEvents.ShardEnd"/> per shard (from the
 /// worker that finished it) and <see cref="RunEvents.PipelineEnd"/>, all named <see cref="PipelineOptions.Name"/>.
+/// <para>
+/// A run is a sequence of <see cref="Phases"/> — per corpus step, observe (every shard) then decide (once); then apply
+/// (every shard) and finish (once) — and each phase can run as <see cref="PipelineTask"/> <c>I</c> of <c>N</c> in
+/// separate processes that share only the output directory: the worker contract of cluster executors (Slurm job
+/// arrays, Kubernetes Indexed Jobs). <see cref="Run"/> runs them all in this process through the same code, so N
+/// tasks write exactly the bytes one process writes.
+/// </para>
 /// </summary>
 public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOptions options)
 {
     public const string ReadStep = "read";
     static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 
+    /// <summary>The phases of this pipeline, in the order they must run (each after the previous one finished).</summary>
+    public IReadOnlyList<PipelinePhase> Phases()
+    {
+        var phases = new List<PipelinePhase>();
+        for (int s = 0; s < steps.Count; s++)
+            if (IsCorpusStep(s)) phases.AddRange([new(PhaseKind.Observe, steps[s].Name), new(PhaseKind.Decide, steps[s].Name)]);
+        return [.. phases, new(PhaseKind.Apply), new(PhaseKind.Finish)];
+    }
+
+    /// <summary>Every phase, in this process, over every shard.</summary>
     public PipelineResult Run(IReadOnlyList<InputShard> shards, string outputDirectory, string fingerprint,
         IEventBus? events = null, CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
         var output = Path.GetFullPath(outputDirectory);
-        string kept = Path.Combine(output, "kept"), rejected = Path.Combine(output, "rejected"), done = Path.Combine(output, "_done");
         PrepareOutput(output, fingerprint, shards);
-        foreach (var dir in new[] { kept, rejected, done }) Directory.CreateDirectory(dir);
-        foreach (var tmp in Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories)) File.Delete(tmp);   // leftovers of a killed run
-
-        var results = new PipelineStats?[shards.Count];
-        int skipped = 0;
-        for (int i = 0; i < shards.Count; i++)
-        {
-            var marker = Path.Combine(done, shards[i].Name + ".json");
-            if (File.Exists(marker)) { results[i] = JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(marker)); skipped++; }
-        }
-        events?.Publish(new RunEvent(RunEvents.PipelineStart, -1, options.Name, new Dictionary<string, double> { ["shards"] = shards.Count, ["done"] = skipped })
+        var done = Enumerable.Range(0, shards.Count).Count(i => File.Exists(DoneMarker(output, shards[i])));
+        events?.Publish(new RunEvent(RunEvents.PipelineStart, -1, options.Name, new Dictionary<string, double> { ["shards"] = shards.Count, ["done"] = done })
             { Detail = output });
-        // Corpus steps decide between two passes; their decisions are kept, so a resumed run decides identically.
-        var corpus = Path.Combine(output, "_corpus");
-        var decisions = new byte[]?[steps.Count];
-        if (results.Any(r => r is null))
-            for (int s = 0; s < steps.Count; s++)
-                if (IsCorpusStep(s)) decisions[s] = LoadOrDecide(s, shards, decisions, corpus, cancellation);
+        foreach (var phase in Phases().SkipLast(1))
+            RunPhase(phase, PipelineTask.Whole, shards, output, fingerprint, events, cancellation);
+        return Finish(shards, output, done, clock, events);
+    }
 
-        Parallel.For(0, shards.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation }, i =>
+    /// <summary>
+    /// Runs one phase as <paramref name="task"/>: observe and apply touch only the task's shards (shard k belongs to task
+    /// k mod N); decide and finish read every shard's result and refuse, naming the shards and tasks, when one is missing.
+    /// A phase that finds its work done does nothing, so a re-launched task skips what it finished. Returns the merged
+    /// result after finish, null otherwise.
+    /// </summary>
+    public PipelineResult? RunPhase(PipelinePhase phase, PipelineTask task, IReadOnlyList<InputShard> shards, string outputDirectory, string fingerprint,
+        IEventBus? events = null, CancellationToken cancellation = default)
+    {
+        var output = Path.GetFullPath(outputDirectory);
+        if (task.Count > 1 && options.Force) throw new ArgumentException("a task cannot replace another pipeline's output (force); clear the output directory first");
+        PrepareOutput(output, fingerprint, shards);
+        if (phase.Kind is PhaseKind.Decide or PhaseKind.Finish && task.Index != 0)
+            throw new ArgumentException($"{phase} runs once, as task 0, not as task {task}");
+        int step = phase.Step is null ? -1 : StepIndex(phase.Step);
+        PipelineResult? result = null;
+        switch (phase.Kind)
         {
-            if (results[i] is not null) return;
+            case PhaseKind.Observe: Observe(step, task, shards, output, cancellation); break;
+            case PhaseKind.Decide: Decide(step, task, shards, output); break;
+            case PhaseKind.Apply: Apply(task, shards, output, events, cancellation); break;
+            case PhaseKind.Finish: result = Finish(shards, output, 0, Stopwatch.StartNew(), events); break;
+        }
+        var completions = Path.Combine(output, "_tasks");
+        Directory.CreateDirectory(completions);
+        AtomicFile.Write(Path.Combine(completions, phase.MarkerName(task)), DateTime.UtcNow.ToString("O"));
+        return result;
+    }
+
+    int StepIndex(string name)
+    {
+        for (int s = 0; s < steps.Count; s++) if (steps[s].Name == name && IsCorpusStep(s)) return s;
+        throw new ArgumentException($"no corpus step named '{name}' in this pipeline (corpus steps: {string.Join(", ", Enumerable.Range(0, steps.Count).Where(IsCorpusStep).Select(i => steps[i].Name))})");
+    }
+
+    static string DoneMarker(string output, InputShard shard) => Path.Combine(output, "_done", shard.Name + ".json");
+    static string ObservationPath(string output, int step, string stepName, InputShard shard) => Path.Combine(output, "_corpus", $"{step:D2}-{stepName}", shard.Name + ".bin");
+
+    IEnumerable<int> Owned(PipelineTask task, int count) => Enumerable.Range(0, count).Where(task.Owns);
+
+    /// <summary>Shards with no result yet, for an error that tells which task did not finish.</summary>
+    static string Missing(IReadOnlyList<InputShard> shards, IEnumerable<int> missing, string what, int? taskCount)
+    {
+        var list = missing.ToList();
+        var tasks = taskCount is { } n && n > 1 ? $" (task{(list.Select(i => i % n).Distinct().Count() > 1 ? "s" : "")} {string.Join(", ", list.Select(i => i % n).Distinct().Take(10))} of {n})" : "";
+        return $"{list.Count} shard(s) have no {what}{tasks}: {string.Join(", ", list.Take(5).Select(i => shards[i].Name))}{(list.Count > 5 ? ", …" : "")}";
+    }
+
+    /// <summary>
+    /// Observe phase of corpus step <paramref name="s"/>: each owned shard runs the steps before it (earlier corpus
+    /// steps with their decisions) and shows the survivors to a fresh observer, whose observations are written per
+    /// shard. Skipped once the step has decided.
+    /// </summary>
+    void Observe(int s, PipelineTask task, IReadOnlyList<InputShard> shards, string output, CancellationToken cancellation)
+    {
+        if (File.Exists(DecisionPath(output, s))) return;
+        var decisions = LoadDecisions(output, s);
+        Parallel.ForEach(Owned(task, shards.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation }, i =>
+        {
+            var path = ObservationPath(output, s, steps[s].Name, shards[i]);
+            if (File.Exists(path)) return;
+            var instances = CreateInstances(s, decisions);
+            var observer = (ICorpusDataFilter)steps[s].Create();
+            try
+            {
+                Walk(shards[i], i, instances, null, cancellation, onMalformed: _ => { }, onDone: (_, doc, position, dropped) =>
+                {
+                    if (dropped is null) observer.Observe(doc, position);
+                });
+                Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                AtomicFile.Write(path, observer.SaveObservations());
+            }
+            finally { Dispose(instances); (observer as IDisposable)?.Dispose(); }
+        });
+    }
+
+    /// <summary>Decide phase: one instance decides from every shard's observations, in input order; written atomically.</summary>
+    void Decide(int s, PipelineTask task, IReadOnlyList<InputShard> shards, string output)
+    {
+        var path = DecisionPath(output, s);
+        if (File.Exists(path)) return;
+        var paths = shards.Select(shard => ObservationPath(output, s, steps[s].Name, shard)).ToList();
+        var missing = Enumerable.Range(0, shards.Count).Where(i => !File.Exists(paths[i])).ToList();
+        if (missing.Count > 0)
+            throw new PipelinePhaseException($"cannot decide {steps[s].Name}: {Missing(shards, missing, "observations", task.Count > 1 ? task.Count : null)}; run (or re-run) the observe:{steps[s].Name} phase first");
+        var decider = (ICorpusDataFilter)steps[s].Create();
+        try { AtomicFile.Write(path, decider.Decide([.. paths.Select(File.ReadAllBytes)])); }
+        finally { (decider as IDisposable)?.Dispose(); }
+    }
+
+    /// <summary>The decisions of the corpus steps before <paramref name="before"/> (all of them by default); each must exist.</summary>
+    byte[]?[] LoadDecisions(string output, int before = int.MaxValue)
+    {
+        var decisions = new byte[]?[steps.Count];
+        for (int s = 0; s < Math.Min(before, steps.Count); s++)
+        {
+            if (!IsCorpusStep(s)) continue;
+            var path = DecisionPath(output, s);
+            if (!File.Exists(path)) throw new PipelinePhaseException($"corpus step {steps[s].Name} has not decided yet: run its observe and decide phases first");
+            decisions[s] = File.ReadAllBytes(path);
+        }
+        return decisions;
+    }
+
+    /// <summary>Apply phase: each owned shard without a marker runs through every step, writing its documents and its stats.</summary>
+    void Apply(PipelineTask task, IReadOnlyList<InputShard> shards, string output, IEventBus? events, CancellationToken cancellation)
+    {
+        string kept = Path.Combine(output, "kept"), rejected = Path.Combine(output, "rejected");
+        foreach (var dir in new[] { kept, rejected, Path.Combine(output, "_done") }) Directory.CreateDirectory(dir);
+        var todo = Owned(task, shards.Count).Where(i => !File.Exists(DoneMarker(output, shards[i]))).ToList();
+        if (todo.Count == 0) return;
+        var decisions = LoadDecisions(output);
+        Parallel.ForEach(todo, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation }, i =>
+        {
             var stats = RunShard(shards[i], i, kept, rejected, decisions, cancellation);
             stats.Reconcile($"shard {shards[i].Name}");
-            AtomicText.Write(Path.Combine(done, shards[i].Name + ".json"), JsonSerializer.Serialize(stats, Indented));
-            results[i] = stats;
+            AtomicFile.Write(DoneMarker(output, shards[i]), JsonSerializer.Serialize(stats, Indented));
             events?.Publish(new RunEvent(RunEvents.ShardEnd, i, options.Name, new Dictionary<string, double>
                 { ["input"] = stats.Input, ["kept"] = stats.Kept, ["rejected"] = stats.Rejected }) { Detail = shards[i].Name });
         });
+    }
 
+    /// <summary>Finish phase: every shard's stats merged in input order, corpus steps committed once, stats.json and the funnel written.</summary>
+    PipelineResult Finish(IReadOnlyList<InputShard> shards, string output, int skipped, Stopwatch clock, IEventBus? events)
+    {
+        var missing = Enumerable.Range(0, shards.Count).Where(i => !File.Exists(DoneMarker(output, shards[i]))).ToList();
+        if (missing.Count > 0) throw new PipelinePhaseException($"cannot finish: {Missing(shards, missing, "output", null)}; run (or re-run) the apply phase for them");
         var total = new PipelineStats();
-        foreach (var r in results) total.Add(r!);
+        foreach (var shard in shards) total.Add(JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(DoneMarker(output, shard)))!);
         total.Reconcile("run");
-        CommitCorpusSteps(corpus, decisions);
+        CommitCorpusSteps(output);
+        // Every task has finished: what killed processes left half-written can go.
+        foreach (var tmp in Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories)) File.Delete(tmp);
         total.Seconds = clock.Elapsed.TotalSeconds;
-        AtomicText.Write(Path.Combine(output, "stats.json"), JsonSerializer.Serialize(total, Indented));
-        AtomicText.Write(Path.Combine(output, "funnel.svg"), FunnelChart.Svg(total));
+        AtomicFile.Write(Path.Combine(output, "stats.json"), JsonSerializer.Serialize(total, Indented));
+        AtomicFile.Write(Path.Combine(output, "funnel.svg"), FunnelChart.Svg(total));
         events?.Publish(new RunEvent(RunEvents.PipelineEnd, -1, options.Name, new Dictionary<string, double>
             { ["input"] = total.Input, ["kept"] = total.Kept, ["rejected"] = total.Rejected, ["seconds"] = total.Seconds }) { Detail = output });
         return new PipelineResult(total, skipped, output);
@@ -101,10 +224,10 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
             if (previous == fingerprint) return;
             if (!options.Force)
                 throw new PipelineConflictException($"{output} holds the output of a different pipeline or input set; use another output directory, or force to replace it");
-            foreach (var dir in new[] { "kept", "rejected", "_done", "_corpus" }) if (Directory.Exists(Path.Combine(output, dir))) Directory.Delete(Path.Combine(output, dir), recursive: true);
+            foreach (var dir in new[] { "kept", "rejected", "_done", "_corpus", "_tasks" }) if (Directory.Exists(Path.Combine(output, dir))) Directory.Delete(Path.Combine(output, dir), recursive: true);
         }
         Directory.CreateDirectory(output);
-        AtomicText.Write(manifest, new JsonObject
+        AtomicFile.Write(manifest, new JsonObject
         {
             ["fingerprint"] = fingerprint,
             ["steps"] = new JsonArray(steps.Select(s => (JsonNode)s.Name).ToArray()),
@@ -126,57 +249,20 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         return _corpusSteps[s];
     }
 
-    string DecisionPath(string corpusDir, int s) => Path.Combine(corpusDir, $"{s:D2}-{steps[s].Name}.bin");
-
-    /// <summary>
-    /// Pass 1 for corpus step <paramref name="s"/>: every shard runs the steps before it (earlier corpus steps with
-    /// their decisions) and shows the survivors to a fresh observer; one instance then decides from all observations
-    /// in input order. The decision is written atomically and reused when present.
-    /// </summary>
-    byte[] LoadOrDecide(int s, IReadOnlyList<InputShard> shards, byte[]?[] decisions, string corpusDir, CancellationToken cancellation)
-    {
-        var path = DecisionPath(corpusDir, s);
-        if (File.Exists(path)) return File.ReadAllBytes(path);
-        var observations = new byte[shards.Count][];
-        Parallel.For(0, shards.Count, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation }, i =>
-        {
-            var instances = CreateInstances(s, decisions);
-            var observer = (ICorpusDataFilter)steps[s].Create();
-            try
-            {
-                Walk(shards[i], i, instances, null, cancellation, onMalformed: _ => { }, onDone: (_, doc, position, dropped) =>
-                {
-                    if (dropped is null) observer.Observe(doc, position);
-                });
-                observations[i] = observer.SaveObservations();
-            }
-            finally { Dispose(instances); (observer as IDisposable)?.Dispose(); }
-        });
-        var decider = (ICorpusDataFilter)steps[s].Create();
-        try
-        {
-            var decision = decider.Decide(observations);
-            Directory.CreateDirectory(corpusDir);
-            File.WriteAllBytes(path + ".tmp", decision);
-            File.Move(path + ".tmp", path, overwrite: true);
-            return decision;
-        }
-        finally { (decider as IDisposable)?.Dispose(); }
-    }
+    string DecisionPath(string output, int s) => Path.Combine(output, "_corpus", $"{s:D2}-{steps[s].Name}.bin");
 
     /// <summary>After a complete run: each corpus step commits once (a marker records it, so a re-run does not commit twice).</summary>
-    void CommitCorpusSteps(string corpusDir, byte[]?[] decisions)
+    void CommitCorpusSteps(string output)
     {
         for (int s = 0; s < steps.Count; s++)
         {
             if (!IsCorpusStep(s)) continue;
-            var marker = Path.ChangeExtension(DecisionPath(corpusDir, s), ".committed");
+            var marker = Path.ChangeExtension(DecisionPath(output, s), ".committed");
             if (File.Exists(marker)) continue;
-            var decision = decisions[s] ?? File.ReadAllBytes(DecisionPath(corpusDir, s));
             var instance = (ICorpusDataFilter)steps[s].Create();
-            try { instance.Commit(decision); }
+            try { instance.Commit(File.ReadAllBytes(DecisionPath(output, s))); }
             finally { (instance as IDisposable)?.Dispose(); }
-            AtomicText.Write(marker, DateTime.UtcNow.ToString("O"));
+            AtomicFile.Write(marker, DateTime.UtcNow.ToString("O"));
         }
     }
 
@@ -200,9 +286,10 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
 
     PipelineStats RunShard(InputShard shard, int shardIndex, string keptDir, string rejectedDir, byte[]?[] decisions, CancellationToken cancellation)
     {
-        // A shard that was renamed into place but has no marker was interrupted: start it over.
+        // A shard with files but no marker was interrupted: start it over (its half-written .tmp files included; a shard
+        // belongs to one task, so nothing here is another process's work in progress).
         foreach (var dir in new[] { keptDir, rejectedDir })
-            foreach (var stale in Directory.EnumerateFiles(dir, shard.Name + "-*.jsonl.zst")) File.Delete(stale);
+            foreach (var stale in Directory.EnumerateFiles(dir, shard.Name + "-*.jsonl.zst*")) File.Delete(stale);
 
         var instances = CreateInstances(steps.Count, decisions);
         try
@@ -343,3 +430,6 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
 
 /// <summary>The output directory belongs to another pipeline.</summary>
 public sealed class PipelineConflictException(string message) : Exception(message);
+
+/// <summary>A phase ran before the phases it depends on had finished (a task of an earlier phase is missing).</summary>
+public sealed class PipelinePhaseException(string message) : Exception(message);

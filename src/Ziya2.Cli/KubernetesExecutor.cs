@@ -1,0 +1,122 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Ziya2.DataFactory.Pipeline;
+
+namespace Ziya2.Cli;
+
+/// <summary><c>[executor.k8s]</c>: how the phases of a data run become Kubernetes Jobs.</summary>
+public sealed class KubernetesSettings : ClusterSettings
+{
+    /// <summary>Pods of one phase at once (0: all).</summary>
+    public int Parallelism { get; set; }
+    /// <summary>A container image with ziya2 (the published CLI and its plugins).</summary>
+    public string Image { get; set; } = "";
+    /// <summary>The command that starts ziya2 in the image.</summary>
+    public string Command { get; set; } = "ziya2";
+    public string Namespace { get; set; } = "default";
+    /// <summary>The PersistentVolumeClaim every pod mounts (ReadWriteMany): inputs, outputs and configs live on it.</summary>
+    public string VolumeClaim { get; set; } = "";
+    /// <summary>Where the claim is mounted; the run's paths must lie under it, the same inside pods as here.</summary>
+    public string MountPath { get; set; } = "/data";
+    public string Cpu { get; set; } = "1";
+    public string Memory { get; set; } = "4Gi";
+    /// <summary>Retries of a failed index before the phase fails.</summary>
+    public int BackoffLimitPerIndex { get; set; } = 3;
+
+    public override IEnumerable<string> Validate()
+    {
+        foreach (var problem in base.Validate()) yield return problem;
+        if (Parallelism < 0) yield return "parallelism must be >= 0";
+        if (BackoffLimitPerIndex < 0) yield return "backoff_limit_per_index must be >= 0";
+    }
+}
+
+/// <summary>
+/// Writes one <c>batch/v1</c> Job per phase of every pipeline under <c>&lt;output&gt;/_k8s</c> — observe and apply as
+/// Indexed Jobs (<c>completionMode: Indexed</c>, each pod's <c>JOB_COMPLETION_INDEX</c> is its task), decide and
+/// finish as single pods — and <c>run.sh</c>, which applies them in order and waits for each to complete. Submitting
+/// is the operator's <c>kubectl</c>; the pods share the output directory through one ReadWriteMany volume.
+/// </summary>
+static class KubernetesExecutor
+{
+    public sealed record Manifest(string Pipeline, PipelinePhase Phase, string Name, string Path);
+
+    public static List<Manifest> Write(DataRunChain chain, KubernetesSettings k8s, IReadOnlyList<string> workerArguments, string output)
+    {
+        if (k8s.Image.Length == 0) throw new ArgumentException("executor.k8s.image must name an image with ziya2 in it");
+        if (k8s.VolumeClaim.Length == 0) throw new ArgumentException("executor.k8s.volume_claim must name the ReadWriteMany claim the pods share");
+        var mount = k8s.MountPath.TrimEnd('/') + "/";
+        var outside = workerArguments.Where(a => Path.IsPathRooted(a) && !a.StartsWith(mount, StringComparison.Ordinal)).ToList();
+        if (outside.Count > 0)
+            throw new ArgumentException($"pods see only {k8s.MountPath}; these paths are outside it: {string.Join(", ", outside)}");
+
+        var directory = Path.Combine(Path.GetFullPath(output), "_k8s");
+        Directory.CreateDirectory(directory);
+        var manifests = new List<Manifest>();
+        var run = new StringBuilder("#!/bin/bash\n# Applies the data run's Jobs in order; each phase starts when the one before has completed.\nset -euo pipefail\n")
+            .Append("cd \"$(dirname \"$0\")\"\n");
+        int n = 0;
+        for (int k = 0; k < chain.Pipelines.Count; k++)
+        {
+            var pipeline = chain.Pipelines[k].Name;
+            foreach (var phase in chain.Phases(k))
+            {
+                // Job names: DNS labels (lower case, digits, '-'), unique per output directory.
+                var name = Label($"ziya2-{n:D2}-{pipeline}-{phase.ToString().Replace(':', '-')}-{Hash(directory)}");
+                var command = new JsonArray([.. k8s.Command.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(c => (JsonNode)c),
+                    .. workerArguments.Select(a => (JsonNode)a), "--tasks", k8s.Tasks.ToString(), "--phase", $"{pipeline}/{phase}"]);
+                var spec = new JsonObject
+                {
+                    ["completions"] = phase.PerTask ? k8s.Tasks : 1,
+                    ["parallelism"] = phase.PerTask ? (k8s.Parallelism > 0 ? k8s.Parallelism : k8s.Tasks) : 1,
+                    ["completionMode"] = "Indexed",
+                    ["backoffLimitPerIndex"] = k8s.BackoffLimitPerIndex,
+                    ["template"] = new JsonObject
+                    {
+                        ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app.kubernetes.io/name"] = "ziya2-data", ["ziya2/phase"] = Label($"{pipeline}-{phase.ToString().Replace(':', '-')}") } },
+                        ["spec"] = new JsonObject
+                        {
+                            ["restartPolicy"] = "Never",
+                            ["containers"] = new JsonArray(new JsonObject
+                            {
+                                ["name"] = "worker",
+                                ["image"] = k8s.Image,
+                                ["command"] = command,
+                                ["workingDir"] = Environment.CurrentDirectory.StartsWith(mount, StringComparison.Ordinal) ? Environment.CurrentDirectory : k8s.MountPath,
+                                ["resources"] = new JsonObject { ["requests"] = new JsonObject { ["cpu"] = k8s.Cpu, ["memory"] = k8s.Memory }, ["limits"] = new JsonObject { ["memory"] = k8s.Memory } },
+                                ["volumeMounts"] = new JsonArray(new JsonObject { ["name"] = "data", ["mountPath"] = k8s.MountPath }),
+                            }),
+                            ["volumes"] = new JsonArray(new JsonObject { ["name"] = "data", ["persistentVolumeClaim"] = new JsonObject { ["claimName"] = k8s.VolumeClaim } }),
+                        },
+                    },
+                };
+                var job = new JsonObject
+                {
+                    ["apiVersion"] = "batch/v1",
+                    ["kind"] = "Job",
+                    ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = k8s.Namespace },
+                    ["spec"] = spec,
+                };
+                var path = Path.Combine(directory, $"{n:D2}-{pipeline}-{phase.ToString().Replace(':', '-')}.json");
+                File.WriteAllText(path, job.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+                manifests.Add(new Manifest(pipeline, phase, name, path));
+                run.Append($"kubectl apply -f {SlurmExecutor.Quote(Path.GetFileName(path))}\n")
+                   .Append($"kubectl wait --namespace {SlurmExecutor.Quote(k8s.Namespace)} --for=condition=complete --timeout=-1s job/{name}\n");
+                n++;
+            }
+        }
+        var script = Path.Combine(directory, "run.sh");
+        File.WriteAllText(script, run.ToString());
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, File.GetUnixFileMode(script) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute);
+        return manifests;
+    }
+
+    static string Label(string text)
+    {
+        var label = new string([.. text.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-')]).Trim('-');
+        return label.Length <= 63 ? label : label[..55].TrimEnd('-') + "-" + Hash(label);
+    }
+
+    static string Hash(string text) => Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..7];
+}
