@@ -5,6 +5,8 @@
 //   5 evaluation and the quality gate → <out>/evaluation (report, human sheet, verdict)
 // The steps are not listed here: Pipeline("dp") reads [pipelines.dp] from the config, which includes
 // ../pipelines/ziya2.toml (and ziya2-code.toml) — the definitions `ziya2 data run` runs, so the two cannot drift.
+using System.Text.Json;
+using Ziya2.DataFactory.Cluster;
 using Ziya2.DataFactory.Evaluation;
 using Ziya2.DataFactory.Pipeline;
 using Ziya2.DataFactory.Reading;
@@ -21,6 +23,33 @@ PipelineResult RunPipeline(string name, IReadOnlyList<PipelineStep> steps, IRead
     Log.LogInformation("Data factory {Name}: {Steps} steps over {Shards} shard(s)", name, steps.Count, shards.Count);
     options.Name = name;
     var result = new DataPipeline(steps, options).Run(shards, output, fingerprint, Events, Cancellation);
+    PipelineSummary.Write(Console.Out, result);
+    return result;
+}
+
+/// <summary>
+/// The same pipeline as Slurm jobs (<c>[factory] executor = "slurm"</c>, <c>[executor.slurm]</c>): writes the worker's
+/// settings (this pipeline's steps, their options, the engine's) to <c>&lt;output&gt;/_cluster/&lt;name&gt;.toml</c>,
+/// submits its phases as job arrays chained with afterok — each task runs <c>ziya2 data run</c> over its share of the
+/// files — and waits for them. The output directory must be on storage the nodes share.
+/// </summary>
+PipelineResult RunPipelineOnSlurm(string name, IReadOnlyList<PipelineStep> steps, IReadOnlyList<string> inputs, string output, PipelineOptions options)
+{
+    var slurm = Config.Get<SlurmSettings>("executor.slurm");
+    var directory = Path.Combine(output, "_cluster");
+    Directory.CreateDirectory(directory);
+    var settings = Path.Combine(directory, name + ".toml");
+    File.WriteAllText(settings,
+        $"[pipelines.{name}]\nsteps = [{string.Join(", ", steps.Select(s => JsonSerializer.Serialize(s.Name)))}]\n\n" +
+        $"[pipeline]\nmax_shard_mb = {options.MaxShardBytes >> 20}\nparallelism = {slurm.CpusPerTask}\n\n" +
+        Config.Toml([.. steps.Select(s => "filters." + s.Name)]));
+    var jobs = SlurmExecutor.Submit([new ClusterPipeline(name, new DataPipeline(steps, options).Phases())], slurm,
+        ["data", "run", settings, "--input", .. inputs, "--output", output, "--pipeline", name], output, submit: true);
+    Log.LogInformation("Data {Name}: {Jobs} Slurm job(s) submitted ({First}…{Last}), {Tasks} task(s) per phase; waiting", options.Name, jobs.Count, jobs[0].Id, jobs[^1].Id, slurm.Tasks);
+    if (!SlurmExecutor.Wait(jobs, output, TimeSpan.FromSeconds(2), Cancellation))
+        throw new InvalidOperationException($"the Slurm jobs of {options.Name} failed; their logs are in {Path.Combine(output, "_slurm", "logs")}. Run the recipe again to resume");
+    var stats = JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(Path.Combine(output, name, "stats.json")))!;
+    var result = new PipelineResult(stats, 0, Path.Combine(output, name));
     PipelineSummary.Write(Console.Out, result);
     return result;
 }
@@ -54,8 +83,17 @@ string FormatSupervised(string name, IReadOnlyList<string> inputs, string output
     var runs = new List<PipelineResult>();
     string Run(string name, IReadOnlyList<PipelineStep> steps)
     {
-        var input = runs.Count == 0 ? shards : InputShard.Expand([Path.Combine(runs[^1].OutputDirectory, "kept")]);
-        runs.Add(RunPipeline(label is null ? name : $"{label}/{name}", steps, input, Path.Combine(output, name), fingerprint, options));
+        var title = label is null ? name : $"{label}/{name}";
+        if (factory.Executor == "slurm")
+        {
+            options.Name = title;
+            runs.Add(RunPipelineOnSlurm(name, steps, runs.Count == 0 ? [.. inputs.Select(Path.GetFullPath)] : [Path.Combine(runs[^1].OutputDirectory, "kept")], output, options));
+        }
+        else
+        {
+            var input = runs.Count == 0 ? shards : InputShard.Expand([Path.Combine(runs[^1].OutputDirectory, "kept")]);
+            runs.Add(RunPipeline(title, steps, input, Path.Combine(output, name), fingerprint, options));
+        }
         return Path.Combine(output, name, "kept");
     }
     IReadOnlyList<(string, long)> Funnel() =>
@@ -135,6 +173,12 @@ public sealed class FactorySettings : IValidatableOptions
     /// rule-filtered corpus, not of all preprocessed text).
     /// </summary>
     public string Order { get; set; } = "paper";
+    /// <summary>
+    /// <c>local</c> (default): the pipelines run in this process. <c>slurm</c>: each pipeline's phases run as Slurm job
+    /// arrays (<c>[executor.slurm]</c>: tasks, max_parallel, cpus_per_task, memory, partition, time) over storage the
+    /// nodes share, and the recipe waits for them; outputs are the same bytes.
+    /// </summary>
+    public string Executor { get; set; } = "local";
     /// <summary>Files or directories (JSONL, .gz, .zst, Parquet, text directories), relative to the working directory.</summary>
     public List<string> Inputs { get; set; } = [];
     /// <summary>Output directory; default &lt;run dir&gt;/data.</summary>
@@ -145,6 +189,7 @@ public sealed class FactorySettings : IValidatableOptions
     public IEnumerable<string> Validate()
     {
         if (Order is not ("paper" or "rules-first")) yield return $"order must be \"paper\" or \"rules-first\", not \"{Order}\"";
+        if (Executor is not ("local" or "slurm")) yield return $"executor must be \"local\" or \"slurm\", not \"{Executor}\"";
         if (MaxShardMb < 1) yield return "max_shard_mb must be >= 1";
         if (Parallelism is < 1) yield return "parallelism must be >= 1";
     }

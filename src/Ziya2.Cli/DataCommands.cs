@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Ziya2.Data;
+using Ziya2.DataFactory.Cluster;
 using Ziya2.DataFactory.Pipeline;
 using Ziya2.Events;
 using Ziya2.DataFactory.Reading;
@@ -129,7 +130,7 @@ static class DataCommands
                     throw new ArgumentException("--task and --tasks belong to a worker, which runs one --phase");
                 if (executor == "slurm")
                 {
-                    var jobs = SlurmExecutor.Submit(chain, slurm, WorkerArguments(r, o, names), output, submit: !r.GetValue(o.NoSubmit));
+                    var jobs = SlurmExecutor.Submit(chain.Plan(), slurm, WorkerArguments(r, o, names), output, submit: !r.GetValue(o.NoSubmit));
                     foreach (var job in jobs)
                         Console.Out.WriteLine($"{job.Id ?? "(not submitted)",-12} {job.Pipeline}/{job.Phase,-20} {(job.Phase.PerTask ? $"{slurm.Tasks} task(s)" : "1 task")}  {job.Script}");
                     Console.Out.WriteLine(jobs[0].Id is null ? $"scripts in {Path.GetDirectoryName(jobs[0].Script)}; submit them in order, each --dependency=afterok on the one before"
@@ -138,7 +139,7 @@ static class DataCommands
                 }
                 if (executor == "k8s")
                 {
-                    var manifests = KubernetesExecutor.Write(chain, k8s, WorkerArguments(r, o, names), output);
+                    var manifests = KubernetesExecutor.Write(chain.Plan(), k8s, WorkerArguments(r, o, names), output);
                     foreach (var m in manifests)
                         Console.Out.WriteLine($"{m.Name,-48} {m.Pipeline}/{m.Phase,-20} {(m.Phase.PerTask ? $"{k8s.Tasks} task(s)" : "1 task")}  {m.Path}");
                     Console.Out.WriteLine($"apply them in order with: bash {Path.Combine(Path.GetDirectoryName(manifests[0].Path)!, "run.sh")}; follow with: ziya2 data status {output}");

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Ziya2.Data;
+using Ziya2.DataFactory.Cluster;
 using Ziya2.DataFactory.Pipeline;
 using Ziya2.DataFactory.Reading;
 using Ziya2.Events;
@@ -24,6 +25,9 @@ sealed class DataRunChain(ComponentSession session, IReadOnlyList<(string Name, 
     public IReadOnlyList<PipelinePhase> Phases(int k) => Engine(k).Phases();
 
     public string Directory(int k) => Path.Combine(output, pipelines[k].Name);
+
+    /// <summary>What a cluster executor schedules: every pipeline's phases, in order.</summary>
+    public IReadOnlyList<ClusterPipeline> Plan() => [.. pipelines.Select((p, k) => new ClusterPipeline(p.Name, Phases(k)))];
 
     /// <summary>Every pipeline, every phase, in this process.</summary>
     public List<PipelineResult> RunAll(IEventBus events, Action<string, PipelineResult> finished, CancellationToken cancellation)

@@ -388,7 +388,7 @@ public sealed class DataCommandTests : IDisposable
     }
 
     [SkippableFact]
-    public void Slurm_job_arrays_write_what_one_process_writes_and_a_resubmission_redoes_only_what_was_lost()
+    public void Slurm_job_arrays_write_what_one_process_writes_a_resubmission_redoes_only_what_was_lost_and_recipes_run_there_too()
     {
         var missing = SingleNodeSlurm.Missing();
         if (Environment.GetEnvironmentVariable("ZIYA2_REQUIRE_SLURM") == "1") Assert.True(missing is null, missing);
@@ -415,7 +415,7 @@ public sealed class DataCommandTests : IDisposable
         (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--executor", "slurm"], CliRunner.RepoRoot, slurm.Environment);
         Assert.True(code == 0, err + stdout);
         Assert.Contains("submitted 12 job(s)", stdout);   // phases: dp 2, as 4, rf 2, cd 4
-        var script = File.ReadAllText(Directory.GetFiles(Path.Combine(output, "_slurm"), "*-ziya2-cd-observe-dedup.sbatch").Single());
+        var script = File.ReadAllText(Path.Combine(output, "_slurm", "ziya2-cd-observe-dedup.sbatch"));
         Assert.Contains("#SBATCH --array=0-3%2", script);
         Assert.True(slurm.WaitForEmptyQueue(TimeSpan.FromMinutes(5)), "jobs still queued after 5 minutes:\n" + slurm.Run("squeue").Out + slurm.Log());
         Assert.True(File.Exists(Path.Combine(output, "cd", "stats.json")), "the chain did not finish:\n" +
@@ -435,6 +435,30 @@ public sealed class DataCommandTests : IDisposable
         Assert.True(File.Exists(Path.Combine(output, "cd", "stats.json")));
         AssertSameOutput(output + "-local", output, ["dp", "as", "rf", "cd"]);
         Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));
+
+        // The recipe: the same config but for [factory] executor submits each pipeline's phases and waits for them.
+        var recipeConfig = Path.Combine(_tmp, "recipe.toml");
+        File.WriteAllText(recipeConfig, $$"""
+            include = ["{{Path.Combine(CliRunner.RepoRoot, "recipes/configs/data-factory.toml")}}"]
+            [factory]
+            inputs = ["{{corpus}}"]
+            executor = "slurm"
+            [executor.slurm]
+            tasks = 3
+            """);
+        (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", recipeConfig, "--set", "factory.executor=\"local\"", "--run-dir", Path.Combine(_tmp, "recipe-local")]);
+        Assert.True(code == 0, err + stdout);
+        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, "run", "recipes/data-factory.csx", "-c", recipeConfig, "--run-dir", Path.Combine(_tmp, "recipe-slurm")],
+            CliRunner.RepoRoot, slurm.Environment);
+        Assert.True(code == 0, err + stdout);
+        Assert.Matches(@"Data cd: 4 Slurm job\(s\) submitted", err);
+        Assert.Contains("Gate passed", err);
+        foreach (var pipeline in new[] { "dp", "as", "rf", "cd" })   // kept records carry no paths: equal bytes across run directories
+        {
+            var (a, b) = (Path.Combine(_tmp, "recipe-local", "data", pipeline, "kept"), Path.Combine(_tmp, "recipe-slurm", "data", pipeline, "kept"));
+            Assert.Equal(Directory.GetFiles(a).Select(Path.GetFileName).Order(), Directory.GetFiles(b).Select(Path.GetFileName).Order());
+            Assert.All(Directory.GetFiles(a), f => Assert.Equal(File.ReadAllBytes(f), File.ReadAllBytes(Path.Combine(b, Path.GetFileName(f)))));
+        }
     }
 
     [Fact]

@@ -25,4 +25,11 @@ public interface IRecipeConfig
     /// "different settings, refuse" — for example the data factory's output directory.
     /// </summary>
     string Fingerprint(params string[] paths);
+
+    /// <summary>
+    /// The configured values under <paramref name="paths"/> as a TOML document, each at its own dotted path (absent
+    /// paths are left out) — what a worker process needs to run part of the recipe with the same settings, for example
+    /// a data pipeline on a cluster.
+    /// </summary>
+    string Toml(params string[] paths);
 }

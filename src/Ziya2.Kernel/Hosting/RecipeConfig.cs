@@ -38,6 +38,24 @@ public sealed class RecipeConfig(ConfigTree tree) : IRecipeConfig
 
     public bool Has(string path) => Tree.Find(path) is not null;
 
+    public string Toml(params string[] paths)
+    {
+        var document = new Tomlyn.Model.TomlTable();
+        foreach (var path in paths)
+        {
+            if (Tree.Find(path) is not { } value) continue;
+            var parts = path.Split('.');
+            var table = document;
+            foreach (var part in parts[..^1])
+            {
+                if (!table.TryGetValue(part, out var next) || next is not Tomlyn.Model.TomlTable t) table[part] = t = new Tomlyn.Model.TomlTable();
+                table = t;
+            }
+            table[parts[^1]] = value;
+        }
+        return Tomlyn.TomlSerializer.Serialize(document);
+    }
+
     public string Fingerprint(params string[] paths)
     {
         var text = new System.Text.StringBuilder();

@@ -1,9 +1,13 @@
-using System.Diagnostics;
 using System.Text;
 using Ziya2.Configuration;
 using Ziya2.DataFactory.Pipeline;
 
-namespace Ziya2.Cli;
+namespace Ziya2.DataFactory.Cluster;
+
+/// <summary>The phases of one pipeline, as a cluster executor schedules them (in order, after the pipeline before).</summary>
+/// <param name="Pipeline">The pipeline's name: its output is &lt;output&gt;/&lt;name&gt;.</param>
+/// <param name="Phases">Its phases in order (<see cref="DataPipeline.Phases"/>).</param>
+public sealed record ClusterPipeline(string Pipeline, IReadOnlyList<PipelinePhase> Phases);
 
 /// <summary>What every cluster executor is told: how many tasks split an observe or apply phase.</summary>
 public abstract class ClusterSettings : IValidatableOptions
@@ -48,22 +52,27 @@ public sealed class SlurmSettings : ClusterSettings
 /// <c>ziya2 data run … --phase &lt;pipeline&gt;/&lt;phase&gt;</c> with their index from <c>SLURM_ARRAY_TASK_ID</c>;
 /// all coordination is through the output directory, which must be on storage every node sees.
 /// </summary>
-static class SlurmExecutor
+public static class SlurmExecutor
 {
+    /// <summary>A phase's job: its script and, once submitted, its id.</summary>
     public sealed record Job(string Pipeline, PipelinePhase Phase, string Script, string? Id);
 
-    /// <summary>The scripts under <c>&lt;output&gt;/_slurm</c>; submitted when <paramref name="submit"/>.</summary>
-    public static List<Job> Submit(DataRunChain chain, SlurmSettings slurm, IReadOnlyList<string> workerArguments, string output, bool submit)
+    /// <summary>
+    /// The scripts under <c>&lt;output&gt;/_slurm</c>; submitted when <paramref name="submit"/>, the first one after
+    /// job <paramref name="after"/> when given. <paramref name="workerArguments"/> are ziya2's arguments for
+    /// <c>data run</c> without <c>--tasks</c> and <c>--phase</c>.
+    /// </summary>
+    public static List<Job> Submit(IReadOnlyList<ClusterPipeline> plan, SlurmSettings slurm, IReadOnlyList<string> workerArguments, string output, bool submit, string? after = null)
     {
         var directory = Path.Combine(Path.GetFullPath(output), "_slurm");
         Directory.CreateDirectory(Path.Combine(directory, "logs"));
-        var command = slurm.Command.Length > 0 ? slurm.Command : CurrentCommand();
+        var command = slurm.Command.Length > 0 ? slurm.Command : Shell.CurrentCommand();
         var jobs = new List<Job>();
-        string? previous = null;
-        for (int k = 0; k < chain.Pipelines.Count; k++)
+        string? previous = after;
+        for (int k = 0; k < plan.Count; k++)
         {
-            var name = chain.Pipelines[k].Name;
-            foreach (var phase in chain.Phases(k))
+            var name = plan[k].Pipeline;
+            foreach (var phase in plan[k].Phases)
             {
                 var jobName = $"ziya2-{name}-{phase.ToString().Replace(':', '-')}";
                 var script = new StringBuilder("#!/bin/bash\n")
@@ -77,8 +86,8 @@ static class SlurmExecutor
                 if (slurm.Time.Length > 0) script.Append($"#SBATCH --time={slurm.Time}\n");
                 foreach (var extra in slurm.Extra) script.Append($"#SBATCH {extra}\n");
                 script.Append("set -euo pipefail\n")
-                    .Append($"exec {command} {string.Join(' ', workerArguments.Select(Quote))} --tasks {slurm.Tasks} --phase {Quote($"{name}/{phase}")}\n");
-                var path = Path.Combine(directory, $"{k:D2}-{jobName}.sbatch");
+                    .Append($"exec {command} {string.Join(' ', workerArguments.Select(Shell.Quote))} --tasks {slurm.Tasks} --phase {Shell.Quote($"{name}/{phase}")}\n");
+                var path = Path.Combine(directory, $"{jobName}.sbatch");
                 File.WriteAllText(path, script.ToString());
                 var id = submit ? Sbatch(path, previous) : null;
                 jobs.Add(new Job(name, phase, path, id));
@@ -88,35 +97,34 @@ static class SlurmExecutor
         return jobs;
     }
 
-    static string Sbatch(string script, string? after)
+    /// <summary>
+    /// Waits until none of <paramref name="jobs"/> is queued or running, then true when every pipeline finished (its
+    /// <c>stats.json</c> exists); false when Slurm dropped the chain (a task failed: afterok is never satisfied).
+    /// </summary>
+    public static bool Wait(IReadOnlyList<Job> jobs, string output, TimeSpan poll, CancellationToken cancellation)
     {
-        var psi = new ProcessStartInfo("sbatch") { RedirectStandardOutput = true, RedirectStandardError = true };
-        psi.ArgumentList.Add("--parsable");
-        if (after is not null) psi.ArgumentList.Add($"--dependency=afterok:{after}");
-        psi.ArgumentList.Add(script);
-        Process process;
-        try { process = Process.Start(psi)!; }
-        catch (System.ComponentModel.Win32Exception e) { throw new IOException($"cannot run sbatch ({e.Message}); is Slurm installed here?", e); }
-        using (process)
+        var ids = string.Join(',', jobs.Select(j => j.Id).OfType<string>());
+        while (true)
         {
-            var stdout = process.StandardOutput.ReadToEnd();
-            var stderr = process.StandardError.ReadToEnd();
-            process.WaitForExit();
-            if (process.ExitCode != 0) throw new IOException($"sbatch {Path.GetFileName(script)} failed (exit {process.ExitCode}): {stderr.Trim()}");
-            return stdout.Trim().Split(';')[0];   // "<id>" or "<id>;<cluster>"
+            cancellation.ThrowIfCancellationRequested();
+            var (code, stdout, stderr) = Shell.Run("squeue", "-h", "-o", "%i %r", "-j", ids);
+            if (code != 0 && !stderr.Contains("Invalid job id", StringComparison.Ordinal)) throw new IOException($"squeue failed (exit {code}): {stderr.Trim()}");
+            var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            // A job whose dependency can never be met stays queued with this reason until someone cancels it.
+            var stuck = lines.Where(l => l.Contains("DependencyNeverSatisfied", StringComparison.Ordinal)).Select(l => l.Split(' ')[0]).ToList();
+            if (stuck.Count > 0) { Shell.Run("scancel", [.. stuck]); return false; }
+            if (lines.Length == 0) return jobs.Select(j => j.Pipeline).Distinct().All(p => File.Exists(Path.Combine(output, p, "stats.json")));
+            Thread.Sleep(poll);
         }
     }
 
-    /// <summary>How this process was started: the apphost, or <c>dotnet ziya2.dll</c>.</summary>
-    static string CurrentCommand()
+    static string Sbatch(string script, string? after)
     {
-        var process = Environment.ProcessPath ?? "ziya2";
-        return Path.GetFileNameWithoutExtension(process) == "dotnet"
-            ? $"{Quote(process)} {Quote(typeof(SlurmExecutor).Assembly.Location)}"
-            : Quote(process);
+        var args = new List<string> { "--parsable" };
+        if (after is not null) args.Add($"--dependency=afterok:{after}");
+        args.Add(script);
+        var (code, stdout, stderr) = Shell.Run("sbatch", [.. args]);
+        if (code != 0) throw new IOException($"sbatch {Path.GetFileName(script)} failed (exit {code}): {stderr.Trim()}");
+        return stdout.Trim().Split(';')[0];   // "<id>" or "<id>;<cluster>"
     }
-
-    /// <summary>A bash word: single-quoted unless it is plainly safe.</summary>
-    public static string Quote(string word) =>
-        word.Length > 0 && word.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,@%+".Contains(c)) ? word : "'" + word.Replace("'", "'\\''") + "'";
 }

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ziya2.DataFactory.Pipeline;
 
-namespace Ziya2.Cli;
+namespace Ziya2.DataFactory.Cluster;
 
 /// <summary><c>[executor.k8s]</c>: how the phases of a data run become Kubernetes Jobs.</summary>
 public sealed class KubernetesSettings : ClusterSettings
@@ -38,11 +38,13 @@ public sealed class KubernetesSettings : ClusterSettings
 /// finish as single pods — and <c>run.sh</c>, which applies them in order and waits for each to complete. Submitting
 /// is the operator's <c>kubectl</c>; the pods share the output directory through one ReadWriteMany volume.
 /// </summary>
-static class KubernetesExecutor
+public static class KubernetesExecutor
 {
+    /// <summary>A phase's Job: its name and manifest file.</summary>
     public sealed record Manifest(string Pipeline, PipelinePhase Phase, string Name, string Path);
 
-    public static List<Manifest> Write(DataRunChain chain, KubernetesSettings k8s, IReadOnlyList<string> workerArguments, string output)
+    /// <summary>The manifests and <c>run.sh</c> under <c>&lt;output&gt;/_k8s</c>.</summary>
+    public static List<Manifest> Write(IReadOnlyList<ClusterPipeline> plan, KubernetesSettings k8s, IReadOnlyList<string> workerArguments, string output)
     {
         if (k8s.Image.Length == 0) throw new ArgumentException("executor.k8s.image must name an image with ziya2 in it");
         if (k8s.VolumeClaim.Length == 0) throw new ArgumentException("executor.k8s.volume_claim must name the ReadWriteMany claim the pods share");
@@ -57,10 +59,9 @@ static class KubernetesExecutor
         var run = new StringBuilder("#!/bin/bash\n# Applies the data run's Jobs in order; each phase starts when the one before has completed.\nset -euo pipefail\n")
             .Append("cd \"$(dirname \"$0\")\"\n");
         int n = 0;
-        for (int k = 0; k < chain.Pipelines.Count; k++)
+        foreach (var (pipeline, phases) in plan)
         {
-            var pipeline = chain.Pipelines[k].Name;
-            foreach (var phase in chain.Phases(k))
+            foreach (var phase in phases)
             {
                 // Job names: DNS labels (lower case, digits, '-'), unique per output directory.
                 var name = Label($"ziya2-{n:D2}-{pipeline}-{phase.ToString().Replace(':', '-')}-{Hash(directory)}");
@@ -101,8 +102,8 @@ static class KubernetesExecutor
                 var path = Path.Combine(directory, $"{n:D2}-{pipeline}-{phase.ToString().Replace(':', '-')}.json");
                 File.WriteAllText(path, job.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 manifests.Add(new Manifest(pipeline, phase, name, path));
-                run.Append($"kubectl apply -f {SlurmExecutor.Quote(Path.GetFileName(path))}\n")
-                   .Append($"kubectl wait --namespace {SlurmExecutor.Quote(k8s.Namespace)} --for=condition=complete --timeout=-1s job/{name}\n");
+                run.Append($"kubectl apply -f {Shell.Quote(Path.GetFileName(path))}\n")
+                   .Append($"kubectl wait --namespace {Shell.Quote(k8s.Namespace)} --for=condition=complete --timeout=-1s job/{name}\n");
                 n++;
             }
         }
