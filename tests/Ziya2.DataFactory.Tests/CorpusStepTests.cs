@@ -116,6 +116,8 @@ public class CorpusStepTests
         Assert.Equal((whole.Stats.Input, whole.Stats.Kept, whole.Stats.Rejected), (merged.Stats.Input, merged.Stats.Kept, merged.Stats.Rejected));
         Assert.Equal(whole.Stats.Steps.Select(st => (st.Name, st.Kept, st.Dropped)), merged.Stats.Steps.Select(st => (st.Name, st.Kept, st.Dropped)));
         Assert.True(File.Exists(Path.Combine(output, "_tasks", "apply.00002-of-00003")));
+        Assert.False(Directory.Exists(Path.Combine(output, "_corpus", "01-dedup")));   // observations go once decided and finished; the decision stays
+        Assert.True(File.Exists(Path.Combine(output, "_corpus", "01-dedup.bin")));
 
         // A re-launched task finds its work done; finishing without every shard is refused.
         Assert.Null(Pipeline().RunPhase(phases[2], PipelineTask.Of(1, 3), shards, output, "fp"));

@@ -205,8 +205,12 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         foreach (var shard in shards) total.Add(JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(DoneMarker(output, shard)))!);
         total.Reconcile("run");
         CommitCorpusSteps(output);
-        // Every task has finished: what killed processes left half-written can go.
+        // Every task has finished: what killed processes left half-written can go, and so can the corpus steps'
+        // observations (their decisions are kept; a redone shard needs only those).
         foreach (var tmp in Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories)) File.Delete(tmp);
+        for (int s = 0; s < steps.Count; s++)
+            if (IsCorpusStep(s) && Directory.Exists(Path.ChangeExtension(DecisionPath(output, s), null)))
+                Directory.Delete(Path.ChangeExtension(DecisionPath(output, s), null), recursive: true);
         total.Seconds = clock.Elapsed.TotalSeconds;
         AtomicFile.Write(Path.Combine(output, "stats.json"), JsonSerializer.Serialize(total, Indented));
         AtomicFile.Write(Path.Combine(output, "funnel.svg"), FunnelChart.Svg(total));
