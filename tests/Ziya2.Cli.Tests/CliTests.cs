@@ -314,6 +314,45 @@ public sealed class DataCommandTests : IDisposable
         Assert.Matches(@"cd\s+finished\s+shards 6/6\s+phases observe-dedup 3/3, decide-dedup 1/1, apply 3/3, finish 1/1", stdout);
     }
 
+    [Fact]
+    public void A_task_killed_while_writing_leaves_no_marker_and_running_it_again_writes_the_same_bytes()
+    {
+        var corpus = DuplicateRichCorpus();
+        string[] common = ["data", "run", "recipes/pipelines/ziya2.toml", "--input", corpus, "--pipeline", "dp"];
+        var output = Path.Combine(_tmp, "out");
+        var (code, stdout, err) = CliRunner.Run([.. common, "--output", output]);
+        Assert.True(code == 0, err + stdout);
+        Directory.Move(output, output + "-local");
+
+        // SIGKILL the apply task as soon as a shard is half-written (a .tmp file in kept/).
+        var psi = new System.Diagnostics.ProcessStartInfo("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--task", "0/1", "--phase", "dp/apply"])
+            { WorkingDirectory = CliRunner.RepoRoot, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.Environment["CI"] = "true";
+        var kept = Path.Combine(output, "dp", "kept");
+        using (var worker = System.Diagnostics.Process.Start(psi)!)
+        {
+            var deadline = DateTime.UtcNow.AddMinutes(2);
+            while (!(Directory.Exists(kept) && Directory.EnumerateFiles(kept, "*.tmp").Any()) && !worker.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(5);
+            Assert.False(worker.HasExited, "the task finished before it could be killed");
+            worker.Kill();
+            worker.WaitForExit();
+        }
+        var markers = Directory.Exists(Path.Combine(output, "dp", "_done")) ? Directory.GetFiles(Path.Combine(output, "dp", "_done"), "*.json").Length : 0;
+        Assert.True(markers < 6, $"{markers} of 6 shards were marked done by a task killed mid-write");
+        Assert.False(File.Exists(Path.Combine(output, "dp", "stats.json")));
+        (code, _, err) = CliRunner.Run([.. common, "--output", output, "--task", "0/1", "--phase", "dp/finish"]);
+        Assert.Equal(1, code);                                    // finishing now is refused, naming what is missing
+        Assert.Contains("have no output", err);
+
+        foreach (var phase in new[] { "dp/apply", "dp/finish" })
+        {
+            (code, stdout, err) = CliRunner.Run([.. common, "--output", output, "--task", "0/1", "--phase", phase]);
+            Assert.True(code == 0, err + stdout);
+        }
+        AssertSameOutput(output + "-local", output, ["dp"]);
+        Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));
+    }
+
     static void AssertSameOutput(string expected, string actual, IEnumerable<string> pipelines)
     {
         foreach (var pipeline in pipelines)
