@@ -48,17 +48,18 @@ static class DataCommands
         var force = new Option<bool>("--force") { Description = "Replace the output of a different pipeline in --output" };
         var executor = new Option<string>("--executor") { Description = "local (here, default), slurm (sbatch job arrays chained with afterok; [executor.slurm]) or k8s (Indexed Job manifests and run.sh; [executor.k8s])", DefaultValueFactory = _ => "local" };
         var noSubmit = new Option<bool>("--no-submit") { Description = "With --executor slurm: write the sbatch scripts, submit nothing" };
+        var wait = new Option<bool>("--wait") { Description = "With --executor slurm: wait for the jobs, print each pipeline's summary; exit 1 if they failed" };
         var phase = new Option<string?>("--phase") { Description = "Worker: run one phase, <pipeline>/<phase> (observe:<step>, decide:<step>, apply, finish; --dry-run lists them)" };
         var task = new Option<string?>("--task") { Description = "Worker: task I/N (default: SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --tasks)" };
         var tasks = new Option<int?>("--tasks") { Description = "Worker: the number of tasks (default: SLURM_ARRAY_TASK_COUNT)" };
-        var run = new Command("run", "Run data pipelines over input shards, here or as a cluster's tasks") { file, config, names, input, output, set, dryRun, force, executor, noSubmit, phase, task, tasks, plugins, logLevel, logFormat };
-        run.SetAction((r, ct) => Task.FromResult(Run(r, new RunOptions(file, config, names, input, output, set, dryRun, force, executor, noSubmit, phase, task, tasks, plugins, logLevel, logFormat), ct)));
+        var run = new Command("run", "Run data pipelines over input shards, here or as a cluster's tasks") { file, config, names, input, output, set, dryRun, force, executor, noSubmit, wait, phase, task, tasks, plugins, logLevel, logFormat };
+        run.SetAction((r, ct) => Task.FromResult(Run(r, new RunOptions(file, config, names, input, output, set, dryRun, force, executor, noSubmit, wait, phase, task, tasks, plugins, logLevel, logFormat), ct)));
         return new Command("data", "The data factory: run pipelines of data filters, evaluate their output, gate it")
             { run, DataStatusCommand.Create(), DataTokenizeCommand.Create(plugins, logLevel), DataEvaluationCommands.Evaluate(), DataEvaluationCommands.Gate() };
     }
 
     sealed record RunOptions(Argument<string> File, Option<string[]> Config, Option<string[]> Names, Option<string[]> Input, Option<string> Output, Option<string[]> Set,
-        Option<bool> DryRun, Option<bool> Force, Option<string> Executor, Option<bool> NoSubmit, Option<string?> Phase, Option<string?> Task, Option<int?> Tasks,
+        Option<bool> DryRun, Option<bool> Force, Option<string> Executor, Option<bool> NoSubmit, Option<bool> Wait, Option<string?> Phase, Option<string?> Task, Option<int?> Tasks,
         Option<string[]> Plugins, Option<LogLevel> LogLevel, Option<LogFormat> LogFormat);
 
     static int Run(ParseResult r, RunOptions o, CancellationToken cancellation)
@@ -135,6 +136,18 @@ static class DataCommands
                         Console.Out.WriteLine($"{job.Id ?? "(not submitted)",-12} {job.Pipeline}/{job.Phase,-20} {(job.Phase.PerTask ? $"{slurm.Tasks} task(s)" : "1 task")}  {job.Script}");
                     Console.Out.WriteLine(jobs[0].Id is null ? $"scripts in {Path.GetDirectoryName(jobs[0].Script)}; submit them in order, each --dependency=afterok on the one before"
                                                              : $"submitted {jobs.Count} job(s); follow them with: ziya2 data status {output}");
+                    if (!r.GetValue(o.Wait) || jobs[0].Id is null) return ExitCodes.Ok;
+                    if (!SlurmExecutor.Wait(jobs, Path.GetFullPath(output), TimeSpan.FromSeconds(2), cancellation))
+                    {
+                        Console.Error.WriteLine($"error: the jobs failed; their logs are in {Path.Combine(Path.GetFullPath(output), "_slurm", "logs")}; submit the same command again to resume");
+                        return ExitCodes.RunFailed;
+                    }
+                    for (int k = 0; k < pipelines.Count; k++)
+                    {
+                        Console.Out.WriteLine($"== {pipelines[k].Name}");
+                        var stats = System.Text.Json.JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(Path.Combine(chain.Directory(k), "stats.json")))!;
+                        PipelineSummary.Write(Console.Out, new PipelineResult(stats, 0, chain.Directory(k)));
+                    }
                     return ExitCodes.Ok;
                 }
                 if (executor == "k8s")

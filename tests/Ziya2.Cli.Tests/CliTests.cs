@@ -468,9 +468,10 @@ public sealed class DataCommandTests : IDisposable
         File.Delete(marker);
         File.WriteAllText(Path.Combine(output, "rf", "kept", shard + "-00000.jsonl.zst.tmp"), "half");
         foreach (var p in new[] { "rf", "cd" }) File.Delete(Path.Combine(output, p, "stats.json"));
-        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--executor", "slurm"], CliRunner.RepoRoot, slurm.Environment);
+        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--executor", "slurm", "--wait"], CliRunner.RepoRoot, slurm.Environment);
         Assert.True(code == 0, err + stdout);
-        Assert.True(slurm.WaitForEmptyQueue(TimeSpan.FromMinutes(5)), "resubmitted jobs still queued:\n" + slurm.Run("squeue").Out);
+        Assert.Contains("== cd", stdout);                       // --wait: the summaries once the jobs are done
+        Assert.True(slurm.WaitForEmptyQueue(TimeSpan.FromMinutes(1)), "resubmitted jobs still queued:\n" + slurm.Run("squeue").Out);
         Assert.True(File.Exists(Path.Combine(output, "cd", "stats.json")));
         AssertSameOutput(output + "-local", output, ["dp", "as", "rf", "cd"]);
         Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));
