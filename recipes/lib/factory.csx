@@ -42,7 +42,7 @@ PipelineResult RunPipelineOnSlurm(string name, IReadOnlyList<PipelineStep> steps
     File.WriteAllText(settings,
         $"[pipelines.{name}]\nsteps = [{string.Join(", ", steps.Select(s => JsonSerializer.Serialize(s.Name)))}]\n\n" +
         $"[pipeline]\nmax_shard_mb = {options.MaxShardBytes >> 20}\nparallelism = {slurm.CpusPerTask}\n\n" +
-        Config.Toml([.. steps.Select(s => "filters." + s.Name)]));
+        Config.Toml([.. steps.Select(s => "filters." + s.Name), "plugins"]));   // [plugins] directories: third-party filters too
     var jobs = SlurmExecutor.Submit([new ClusterPipeline(name, new DataPipeline(steps, options).Phases())], slurm,
         ["data", "run", settings, "--input", .. inputs, "--output", output, "--pipeline", name], output, submit: true);
     Log.LogInformation("Data {Name}: {Jobs} Slurm job(s) submitted ({First}…{Last}), {Tasks} task(s) per phase; waiting", options.Name, jobs.Count, jobs[0].Id, jobs[^1].Id, slurm.Tasks);

@@ -27,11 +27,17 @@ public sealed class ComponentSession : IDisposable
     public PluginCatalog Catalog { get; }
     public IReadOnlyList<ConfigError> Errors => _errors;
 
-    /// <summary>Opens a session; throws <see cref="ConfigException"/> for unreadable configuration.</summary>
+    /// <summary>
+    /// Opens a session; throws <see cref="ConfigException"/> for unreadable configuration. Plugins come from the default
+    /// roots, <paramref name="pluginDirectories"/> and the configuration's <c>[plugins] directories</c>, as for recipes.
+    /// </summary>
     public static ComponentSession Open(ILoggerFactory loggers, IEnumerable<string> configFiles, IReadOnlyList<string> overrides, IEnumerable<string> pluginDirectories)
     {
         var tree = ConfigTree.Load(configFiles, overrides);
-        var catalog = PluginLoader.Load(Ziya2Host.DefaultPluginRoots().Concat(pluginDirectories), loggers.CreateLogger("ziya2"));
+        var errors = new List<ConfigError>();
+        var configured = (string[]?)new OptionsBinder(tree).Bind(typeof(string[]), "plugins.directories", errors) ?? [];
+        if (errors.Count > 0) throw new ConfigException(errors);
+        var catalog = PluginLoader.Load(Ziya2Host.DefaultPluginRoots().Concat(pluginDirectories).Concat(configured), loggers.CreateLogger("ziya2"));
         return new ComponentSession(tree, catalog, new ComponentContainer(catalog, loggers, new EventBus(), new CommandEnvironment()));
     }
 

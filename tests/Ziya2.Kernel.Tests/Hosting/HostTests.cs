@@ -87,6 +87,22 @@ public class HostTests
     }
 
     [Fact]
+    public void Commands_find_plugins_where_the_config_says_as_recipes_do()
+    {
+        using var env = new Env();
+        var extra = env.Tmp.Combine("more-plugins");
+        PluginBuilder.FilterPlugin(extra, "ExtraFilters", "langid");
+        var config = env.Tmp.Write("pipelines.toml", $"[plugins]\ndirectories = [\"{extra}\"]\n[pipelines.p]\nsteps = [\"langid\"]\n");
+        using (var session = ComponentSession.Open(NullLoggerFactory.Instance, [config], [], []))
+        {
+            Assert.NotNull(session.Pipeline("p"));
+            Assert.Empty(session.Errors);
+        }
+        var e = Assert.Throws<Ziya2.Kernel.Configuration.ConfigException>(() => ComponentSession.Open(NullLoggerFactory.Instance, [config], ["plugins.directories=3"], []));
+        Assert.Contains("plugins.directories", e.Message);
+    }
+
+    [Fact]
     public async Task Run_writes_resolved_config_and_status_into_the_run_directory()
     {
         using var env = new Env();
