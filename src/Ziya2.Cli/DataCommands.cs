@@ -91,6 +91,9 @@ static class DataCommands
             var output = r.GetValue(o.Output)!;
             var executor = r.GetValue(o.Executor);
             if (executor is not ("local" or "slurm" or "k8s")) throw new ArgumentException($"--executor must be local, slurm or k8s, not '{executor}'");
+            if (executor != "slurm" && (r.GetValue(o.Wait) || r.GetValue(o.NoSubmit))) throw new ArgumentException("--wait and --no-submit go with --executor slurm");
+            // Workers never delete what another task may be using; replacing a different pipeline's output is the operator's call.
+            if (executor != "local" && r.GetValue(o.Force)) throw new ArgumentException($"--force is for local runs; clear {output} (or use another --output) before submitting");
             var options = new PipelineOptions
             {
                 MaxShardBytes = (long)settings.MaxShardMb << 20, MaxLineBytes = settings.MaxLineMb << 20,
@@ -126,7 +129,7 @@ static class DataCommands
             try
             {
                 if (r.GetValue(o.Phase) is { } phaseText)
-                    return RunWorker(chain, phaseText, ResolveTask(r.GetValue(o.Task), r.GetValue(o.Tasks)), events, cancellation);
+                    return RunWorker(chain, phaseText, perTask => ResolveTask(r.GetValue(o.Task), r.GetValue(o.Tasks), perTask), events, cancellation);
                 if (r.GetValue(o.Task) is not null || r.GetValue(o.Tasks) is not null)
                     throw new ArgumentException("--task and --tasks belong to a worker, which runs one --phase");
                 if (executor == "slurm")
@@ -171,13 +174,14 @@ static class DataCommands
     }
 
     /// <summary>One phase of one pipeline, as one task: <c>--phase cd/observe:dedup</c>.</summary>
-    static int RunWorker(DataRunChain chain, string phaseText, PipelineTask task, IEventBus events, CancellationToken cancellation)
+    static int RunWorker(DataRunChain chain, string phaseText, Func<bool, PipelineTask> resolveTask, IEventBus events, CancellationToken cancellation)
     {
         var slash = phaseText.IndexOf('/');
         if (slash < 0 && chain.Pipelines.Count > 1)
             throw new ArgumentException($"--phase names a pipeline too: <pipeline>/<phase>, e.g. {chain.Pipelines[0].Name}/apply");
         var name = slash < 0 ? chain.Pipelines[0].Name : phaseText[..slash];
         var phase = PipelinePhase.Parse(slash < 0 ? phaseText : phaseText[(slash + 1)..]);
+        var task = resolveTask(phase.PerTask);
         var result = chain.RunTask(name, phase, task, events, cancellation);
         Console.Out.WriteLine($"{name}/{phase}: task {task} done");
         if (result is not null) PipelineSummary.Write(Console.Out, result);
@@ -189,13 +193,16 @@ static class DataCommands
     /// <c>SLURM_ARRAY_TASK_COUNT</c> or <c>--tasks</c>) or Kubernetes' <c>JOB_COMPLETION_INDEX</c> (count from
     /// <c>--tasks</c>); outside an array (decide and finish run once) task 0 of <c>--tasks</c>.
     /// </summary>
-    static PipelineTask ResolveTask(string? task, int? tasks)
+    static PipelineTask ResolveTask(string? task, int? tasks, bool perTask)
     {
         if (task is not null) return PipelineTask.Parse(task);
         static int Env(string name) => int.TryParse(Environment.GetEnvironmentVariable(name), out var v) ? v : -1;
         int index = Env("SLURM_ARRAY_TASK_ID"), count = tasks ?? Env("SLURM_ARRAY_TASK_COUNT");
         if (index < 0) index = Env("JOB_COMPLETION_INDEX");
         if (index >= 0 && count < 1) throw new ArgumentException($"task {index} of how many? give --tasks N");
+        // A share of the files needs its index said; quietly taking task 0 would process 1/N of them.
+        if (index < 0 && perTask && tasks is > 1)
+            throw new ArgumentException($"which of the {tasks} tasks is this? give --task I/{tasks}, or run it where SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX is set");
         return index < 0 ? PipelineTask.Of(0, tasks ?? 1) : PipelineTask.Of(index, count);
     }
 

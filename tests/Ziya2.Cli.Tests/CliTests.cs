@@ -288,6 +288,10 @@ public sealed class DataCommandTests : IDisposable
             .SelectMany(l => l[(l.IndexOf("phases ", StringComparison.Ordinal) + 7)..].Trim().Split(", ").Select(ph => (Pipeline: l.Split(' ')[1], Phase: ph))).ToList();
         Assert.Equal(["dp/apply", "dp/finish", "as/observe:perplexity", "as/decide:perplexity", "as/apply", "as/finish", "cd/observe:dedup", "cd/decide:dedup", "cd/apply", "cd/finish"],
             phases.Select(p => $"{p.Pipeline}/{p.Phase}"));
+        // A share of the files needs its index: without one (and no scheduler's variable) the worker refuses.
+        (code, _, err) = CliRunner.Run([.. common, "--output", output, "--tasks", "3", "--phase", "dp/apply"]);
+        Assert.Equal(2, code);
+        Assert.Contains("which of the 3 tasks is this?", err);
         foreach (var (pipeline, phase) in phases)
         {
             bool perTask = phase.StartsWith("observe", StringComparison.Ordinal) || phase == "apply";
@@ -423,7 +427,9 @@ public sealed class DataCommandTests : IDisposable
             Assert.Equal(["--tasks", "5", "--phase"], command[^4..^1]);
         }
         var run = File.ReadAllLines(Path.Combine(output, "_k8s", "run.sh"));
-        Assert.Equal(names.Select(n => $"job/{n}"), run.Where(l => l.StartsWith("kubectl wait", StringComparison.Ordinal)).Select(l => l.Split(' ')[^1]));
+        Assert.Equal(files.Select(f => $"run_job {Path.GetFileName(f)} {names[files.IndexOf(f)]}"), run.Where(l => l.StartsWith("run_job ", StringComparison.Ordinal)));
+        var (syntax, _, syntaxErr) = CliRunner.Shell($"bash -n {Path.Combine(output, "_k8s", "run.sh")}");
+        Assert.True(syntax == 0, syntaxErr);
     }
 
     [SkippableFact]

@@ -119,6 +119,17 @@ public class CorpusStepTests
         Assert.False(Directory.Exists(Path.Combine(output, "_corpus", "01-dedup")));   // observations go once decided and finished; the decision stays
         Assert.True(File.Exists(Path.Combine(output, "_corpus", "01-dedup.bin")));
 
+        // A shard another process is writing (its lease held) is left alone, and the phase says so.
+        File.Delete(Path.Combine(output, "_done", "f1.jsonl.json"));
+        using (new FileStream(Path.Combine(output, "_leases", "f1.jsonl.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            var busy = Assert.Throws<PipelinePhaseException>(() => Pipeline().RunPhase(phases[2], PipelineTask.Of(1, 3), shards, output, "fp"));
+            Assert.Contains("being written by another process (f1.jsonl", busy.Message);
+            Assert.False(File.Exists(Path.Combine(output, "_done", "f1.jsonl.json")));
+        }
+        Pipeline().RunPhase(phases[2], PipelineTask.Of(1, 3), shards, output, "fp");
+        Assert.True(File.Exists(Path.Combine(output, "_done", "f1.jsonl.json")));
+
         // A re-launched task finds its work done; finishing without every shard is refused.
         Assert.Null(Pipeline().RunPhase(phases[2], PipelineTask.Of(1, 3), shards, output, "fp"));
         File.Delete(Path.Combine(output, "_done", "f4.jsonl.json"));

@@ -35,7 +35,8 @@ public sealed class KubernetesSettings : ClusterSettings
 /// <summary>
 /// Writes one <c>batch/v1</c> Job per phase of every pipeline under <c>&lt;output&gt;/_k8s</c> — observe and apply as
 /// Indexed Jobs (<c>completionMode: Indexed</c>, each pod's <c>JOB_COMPLETION_INDEX</c> is its task), decide and
-/// finish as single pods — and <c>run.sh</c>, which applies them in order and waits for each to complete. Submitting
+/// finish as single pods — and <c>run.sh</c>, which applies them in order and waits for each to complete or fail (run
+/// again, it skips completed phases and replaces a failed one's Job). Submitting
 /// is the operator's <c>kubectl</c>; the pods share the output directory through one ReadWriteMany volume.
 /// </summary>
 public static class KubernetesExecutor
@@ -56,8 +57,18 @@ public static class KubernetesExecutor
         var directory = Path.Combine(Path.GetFullPath(output), "_k8s");
         Directory.CreateDirectory(directory);
         var manifests = new List<Manifest>();
-        var run = new StringBuilder("#!/bin/bash\n# Applies the data run's Jobs in order; each phase starts when the one before has completed.\nset -euo pipefail\n")
-            .Append("cd \"$(dirname \"$0\")\"\n");
+        var ns = Shell.Quote(k8s.Namespace);
+        var run = new StringBuilder("#!/bin/bash\n")
+            .Append("# Applies the data run's Jobs in order; each phase starts when the one before has completed. Run it again after a\n")
+            .Append("# failure: completed phases are skipped, a failed phase's Job is replaced (its finished shards are not redone).\n")
+            .Append("set -euo pipefail\ncd \"$(dirname \"$0\")\"\n")
+            .Append($"state() {{ kubectl get job \"$1\" --namespace {ns} -o jsonpath='{{.status.conditions[?(@.status==\"True\")].type}}' 2>/dev/null || true; }}\n")
+            .Append("run_job() {\n")
+            .Append("  case \" $(state \"$2\") \" in *\" Complete \"*) echo \"$2: complete\"; return 0;; *\" Failed \"*) kubectl delete job \"$2\" --namespace " + ns + ";; esac\n")
+            .Append("  kubectl apply -f \"$1\"\n")
+            .Append("  while true; do\n")
+            .Append("    case \" $(state \"$2\") \" in *\" Complete \"*) echo \"$2: complete\"; return 0;; *\" Failed \"*) echo \"$2 failed; see: kubectl logs --namespace " + ns + " job/$2\" >&2; return 1;; esac\n")
+            .Append("    sleep 10\n  done\n}\n");
         int n = 0;
         foreach (var (pipeline, phases) in plan)
         {
@@ -102,8 +113,7 @@ public static class KubernetesExecutor
                 var path = Path.Combine(directory, $"{n:D2}-{pipeline}-{phase.ToString().Replace(':', '-')}.json");
                 File.WriteAllText(path, job.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 manifests.Add(new Manifest(pipeline, phase, name, path));
-                run.Append($"kubectl apply -f {Shell.Quote(Path.GetFileName(path))}\n")
-                   .Append($"kubectl wait --namespace {Shell.Quote(k8s.Namespace)} --for=condition=complete --timeout=-1s job/{name}\n");
+                run.Append($"run_job {Shell.Quote(Path.GetFileName(path))} {name}\n");
                 n++;
             }
         }

@@ -60,13 +60,22 @@ public static class SlurmExecutor
     /// <summary>
     /// The scripts under <c>&lt;output&gt;/_slurm</c>; submitted when <paramref name="submit"/>, the first one after
     /// job <paramref name="after"/> when given. <paramref name="workerArguments"/> are ziya2's arguments for
-    /// <c>data run</c> without <c>--tasks</c> and <c>--phase</c>.
+    /// <c>data run</c> without <c>--task</c> and <c>--phase</c>. Refused while a previous submission into the same output
+    /// is still queued or running (its ids are kept in <c>_slurm/jobs.txt</c>).
     /// </summary>
     public static List<Job> Submit(IReadOnlyList<ClusterPipeline> plan, SlurmSettings slurm, IReadOnlyList<string> workerArguments, string output, bool submit, string? after = null)
     {
         var directory = Path.Combine(Path.GetFullPath(output), "_slurm");
         Directory.CreateDirectory(Path.Combine(directory, "logs"));
+        // Two chains writing one output would race each other: a new submission waits until the last one has left the queue.
+        var ledger = Path.Combine(directory, "jobs.txt");
+        if (submit && File.Exists(ledger) && Queued(File.ReadAllText(ledger).Trim()) is { Count: > 0 } running)
+            throw new IOException($"{running.Count} job(s) of the previous submission into {output} are still queued or running ({string.Join(", ", running.Take(5))}); " +
+                                  "wait for them, or scancel them, before submitting again");
         var command = slurm.Command.Length > 0 ? slurm.Command : Shell.CurrentCommand();
+        // #SBATCH values are read shell-style, and '%' is a file-name pattern in --output.
+        static string Value(string text) => Shell.Quote(text);
+        static string Literal(string path) => path.Replace("%", "%%", StringComparison.Ordinal);
         var jobs = new List<Job>();
         string? previous = after;
         for (int k = 0; k < plan.Count; k++)
@@ -77,8 +86,8 @@ public static class SlurmExecutor
                 var jobName = $"ziya2-{name}-{phase.ToString().Replace(':', '-')}";
                 var script = new StringBuilder("#!/bin/bash\n")
                     .Append($"#SBATCH --job-name={jobName}\n")
-                    .Append($"#SBATCH --chdir={Environment.CurrentDirectory}\n")
-                    .Append($"#SBATCH --output={Path.Combine(directory, "logs", phase.PerTask ? "%x-%a.out" : "%x.out")}\n")
+                    .Append($"#SBATCH --chdir={Value(Environment.CurrentDirectory)}\n")
+                    .Append($"#SBATCH --output={Value(Path.Combine(Literal(directory), "logs", phase.PerTask ? "%x-%a.out" : "%x.out"))}\n")
                     .Append($"#SBATCH --cpus-per-task={slurm.CpusPerTask}\n");
                 if (phase.PerTask) script.Append($"#SBATCH --array=0-{slurm.Tasks - 1}{(slurm.MaxParallel > 0 ? $"%{slurm.MaxParallel}" : "")}\n");
                 if (slurm.Memory.Length > 0) script.Append($"#SBATCH --mem={slurm.Memory}\n");
@@ -86,15 +95,26 @@ public static class SlurmExecutor
                 if (slurm.Time.Length > 0) script.Append($"#SBATCH --time={slurm.Time}\n");
                 foreach (var extra in slurm.Extra) script.Append($"#SBATCH {extra}\n");
                 script.Append("set -euo pipefail\n")
-                    .Append($"exec {command} {string.Join(' ', workerArguments.Select(Shell.Quote))} --tasks {slurm.Tasks} --phase {Shell.Quote($"{name}/{phase}")}\n");
+                    // The task is explicit: an array task's index, and 0 for decide and finish, whatever the environment holds.
+                    .Append($"exec {command} {string.Join(' ', workerArguments.Select(Shell.Quote))} --task {(phase.PerTask ? "\"$SLURM_ARRAY_TASK_ID\"" : "0")}/{slurm.Tasks} --phase {Shell.Quote($"{name}/{phase}")}\n");
                 var path = Path.Combine(directory, $"{jobName}.sbatch");
                 File.WriteAllText(path, script.ToString());
                 var id = submit ? Sbatch(path, previous) : null;
                 jobs.Add(new Job(name, phase, path, id));
                 previous = id;
+                if (id is not null) File.WriteAllText(ledger, string.Join(',', jobs.Select(j => j.Id)));   // as it grows: a failed sbatch leaves the ones before it on record
             }
         }
         return jobs;
+    }
+
+    /// <summary>The ids among <paramref name="ids"/> (comma-separated) still queued or running.</summary>
+    static List<string> Queued(string ids)
+    {
+        if (ids.Length == 0) return [];
+        var (code, stdout, stderr) = Shell.Run("squeue", "-h", "-o", "%i", "-j", ids);
+        if (code != 0 && !stderr.Contains("Invalid job id", StringComparison.Ordinal)) throw new IOException($"squeue failed (exit {code}): {stderr.Trim()}");
+        return [.. stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
 
     /// <summary>
@@ -103,16 +123,24 @@ public static class SlurmExecutor
     /// </summary>
     public static bool Wait(IReadOnlyList<Job> jobs, string output, TimeSpan poll, CancellationToken cancellation)
     {
-        var ids = string.Join(',', jobs.Select(j => j.Id).OfType<string>());
+        var ids = jobs.Select(j => j.Id).OfType<string>().ToList();
+        int failures = 0;
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
-            var (code, stdout, stderr) = Shell.Run("squeue", "-h", "-o", "%i %r", "-j", ids);
-            if (code != 0 && !stderr.Contains("Invalid job id", StringComparison.Ordinal)) throw new IOException($"squeue failed (exit {code}): {stderr.Trim()}");
+            var (code, stdout, stderr) = Shell.Run("squeue", "-h", "-o", "%i %r", "-j", string.Join(',', ids));
+            if (code != 0 && !stderr.Contains("Invalid job id", StringComparison.Ordinal))
+            {
+                // A busy controller times out now and then; the jobs run on regardless.
+                if (++failures >= 10) throw new IOException($"squeue failed {failures} times in a row (exit {code}): {stderr.Trim()}");
+                Thread.Sleep(poll);
+                continue;
+            }
+            failures = 0;
             var lines = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-            // A job whose dependency can never be met stays queued with this reason until someone cancels it.
-            var stuck = lines.Where(l => l.Contains("DependencyNeverSatisfied", StringComparison.Ordinal)).Select(l => l.Split(' ')[0]).ToList();
-            if (stuck.Count > 0) { Shell.Run("scancel", [.. stuck]); return false; }
+            // A job whose dependency can never be met stays queued with this reason until someone cancels it; the rest
+            // of the chain would follow, so all of it is cancelled.
+            if (lines.Any(l => l.Contains("DependencyNeverSatisfied", StringComparison.Ordinal))) { Shell.Run("scancel", [.. ids]); return false; }
             if (lines.Length == 0) return jobs.Select(j => j.Pipeline).Distinct().All(p => File.Exists(Path.Combine(output, p, "stats.json")));
             Thread.Sleep(poll);
         }

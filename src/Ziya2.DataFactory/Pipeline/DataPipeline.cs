@@ -186,14 +186,30 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         var todo = Owned(task, shards.Count).Where(i => !File.Exists(DoneMarker(output, shards[i]))).ToList();
         if (todo.Count == 0) return;
         var decisions = LoadDecisions(output);
+        var leases = Path.Combine(output, "_leases");
+        Directory.CreateDirectory(leases);
+        var busy = new System.Collections.Concurrent.ConcurrentBag<string>();
         Parallel.ForEach(todo, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation }, i =>
         {
+            // One writer per shard: a task re-submitted while an old one still runs must not delete or interleave its
+            // files. The lease is an exclusive lock (flock; NFS maps it to its own locks), released when the process dies.
+            using var lease = TryLease(Path.Combine(leases, shards[i].Name + ".lock"));
+            if (lease is null) { busy.Add(shards[i].Name); return; }
+            if (File.Exists(DoneMarker(output, shards[i]))) return;   // finished by that other process meanwhile
             var stats = RunShard(shards[i], i, kept, rejected, decisions, cancellation);
             stats.Reconcile($"shard {shards[i].Name}");
             AtomicFile.Write(DoneMarker(output, shards[i]), JsonSerializer.Serialize(stats, Indented));
             events?.Publish(new RunEvent(RunEvents.ShardEnd, i, options.Name, new Dictionary<string, double>
                 { ["input"] = stats.Input, ["kept"] = stats.Kept, ["rejected"] = stats.Rejected }) { Detail = shards[i].Name });
         });
+        if (!busy.IsEmpty)
+            throw new PipelinePhaseException($"{busy.Count} shard(s) are being written by another process ({string.Join(", ", busy.Order(StringComparer.Ordinal).Take(5))}; their leases in {leases} are held): wait for it, or stop it, then run this phase again");
+    }
+
+    static FileStream? TryLease(string path)
+    {
+        try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None); }
+        catch (IOException) { return null; }
     }
 
     /// <summary>Finish phase: every shard's stats merged in input order, corpus steps committed once, stats.json and the funnel written.</summary>
@@ -229,6 +245,8 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
             if (!options.Force)
                 throw new PipelineConflictException($"{output} holds the output of a different pipeline or input set; use another output directory, or force to replace it");
             foreach (var dir in new[] { "kept", "rejected", "_done", "_corpus", "_tasks" }) if (Directory.Exists(Path.Combine(output, dir))) Directory.Delete(Path.Combine(output, dir), recursive: true);
+            // stats.json says "finished" to executors and to the next pipeline: it must not outlive what it describes.
+            foreach (var file in new[] { "stats.json", "funnel.svg" }) File.Delete(Path.Combine(output, file));
         }
         Directory.CreateDirectory(output);
         AtomicFile.Write(manifest, new JsonObject
