@@ -48,8 +48,7 @@ PipelineResult RunPipelineOnSlurm(string name, IReadOnlyList<PipelineStep> steps
     Log.LogInformation("Data {Name}: {Jobs} Slurm job(s) submitted ({First}…{Last}), {Tasks} task(s) per phase; waiting", options.Name, jobs.Count, jobs[0].Id, jobs[^1].Id, slurm.Tasks);
     if (!SlurmExecutor.Wait(jobs, output, TimeSpan.FromSeconds(2), Cancellation))
         throw new InvalidOperationException($"the Slurm jobs of {options.Name} failed; their logs are in {Path.Combine(output, "_slurm", "logs")}. Run the recipe again to resume");
-    var stats = JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(Path.Combine(output, name, "stats.json")))!;
-    var result = new PipelineResult(stats, 0, Path.Combine(output, name));
+    var result = PipelineResult.Read(Path.Combine(output, name));
     PipelineSummary.Write(Console.Out, result);
     return result;
 }

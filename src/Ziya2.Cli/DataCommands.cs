@@ -110,8 +110,7 @@ static class DataCommands
                     Console.Out.WriteLine($"pipeline {name} → {chain.Directory(k)}: {steps!.Count} step(s); phases {string.Join(", ", chain.Phases(k))}");
                     foreach (var s in steps)
                     {
-                        var label = s.Definition.Name == s.Descriptor.Name ? s.Definition.Name : $"{s.Definition.Name} ({s.Descriptor.Name})";
-                        Console.Out.WriteLine($"  step {label,-32} {s.Descriptor.Plugin.Name} {s.Descriptor.Plugin.Version}: {s.Descriptor.Description}");
+                        Console.Out.WriteLine($"  step {s.Label,-32} {s.Descriptor.Plugin.Name} {s.Descriptor.Plugin.Version}: {s.Descriptor.Description}");
                     }
                 }
                 foreach (var s in shards) Console.Out.WriteLine($"  shard {s.Name,-32} {s.Format,-13} {Size(s.Path)}");
@@ -148,8 +147,7 @@ static class DataCommands
                     for (int k = 0; k < pipelines.Count; k++)
                     {
                         Console.Out.WriteLine($"== {pipelines[k].Name}");
-                        var stats = System.Text.Json.JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(Path.Combine(chain.Directory(k), "stats.json")))!;
-                        PipelineSummary.Write(Console.Out, new PipelineResult(stats, 0, chain.Directory(k)));
+                        PipelineSummary.Write(Console.Out, PipelineResult.Read(chain.Directory(k)));
                     }
                     return ExitCodes.Ok;
                 }

@@ -38,7 +38,7 @@ static class DataStatusCommand
             // Markers are "<phase>.<index>-of-<count>" for per-task phases and "<phase>" for single ones.
             var phases = markers.GroupBy(m => m!.Split('.')[0]).Select(g => (Phase: g.Key, Tasks: g.Count(),
                 Of: g.Select(m => m!.Split("-of-") is [_, var n] && int.TryParse(n, out var c) ? c : 1).Max()))
-                .OrderBy(p => Array.FindIndex(["observe", "decide", "apply", "finish"], k => p.Phase.StartsWith(k, StringComparison.Ordinal))).ToList();
+                .OrderBy(p => Enum.TryParse<PhaseKind>(p.Phase.Split('-')[0], ignoreCase: true, out var kind) ? (int)kind : int.MaxValue).ToList();
             var stats = File.Exists(Path.Combine(dir, "stats.json")) ? JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "stats.json"))) : null;
             report.Add(new JsonObject
             {

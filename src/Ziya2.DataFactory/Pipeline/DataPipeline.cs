@@ -28,7 +28,12 @@ public sealed class PipelineOptions
 }
 
 /// <summary>A finished run.</summary>
-public sealed record PipelineResult(PipelineStats Stats, int ShardsSkipped, string OutputDirectory);
+public sealed record PipelineResult(PipelineStats Stats, int ShardsSkipped, string OutputDirectory)
+{
+    /// <summary>The result a finished pipeline left in <paramref name="outputDirectory"/> (its <c>stats.json</c>), as cluster tasks report it.</summary>
+    public static PipelineResult Read(string outputDirectory) =>
+        new(JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(Path.Combine(outputDirectory, "stats.json")))!, 0, outputDirectory);
+}
 
 /// <summary>
 /// Runs documents through steps, shard by shard in parallel: every document ends in <c>kept/</c> or, with its reason

@@ -65,8 +65,7 @@ public sealed class ComponentSession : IDisposable
         PipelineResolution.Resolve(Tree, Catalog, name, (path, type, errors) => _binder.Bind(type, path, errors), _errors);
 
     /// <summary>A runnable step: a new filter instance per call.</summary>
-    public PipelineStep Step(ResolvedPipelineStep step) =>
-        new(step.Definition.Name, () => (IDataFilter)_container.Resolve(ComponentKind.DataFilter, step.Descriptor.Name, step.Options));
+    public PipelineStep Step(ResolvedPipelineStep step) => step.Runnable(_container);
 
     /// <summary>Adds an error for every configuration key nothing bound.</summary>
     public void ReportUnknownKeys() =>

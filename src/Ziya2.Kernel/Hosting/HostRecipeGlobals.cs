@@ -42,7 +42,7 @@ sealed class HostRecipeGlobals(
         lock (_resolveGate) steps = PipelineResolution.Resolve(config.Tree, components.Catalog, name, config.Prebind, errors);
         if (steps is null) throw new ConfigException(errors);
         log.LogDebug("Pipeline '{Name}': {Steps}", name, string.Join(", ", steps.Select(s => s.Definition.Name)));
-        return [.. steps.Select(s => new PipelineStep(s.Definition.Name, () => (IDataFilter)components.Resolve(ComponentKind.DataFilter, s.Descriptor.Name, s.Options)))];
+        return [.. steps.Select(s => s.Runnable(components))];
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Ziya2.Data;
 using Ziya2.Kernel.Configuration;
 using Ziya2.Kernel.Plugins;
 using Ziya2.Plugins;
@@ -5,7 +6,15 @@ using Ziya2.Plugins;
 namespace Ziya2.Kernel.Hosting;
 
 /// <summary>A defined step whose data filter is loaded and whose options are bound.</summary>
-public sealed record ResolvedPipelineStep(PipelineStepDefinition Definition, ComponentDescriptor Descriptor, object Options);
+public sealed record ResolvedPipelineStep(PipelineStepDefinition Definition, ComponentDescriptor Descriptor, object Options)
+{
+    /// <summary>The step's name, with its filter when that differs: <c>advertising (word-list)</c>.</summary>
+    public string Label => Definition.Name == Descriptor.Name ? Definition.Name : $"{Definition.Name} ({Descriptor.Name})";
+
+    /// <summary>The step for the engine: a new filter instance, with these options, per call.</summary>
+    public PipelineStep Runnable(ComponentContainer components) =>
+        new(Definition.Name, () => (IDataFilter)components.Resolve(ComponentKind.DataFilter, Descriptor.Name, Options));
+}
 
 /// <summary>
 /// Turns a pipeline definition into steps that can run: the same checks for <c>ziya2 validate</c>, a recipe's

@@ -123,7 +123,7 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         foreach (var name in m.Pipelines.Select(x => x.Name).Distinct())
         {
             var steps = PipelineResolution.Resolve(p.Tree, p.Catalog, name, p.Config.Prebind, [])!;
-            stdout.WriteLine($"  pipeline '{name}' [{PipelineDefinitions.PathOf(name)}]: {steps.Count} step(s): {string.Join(", ", steps.Select(s => s.Definition.Name == s.Descriptor.Name ? s.Definition.Name : $"{s.Definition.Name} ({s.Descriptor.Name})"))}");
+            stdout.WriteLine($"  pipeline '{name}' [{PipelineDefinitions.PathOf(name)}]: {steps.Count} step(s): {string.Join(", ", steps.Select(s => s.Label))}");
         }
         foreach (var b in m.Bindings) stdout.WriteLine($"  config [{b.Path}] → {b.TypeName}");
         return ExitCodes.Ok;
