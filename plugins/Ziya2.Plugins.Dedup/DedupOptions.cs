@@ -30,6 +30,12 @@ public sealed class DedupOptions : IValidatableOptions
     /// More bands: more tables, longer keys, fewer candidates per lookup.
     /// </summary>
     public int? Bands { get; set; }
+    /// <summary>
+    /// Partitions of the url, exact and near stages — each a separate reduce task on a cluster (the cluster stage is one).
+    /// The decision is the same for any value; a persistent index is not (one set of files per partition), so it is fixed
+    /// for an index directory.
+    /// </summary>
+    public int Partitions { get; set; } = 1;
     /// <summary>Survivor of a cluster.</summary>
     public KeepPolicy Keep { get; set; } = KeepPolicy.First;
     /// <summary>
@@ -48,6 +54,7 @@ public sealed class DedupOptions : IValidatableOptions
         if (Shingle < 1) yield return "shingle must be >= 1";
         if (Hamming is < 0 or > 16) yield return "hamming must be within 0..16";
         if (BandCount <= Hamming || BandCount > 64) yield return "bands must be > hamming and <= 64";
+        if (Partitions is < 1 or > 4096) yield return "partitions must be within 1..4096";
         if (ExpectedDocuments < 1) yield return "expected_documents must be >= 1";
         if (FalsePositiveRate is <= 0 or >= 1) yield return "false_positive_rate must be within (0, 1)";
     }

@@ -28,26 +28,40 @@ PipelineResult RunPipeline(string name, IReadOnlyList<PipelineStep> steps, IRead
 }
 
 /// <summary>
-/// The same pipeline as Slurm jobs (<c>[factory] executor = "slurm"</c>, <c>[executor.slurm]</c>): writes the worker's
-/// settings (this pipeline's steps, their options, the engine's) to <c>&lt;output&gt;/_cluster/&lt;name&gt;.toml</c>,
-/// submits its phases as job arrays chained with afterok — each task runs <c>ziya2 data run</c> over its share of the
-/// files — and waits for them. The output directory must be on storage the nodes share.
+/// The same pipeline on a cluster (<c>[factory] executor = "slurm"</c> with <c>[executor.slurm]</c>, or <c>"k8s"</c> with
+/// <c>[executor.k8s]</c>): writes the worker's settings (this pipeline's steps, their options, the engine's) to
+/// <c>&lt;output&gt;/_cluster/&lt;name&gt;.toml</c>, then submits its phases as job arrays chained with afterok, or
+/// applies them as Indexed Jobs with kubectl — each task runs <c>ziya2 data run</c> over its share of the files or its
+/// partition — and waits for them. The output directory must be on storage the nodes share.
 /// </summary>
-PipelineResult RunPipelineOnSlurm(string name, IReadOnlyList<PipelineStep> steps, IReadOnlyList<string> inputs, string output, PipelineOptions options)
+PipelineResult RunPipelineOnCluster(string executor, string name, IReadOnlyList<PipelineStep> steps, IReadOnlyList<string> inputs, string output, PipelineOptions options)
 {
-    var slurm = Config.Get<SlurmSettings>("executor.slurm");
+    var slurm = executor == "slurm" ? Config.Get<SlurmSettings>("executor.slurm") : null;
+    var k8s = executor == "k8s" ? Config.Get<KubernetesSettings>("executor.k8s") : null;
+    var threads = slurm?.CpusPerTask ?? (int.TryParse(k8s!.Cpu, out var cpus) && cpus > 0 ? cpus : 1);
     var directory = Path.Combine(output, "_cluster");
     Directory.CreateDirectory(directory);
     var settings = Path.Combine(directory, name + ".toml");
     File.WriteAllText(settings,
         $"[pipelines.{name}]\nsteps = [{string.Join(", ", steps.Select(s => JsonSerializer.Serialize(s.Name)))}]\n\n" +
-        $"[pipeline]\nmax_shard_mb = {options.MaxShardBytes >> 20}\nparallelism = {slurm.CpusPerTask}\n\n" +
+        $"[pipeline]\nmax_shard_mb = {options.MaxShardBytes >> 20}\nparallelism = {threads}\n\n" +
         Config.Toml([.. steps.Select(s => "filters." + s.Name), "plugins"]));   // [plugins] directories: third-party filters too
-    var jobs = SlurmExecutor.Submit([new ClusterPipeline(name, new DataPipeline(steps, options).Phases())], slurm,
-        ["data", "run", settings, "--input", .. inputs, "--output", output, "--pipeline", name], output, submit: true);
-    Log.LogInformation("Data {Name}: {Jobs} Slurm job(s) submitted ({First}…{Last}), {Tasks} task(s) per phase; waiting", options.Name, jobs.Count, jobs[0].Id, jobs[^1].Id, slurm.Tasks);
-    if (!SlurmExecutor.Wait(jobs, output, TimeSpan.FromSeconds(2), Cancellation))
-        throw new InvalidOperationException($"the Slurm jobs of {options.Name} failed; their logs are in {Path.Combine(output, "_slurm", "logs")}. Run the recipe again to resume");
+    IReadOnlyList<ClusterPipeline> plan = [new ClusterPipeline(name, new DataPipeline(steps, options).Phases())];
+    string[] worker = ["data", "run", settings, "--input", .. inputs, "--output", output, "--pipeline", name];
+    if (slurm is not null)
+    {
+        var jobs = SlurmExecutor.Submit(plan, slurm, worker, output, submit: true);
+        Log.LogInformation("Data {Name}: {Jobs} Slurm job(s) submitted ({First}…{Last}), {Tasks} task(s) per shard phase; waiting", options.Name, jobs.Count, jobs[0].Id, jobs[^1].Id, slurm.Tasks);
+        if (!SlurmExecutor.Wait(jobs, output, TimeSpan.FromSeconds(2), Cancellation))
+            throw new InvalidOperationException($"the Slurm jobs of {options.Name} failed; their logs are in {Path.Combine(output, "_slurm", "logs")}. Run the recipe again to resume");
+    }
+    else
+    {
+        var manifests = KubernetesExecutor.Write(plan, k8s!, worker, output);
+        Log.LogInformation("Data {Name}: applying {Jobs} Kubernetes Job(s), {Tasks} task(s) per shard phase; waiting", options.Name, manifests.Count, k8s!.Tasks);
+        if (!KubernetesExecutor.ApplyAndWait(output, line => Log.LogInformation("{Line}", line), Cancellation))
+            throw new InvalidOperationException($"a Kubernetes Job of {options.Name} failed (above). Run the recipe again to resume");
+    }
     var result = PipelineResult.Read(Path.Combine(output, name));
     PipelineSummary.Write(Console.Out, result);
     return result;
@@ -83,10 +97,10 @@ string FormatSupervised(string name, IReadOnlyList<string> inputs, string output
     string Run(string name, IReadOnlyList<PipelineStep> steps)
     {
         var title = label is null ? name : $"{label}/{name}";
-        if (factory.Executor == "slurm")
+        if (factory.Executor != "local")
         {
             options.Name = title;
-            runs.Add(RunPipelineOnSlurm(name, steps, runs.Count == 0 ? [.. inputs.Select(Path.GetFullPath)] : [Path.Combine(runs[^1].OutputDirectory, "kept")], output, options));
+            runs.Add(RunPipelineOnCluster(factory.Executor, name, steps, runs.Count == 0 ? [.. inputs.Select(Path.GetFullPath)] : [Path.Combine(runs[^1].OutputDirectory, "kept")], output, options));
         }
         else
         {
@@ -175,7 +189,8 @@ public sealed class FactorySettings : IValidatableOptions
     /// <summary>
     /// <c>local</c> (default): the pipelines run in this process. <c>slurm</c>: each pipeline's phases run as Slurm job
     /// arrays (<c>[executor.slurm]</c>: tasks, max_parallel, cpus_per_task, memory, partition, time) over storage the
-    /// nodes share, and the recipe waits for them; outputs are the same bytes.
+    /// nodes share, and the recipe waits for them; <c>k8s</c>: as Kubernetes Indexed Jobs (<c>[executor.k8s]</c>),
+    /// applied with kubectl. Outputs are the same bytes.
     /// </summary>
     public string Executor { get; set; } = "local";
     /// <summary>Files or directories (JSONL, .gz, .zst, Parquet, text directories), relative to the working directory.</summary>
@@ -188,7 +203,7 @@ public sealed class FactorySettings : IValidatableOptions
     public IEnumerable<string> Validate()
     {
         if (Order is not ("paper" or "rules-first")) yield return $"order must be \"paper\" or \"rules-first\", not \"{Order}\"";
-        if (Executor is not ("local" or "slurm")) yield return $"executor must be \"local\" or \"slurm\", not \"{Executor}\"";
+        if (Executor is not ("local" or "slurm" or "k8s")) yield return $"executor must be \"local\", \"slurm\" or \"k8s\", not \"{Executor}\"";
         if (MaxShardMb < 1) yield return "max_shard_mb must be >= 1";
         if (Parallelism is < 1) yield return "parallelism must be >= 1";
     }

@@ -48,7 +48,7 @@ static class DataCommands
         var force = new Option<bool>("--force") { Description = "Replace the output of a different pipeline in --output" };
         var executor = new Option<string>("--executor") { Description = "local (here, default), slurm (sbatch job arrays chained with afterok; [executor.slurm]) or k8s (Indexed Job manifests and run.sh; [executor.k8s])", DefaultValueFactory = _ => "local" };
         var noSubmit = new Option<bool>("--no-submit") { Description = "With --executor slurm: write the sbatch scripts, submit nothing" };
-        var wait = new Option<bool>("--wait") { Description = "With --executor slurm: wait for the jobs, print each pipeline's summary; exit 1 if they failed" };
+        var wait = new Option<bool>("--wait") { Description = "With --executor slurm: wait for the jobs; with k8s: apply the Jobs with kubectl and wait; then print each pipeline's summary (exit 1 if they failed)" };
         var phase = new Option<string?>("--phase") { Description = "Worker: run one phase, <pipeline>/<phase> (observe:<step>, decide:<step>, apply, finish; --dry-run lists them)" };
         var task = new Option<string?>("--task") { Description = "Worker: task I/N (default: SLURM_ARRAY_TASK_ID, or JOB_COMPLETION_INDEX with --tasks)" };
         var tasks = new Option<int?>("--tasks") { Description = "Worker: the number of tasks (default: SLURM_ARRAY_TASK_COUNT)" };
@@ -91,7 +91,8 @@ static class DataCommands
             var output = r.GetValue(o.Output)!;
             var executor = r.GetValue(o.Executor);
             if (executor is not ("local" or "slurm" or "k8s")) throw new ArgumentException($"--executor must be local, slurm or k8s, not '{executor}'");
-            if (executor != "slurm" && (r.GetValue(o.Wait) || r.GetValue(o.NoSubmit))) throw new ArgumentException("--wait and --no-submit go with --executor slurm");
+            if (executor != "slurm" && r.GetValue(o.NoSubmit)) throw new ArgumentException("--no-submit goes with --executor slurm");
+            if (executor == "local" && r.GetValue(o.Wait)) throw new ArgumentException("--wait goes with --executor slurm or k8s");
             // Workers never delete what another task may be using; replacing a different pipeline's output is the operator's call.
             if (executor != "local" && r.GetValue(o.Force)) throw new ArgumentException($"--force is for local runs; clear {output} (or use another --output) before submitting");
             var options = new PipelineOptions
@@ -135,7 +136,7 @@ static class DataCommands
                 {
                     var jobs = SlurmExecutor.Submit(chain.Plan(), slurm, WorkerArguments(r, o, names), output, submit: !r.GetValue(o.NoSubmit));
                     foreach (var job in jobs)
-                        Console.Out.WriteLine($"{job.Id ?? "(not submitted)",-12} {job.Pipeline}/{job.Phase,-20} {(job.Phase.PerTask ? $"{slurm.Tasks} task(s)" : "1 task")}  {job.Script}");
+                        Console.Out.WriteLine($"{job.Id ?? "(not submitted)",-12} {job.Pipeline}/{job.Phase,-20} {job.Phase.Tasks(slurm.Tasks)} task(s)  {job.Script}");
                     Console.Out.WriteLine(jobs[0].Id is null ? $"scripts in {Path.GetDirectoryName(jobs[0].Script)}; submit them in order, each --dependency=afterok on the one before"
                                                              : $"submitted {jobs.Count} job(s); follow them with: ziya2 data status {output}");
                     if (!r.GetValue(o.Wait) || jobs[0].Id is null) return ExitCodes.Ok;
@@ -155,8 +156,23 @@ static class DataCommands
                 {
                     var manifests = KubernetesExecutor.Write(chain.Plan(), k8s, WorkerArguments(r, o, names), output);
                     foreach (var m in manifests)
-                        Console.Out.WriteLine($"{m.Name,-48} {m.Pipeline}/{m.Phase,-20} {(m.Phase.PerTask ? $"{k8s.Tasks} task(s)" : "1 task")}  {m.Path}");
-                    Console.Out.WriteLine($"apply them in order with: bash {Path.Combine(Path.GetDirectoryName(manifests[0].Path)!, "run.sh")}; follow with: ziya2 data status {output}");
+                        Console.Out.WriteLine($"{m.Name,-48} {m.Pipeline}/{m.Phase,-20} {m.Phase.Tasks(k8s.Tasks)} task(s)  {m.Path}");
+                    var runScript = Path.Combine(Path.GetDirectoryName(manifests[0].Path)!, "run.sh");
+                    if (!r.GetValue(o.Wait))
+                    {
+                        Console.Out.WriteLine($"apply them in order with: bash {runScript}; follow with: ziya2 data status {output}");
+                        return ExitCodes.Ok;
+                    }
+                    if (!KubernetesExecutor.ApplyAndWait(output, line => log.LogInformation("{Line}", line), cancellation))
+                    {
+                        Console.Error.WriteLine($"error: a Job failed (above); run the same command again to resume (bash {runScript} does the same)");
+                        return ExitCodes.RunFailed;
+                    }
+                    for (int k = 0; k < pipelines.Count; k++)
+                    {
+                        Console.Out.WriteLine($"== {pipelines[k].Name}");
+                        PipelineSummary.Write(Console.Out, PipelineResult.Read(chain.Directory(k)));
+                    }
                     return ExitCodes.Ok;
                 }
                 var results = chain.RunAll(events, (name, result) => { Console.Out.WriteLine($"== {name}"); PipelineSummary.Write(Console.Out, result); }, cancellation);
@@ -178,8 +194,8 @@ static class DataCommands
         if (slash < 0 && chain.Pipelines.Count > 1)
             throw new ArgumentException($"--phase names a pipeline too: <pipeline>/<phase>, e.g. {chain.Pipelines[0].Name}/apply");
         var name = slash < 0 ? chain.Pipelines[0].Name : phaseText[..slash];
-        var phase = PipelinePhase.Parse(slash < 0 ? phaseText : phaseText[(slash + 1)..]);
-        var task = resolveTask(phase.PerTask);
+        var phase = chain.Resolve(name, PipelinePhase.Parse(slash < 0 ? phaseText : phaseText[(slash + 1)..]));
+        var task = resolveTask(phase.PerTask || phase.Partitions > 1);
         var result = chain.RunTask(name, phase, task, events, cancellation);
         Console.Out.WriteLine($"{name}/{phase}: task {task} done");
         if (result is not null) PipelineSummary.Write(Console.Out, result);

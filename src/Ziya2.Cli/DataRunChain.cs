@@ -45,6 +45,15 @@ sealed class DataRunChain(ComponentSession session, IReadOnlyList<(string Name, 
         return results;
     }
 
+    /// <summary>Pipeline <paramref name="name"/>'s own phase called <paramref name="phase"/> (with its partitions), or an error listing its phases.</summary>
+    public PipelinePhase Resolve(string name, PipelinePhase phase)
+    {
+        int k = pipelines.Select(p => p.Name).ToList().IndexOf(name);
+        if (k < 0) throw new ArgumentException($"pipeline '{name}' is not among those run ({string.Join(", ", pipelines.Select(p => p.Name))})");
+        var phases = Phases(k);
+        return phases.FirstOrDefault(p => p == phase) ?? throw new ArgumentException($"pipeline {name} has no phase {phase} (its phases: {string.Join(", ", phases)})");
+    }
+
     /// <summary>
     /// One phase of pipeline <paramref name="name"/> as <paramref name="task"/>. The pipelines before it must have
     /// finished (their kept shards are its input and part of its fingerprint); a cluster executor orders the jobs so.

@@ -36,9 +36,12 @@ static class DataStatusCommand
             int done = Directory.Exists(Path.Combine(dir, "_done")) ? Directory.GetFiles(Path.Combine(dir, "_done"), "*.json").Length : 0;
             var markers = Directory.Exists(Path.Combine(dir, "_tasks")) ? Directory.GetFiles(Path.Combine(dir, "_tasks")).Select(Path.GetFileName).Where(n => !n!.EndsWith(".tmp", StringComparison.Ordinal)).ToList() : [];
             // Markers are "<phase>.<index>-of-<count>" for per-task phases and "<phase>" for single ones.
+            // A partitioned step's decide rounds share a kind; they ran in the order their first markers were written.
             var phases = markers.GroupBy(m => m!.Split('.')[0]).Select(g => (Phase: g.Key, Tasks: g.Count(),
-                Of: g.Select(m => m!.Split("-of-") is [_, var n] && int.TryParse(n, out var c) ? c : 1).Max()))
-                .OrderBy(p => Enum.TryParse<PhaseKind>(p.Phase.Split('-')[0], ignoreCase: true, out var kind) ? (int)kind : int.MaxValue).ToList();
+                Of: g.Select(m => m!.Split("-of-") is [_, var n] && int.TryParse(n, out var c) ? c : 1).Max(),
+                Started: g.Min(m => File.GetLastWriteTimeUtc(Path.Combine(dir, "_tasks", m!)))))
+                .OrderBy(p => Enum.TryParse<PhaseKind>(p.Phase.Split('-')[0], ignoreCase: true, out var kind) ? (int)kind : int.MaxValue)
+                .ThenBy(p => p.Started).ToList();
             var stats = File.Exists(Path.Combine(dir, "stats.json")) ? JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "stats.json"))) : null;
             report.Add(new JsonObject
             {

@@ -286,7 +286,8 @@ public sealed class DataCommandTests : IDisposable
         Assert.Contains("pipeline cd → ", stdout);
         var phases = stdout.Split('\n').Where(l => l.StartsWith("pipeline ", StringComparison.Ordinal))
             .SelectMany(l => l[(l.IndexOf("phases ", StringComparison.Ordinal) + 7)..].Trim().Split(", ").Select(ph => (Pipeline: l.Split(' ')[1], Phase: ph))).ToList();
-        Assert.Equal(["dp/apply", "dp/finish", "as/observe:perplexity", "as/decide:perplexity", "as/apply", "as/finish", "cd/observe:dedup", "cd/decide:dedup", "cd/apply", "cd/finish"],
+        Assert.Equal(["dp/apply", "dp/finish", "as/observe:perplexity", "as/decide:perplexity", "as/apply", "as/finish",
+                      "cd/observe:dedup", "cd/decide:dedup@url", "cd/decide:dedup@exact", "cd/decide:dedup@near", "cd/decide:dedup@cluster", "cd/apply", "cd/finish"],
             phases.Select(p => $"{p.Pipeline}/{p.Phase}"));
         // A share of the files needs its index: without one (and no scheduler's variable) the worker refuses.
         (code, _, err) = CliRunner.Run([.. common, "--output", output, "--tasks", "3", "--phase", "dp/apply"]);
@@ -294,13 +295,21 @@ public sealed class DataCommandTests : IDisposable
         Assert.Contains("which of the 3 tasks is this?", err);
         foreach (var (pipeline, phase) in phases)
         {
-            bool perTask = phase.StartsWith("observe", StringComparison.Ordinal) || phase == "apply";
-            foreach (var index in perTask ? new[] { 2, 0, 1 } : [0])
+            // Shards split over 3 tasks; dedup's url, exact and near rounds over its 4 partitions (ziya2.toml); the rest once.
+            int tasks = phase.StartsWith("observe", StringComparison.Ordinal) || phase == "apply" ? 3 : phase.Contains('@') && !phase.EndsWith("@cluster", StringComparison.Ordinal) ? 4 : 1;
+            foreach (var index in Enumerable.Range(0, tasks).Reverse())
             {
-                (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--tasks", "3", "--phase", $"{pipeline}/{phase}"],
+                (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--tasks", tasks.ToString(), "--phase", $"{pipeline}/{phase}"],
                     CliRunner.RepoRoot, new Dictionary<string, string> { ["JOB_COMPLETION_INDEX"] = index.ToString() });
                 Assert.True(code == 0, $"{pipeline}/{phase} task {index}: {err}{stdout}");
-                Assert.Contains($"task {index}/3 done", stdout);
+                Assert.Contains($"task {index}/{tasks} done", stdout);
+            }
+            if (phase == "decide:dedup@exact")
+            {
+                // A round whose partition tasks are counted wrong is refused, saying how many there are.
+                (code, _, err) = CliRunner.Run([.. common, "--output", output, "--task", "0/3", "--phase", "cd/decide:dedup@near"]);
+                Assert.Equal(2, code);
+                Assert.Contains("has 4 partition(s)", err);
             }
             if (pipeline == "as" && phase == "apply")
             {
@@ -315,7 +324,7 @@ public sealed class DataCommandTests : IDisposable
         }
         AssertSameOutput(output + "-local", output, ["dp", "as", "cd"]);
         (code, stdout, _) = CliRunner.Run(["data", "status", output]);
-        Assert.Matches(@"cd\s+finished\s+shards 6/6\s+phases observe-dedup 3/3, decide-dedup 1/1, apply 3/3, finish 1/1", stdout);
+        Assert.Matches(@"cd\s+finished\s+shards 6/6\s+phases observe-dedup 3/3, decide-dedup@url 4/4, decide-dedup@exact 4/4, decide-dedup@near 4/4, decide-dedup@cluster 1/1, apply 3/3, finish 1/1", stdout);
     }
 
     [Fact]
@@ -355,6 +364,17 @@ public sealed class DataCommandTests : IDisposable
         }
         AssertSameOutput(output + "-local", output, ["dp"]);
         Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));
+    }
+
+    /// <summary>Two recipe runs of the data factory kept the same documents (kept records carry no paths: equal bytes across run directories).</summary>
+    static void AssertSameKept(string expectedRunDirectory, string actualRunDirectory)
+    {
+        foreach (var pipeline in new[] { "dp", "as", "rf", "cd" })
+        {
+            var (a, b) = (Path.Combine(expectedRunDirectory, "data", pipeline, "kept"), Path.Combine(actualRunDirectory, "data", pipeline, "kept"));
+            Assert.Equal(Directory.GetFiles(a).Select(Path.GetFileName).Order(), Directory.GetFiles(b).Select(Path.GetFileName).Order());
+            Assert.All(Directory.GetFiles(a), f => Assert.Equal(File.ReadAllBytes(f), File.ReadAllBytes(Path.Combine(b, Path.GetFileName(f)))));
+        }
     }
 
     static void AssertSameOutput(string expected, string actual, IEnumerable<string> pipelines)
@@ -404,7 +424,8 @@ public sealed class DataCommandTests : IDisposable
         (code, stdout, err) = CliRunner.Run(args);
         Assert.True(code == 0, err + stdout);
         var files = Directory.GetFiles(Path.Combine(output, "_k8s"), "*.json").Order(StringComparer.Ordinal).ToList();
-        Assert.Equal(["00-dp-apply", "01-dp-finish", "02-cd-observe-dedup", "03-cd-decide-dedup", "04-cd-apply", "05-cd-finish"], files.Select(Path.GetFileNameWithoutExtension));
+        Assert.Equal(["00-dp-apply", "01-dp-finish", "02-cd-observe-dedup", "03-cd-decide-dedup-url", "04-cd-decide-dedup-exact", "05-cd-decide-dedup-near",
+                      "06-cd-decide-dedup-cluster", "07-cd-apply", "08-cd-finish"], files.Select(Path.GetFileNameWithoutExtension));
         var names = new List<string>();
         foreach (var file in files)
         {
@@ -414,9 +435,10 @@ public sealed class DataCommandTests : IDisposable
             Assert.Matches("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", name);
             names.Add(name);
             var spec = job["spec"]!;
-            bool perTask = file.Contains("apply") || file.Contains("observe");
+            // Shards over the 5 configured tasks; dedup's rounds over its 4 partitions (its cluster round is one task).
+            int tasks = file.Contains("apply") || file.Contains("observe") ? 5 : file.Contains("-url") || file.Contains("-exact") || file.Contains("-near") ? 4 : 1;
             Assert.Equal("Indexed", spec["completionMode"]!.GetValue<string>());
-            Assert.Equal(perTask ? (5, 2) : (1, 1), (spec["completions"]!.GetValue<int>(), spec["parallelism"]!.GetValue<int>()));
+            Assert.Equal((tasks, Math.Min(tasks, 2)), (spec["completions"]!.GetValue<int>(), spec["parallelism"]!.GetValue<int>()));
             var pod = spec["template"]!["spec"]!;
             Assert.Equal("Never", pod["restartPolicy"]!.GetValue<string>());
             Assert.Equal("corpus", pod["volumes"]![0]!["persistentVolumeClaim"]!["claimName"]!.GetValue<string>());
@@ -424,12 +446,112 @@ public sealed class DataCommandTests : IDisposable
             Assert.Equal(_tmp, container["volumeMounts"]![0]!["mountPath"]!.GetValue<string>());
             var command = container["command"]!.AsArray().Select(c => c!.GetValue<string>()).ToList();
             Assert.Equal(["ziya2", "data", "run", pipelineFile], command.Take(4));
-            Assert.Equal(["--tasks", "5", "--phase"], command[^4..^1]);
+            Assert.Equal(["--tasks", tasks.ToString(), "--phase"], command[^4..^1]);
         }
         var run = File.ReadAllLines(Path.Combine(output, "_k8s", "run.sh"));
         Assert.Equal(files.Select(f => $"run_job {Path.GetFileName(f)} {names[files.IndexOf(f)]}"), run.Where(l => l.StartsWith("run_job ", StringComparison.Ordinal)));
         var (syntax, _, syntaxErr) = CliRunner.Shell($"bash -n {Path.Combine(output, "_k8s", "run.sh")}");
         Assert.True(syntax == 0, syntaxErr);
+    }
+
+    /// <summary>
+    /// A stand-in for kubectl, first on the PATH it returns: <c>apply -f</c> runs an Indexed Job's pods one after another
+    /// (each with its JOB_COMPLETION_INDEX, in the manifest's working directory) and records Complete or Failed;
+    /// <c>get job</c> prints that condition, <c>delete job</c> forgets it — what run.sh asks of a cluster.
+    /// </summary>
+    string FakeKubectlPath()
+    {
+        var bin = Path.Combine(_tmp, "bin");
+        Directory.CreateDirectory(bin);
+        var kubectl = Path.Combine(bin, "kubectl");
+        File.WriteAllText(kubectl, """
+            #!/bin/bash
+            state="$(dirname "$0")/jobs"; mkdir -p "$state"
+            case "$1" in
+              get) cat "$state/$3" 2>/dev/null; exit 0 ;;
+              delete) rm -f "$state/$3"; exit 0 ;;
+              apply) exec python3 - "$3" "$state" <<'PY'
+            import json, os, subprocess, sys
+            job = json.load(open(sys.argv[1]))
+            spec = job["spec"]; container = spec["template"]["spec"]["containers"][0]
+            assert spec["completionMode"] == "Indexed" and spec["parallelism"] <= spec["completions"]
+            ok = all(subprocess.run(container["command"], cwd=container["workingDir"], env=dict(os.environ, JOB_COMPLETION_INDEX=str(i))).returncode == 0
+                     for i in range(spec["completions"]))
+            open(os.path.join(sys.argv[2], job["metadata"]["name"]), "w").write("Complete" if ok else "Failed")
+            PY
+              ;;
+              *) echo "fake kubectl: $*" >&2; exit 2 ;;
+            esac
+            """);
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(kubectl, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return bin + Path.PathSeparator + Environment.GetEnvironmentVariable("PATH");
+    }
+
+    string KubernetesConfig(int tasks) => $$"""
+        [executor.k8s]
+        tasks = {{tasks}}
+        image = "registry.example/ziya2:1"
+        volume_claim = "corpus"
+        mount_path = "/"
+        command = "dotnet {{CliRunner.CliAssembly}}"
+        """;
+
+    [Fact]
+    public void Kubernetes_jobs_applied_and_waited_for_write_what_one_process_writes()
+    {
+        var corpus = DuplicateRichCorpus();
+        var config = Path.Combine(_tmp, "k8s.toml");
+        File.WriteAllText(config, KubernetesConfig(tasks: 2));
+        string[] common = ["data", "run", "recipes/pipelines/ziya2.toml", "-c", config, "--input", corpus, "--pipeline", "cd"];
+        var output = Path.Combine(_tmp, "out");
+        var (code, stdout, err) = CliRunner.Run([.. common, "--output", output]);
+        Assert.True(code == 0, err + stdout);
+        Directory.Move(output, output + "-local");
+
+        // Without kubectl nothing is applied, and the error says where the manifests are.
+        (code, _, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--executor", "k8s", "--wait"], CliRunner.RepoRoot,
+            new Dictionary<string, string> { ["PATH"] = string.Join(Path.PathSeparator, Environment.GetEnvironmentVariable("PATH")!.Split(Path.PathSeparator)
+                .Where(d => !File.Exists(Path.Combine(d, "kubectl")))) });
+        Assert.Equal(2, code);
+        Assert.Contains("kubectl is not on the PATH", err);
+        Assert.False(Directory.Exists(Path.Combine(output, "cd", "kept")));
+
+        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--executor", "k8s", "--wait"], CliRunner.RepoRoot,
+            new Dictionary<string, string> { ["PATH"] = FakeKubectlPath() });
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("== cd", stdout);
+        AssertSameOutput(output + "-local", output, ["cd"]);
+        Assert.Equal(7, Directory.GetFiles(Path.Combine(_tmp, "bin", "jobs")).Length);   // observe, url, exact, near, cluster, apply, finish
+        Assert.Single(Directory.GetFiles(Path.Combine(output, "cd", "_tasks"), "decide-dedup@cluster.*"));
+        Assert.Equal(4, Directory.GetFiles(Path.Combine(output, "cd", "_tasks"), "decide-dedup@near.*").Length);
+
+        // Again: run.sh finds every Job complete and applies nothing.
+        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--executor", "k8s", "--wait"], CliRunner.RepoRoot,
+            new Dictionary<string, string> { ["PATH"] = FakeKubectlPath() });
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(7, System.Text.RegularExpressions.Regex.Matches(err + stdout, ": complete").Count);
+    }
+
+    [Fact]
+    public void A_recipe_runs_its_factory_as_kubernetes_jobs_and_keeps_what_a_local_run_keeps()
+    {
+        var corpus = DuplicateRichCorpus();
+        var recipeConfig = Path.Combine(_tmp, "recipe.toml");
+        File.WriteAllText(recipeConfig, $$"""
+            include = ["{{Path.Combine(CliRunner.RepoRoot, "recipes/configs/data-factory.toml")}}"]
+            [factory]
+            inputs = ["{{corpus}}"]
+            executor = "k8s"
+            {{KubernetesConfig(tasks: 2)}}
+            """);
+        var (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", recipeConfig, "--set", "factory.executor=\"local\"", "--run-dir", Path.Combine(_tmp, "local")]);
+        Assert.True(code == 0, err + stdout);
+        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, "run", "recipes/data-factory.csx", "-c", recipeConfig, "--run-dir", Path.Combine(_tmp, "k8s")],
+            CliRunner.RepoRoot, new Dictionary<string, string> { ["PATH"] = FakeKubectlPath() });
+        Assert.True(code == 0, err + stdout);
+        Assert.Matches(@"Data cd: applying 7 Kubernetes Job\(s\)", err);
+        Assert.Contains("Gate passed", err);
+        AssertSameKept(Path.Combine(_tmp, "local"), Path.Combine(_tmp, "k8s"));
     }
 
     [SkippableFact]
@@ -459,9 +581,13 @@ public sealed class DataCommandTests : IDisposable
 
         (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. common, "--output", output, "--executor", "slurm"], CliRunner.RepoRoot, slurm.Environment);
         Assert.True(code == 0, err + stdout);
-        Assert.Contains("submitted 12 job(s)", stdout);   // phases: dp 2, as 4, rf 2, cd 4
+        Assert.Contains("submitted 15 job(s)", stdout);   // phases: dp 2, as 4, rf 2, cd 7 (observe, 4 decide rounds, apply, finish)
         var script = File.ReadAllText(Path.Combine(output, "_slurm", "ziya2-cd-observe-dedup.sbatch"));
         Assert.Contains("#SBATCH --array=0-3%2", script);
+        var round = File.ReadAllText(Path.Combine(output, "_slurm", "ziya2-cd-decide-dedup-near.sbatch"));   // an array of the round's 4 partitions
+        Assert.Contains("#SBATCH --array=0-3%2", round);
+        Assert.Contains("--task \"$SLURM_ARRAY_TASK_ID\"/4 --phase cd/decide:dedup@near", round);
+        Assert.DoesNotContain("--array", File.ReadAllText(Path.Combine(output, "_slurm", "ziya2-cd-decide-dedup-cluster.sbatch")));
         Assert.True(slurm.WaitForEmptyQueue(TimeSpan.FromMinutes(5)), "jobs still queued after 5 minutes:\n" + slurm.Run("squeue").Out + slurm.Log());
         Assert.True(File.Exists(Path.Combine(output, "cd", "stats.json")), "the chain did not finish:\n" +
             string.Join("\n", Directory.GetFiles(Path.Combine(output, "_slurm", "logs")).Select(f => $"--- {Path.GetFileName(f)}\n{File.ReadAllText(f)}")));
@@ -497,14 +623,9 @@ public sealed class DataCommandTests : IDisposable
         (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, "run", "recipes/data-factory.csx", "-c", recipeConfig, "--run-dir", Path.Combine(_tmp, "recipe-slurm")],
             CliRunner.RepoRoot, slurm.Environment);
         Assert.True(code == 0, err + stdout);
-        Assert.Matches(@"Data cd: 4 Slurm job\(s\) submitted", err);
+        Assert.Matches(@"Data cd: 7 Slurm job\(s\) submitted", err);
         Assert.Contains("Gate passed", err);
-        foreach (var pipeline in new[] { "dp", "as", "rf", "cd" })   // kept records carry no paths: equal bytes across run directories
-        {
-            var (a, b) = (Path.Combine(_tmp, "recipe-local", "data", pipeline, "kept"), Path.Combine(_tmp, "recipe-slurm", "data", pipeline, "kept"));
-            Assert.Equal(Directory.GetFiles(a).Select(Path.GetFileName).Order(), Directory.GetFiles(b).Select(Path.GetFileName).Order());
-            Assert.All(Directory.GetFiles(a), f => Assert.Equal(File.ReadAllBytes(f), File.ReadAllBytes(Path.Combine(b, Path.GetFileName(f)))));
-        }
+        AssertSameKept(Path.Combine(_tmp, "recipe-local"), Path.Combine(_tmp, "recipe-slurm"));
     }
 
     [Fact]

@@ -106,13 +106,7 @@ public class CorpusStepTests
         var merged = Pipeline().RunPhase(phases[3], PipelineTask.Of(0, 3), shards, output, "fp")!;
         Assert.Equal(2, FirstOfEachText.Commits);
 
-        foreach (var dir in new[] { "kept", "rejected" })
-        {
-            var a = Directory.GetFiles(tmp.Combine("whole", dir)).Order(StringComparer.Ordinal).ToList();
-            var b = Directory.GetFiles(Path.Combine(output, dir)).Order(StringComparer.Ordinal).ToList();
-            Assert.Equal(a.Select(Path.GetFileName), b.Select(Path.GetFileName));
-            Assert.All(a.Zip(b), p => Assert.Equal(File.ReadAllBytes(p.First), File.ReadAllBytes(p.Second)));
-        }
+        AssertSameShards(tmp.Combine("whole"), output);
         Assert.Equal((whole.Stats.Input, whole.Stats.Kept, whole.Stats.Rejected), (merged.Stats.Input, merged.Stats.Kept, merged.Stats.Rejected));
         Assert.Equal(whole.Stats.Steps.Select(st => (st.Name, st.Kept, st.Dropped)), merged.Stats.Steps.Select(st => (st.Name, st.Kept, st.Dropped)));
         Assert.True(File.Exists(Path.Combine(output, "_tasks", "apply.00002-of-00003")));
@@ -137,6 +131,18 @@ public class CorpusStepTests
         Assert.Contains("f4.jsonl", e.Message);
     }
 
+    /// <summary>Two pipeline outputs hold the same kept and rejected shard files, byte for byte.</summary>
+    internal static void AssertSameShards(string expected, string actual)
+    {
+        foreach (var dir in new[] { "kept", "rejected" })
+        {
+            var a = Directory.GetFiles(Path.Combine(expected, dir)).Order(StringComparer.Ordinal).ToList();
+            var b = Directory.GetFiles(Path.Combine(actual, dir)).Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(a.Select(Path.GetFileName), b.Select(Path.GetFileName));
+            Assert.All(a.Zip(b), p => Assert.Equal(File.ReadAllBytes(p.First), File.ReadAllBytes(p.Second)));
+        }
+    }
+
     static List<JsonObject> Read(string dir) =>
         Directory.GetFiles(dir, "*.jsonl.zst").SelectMany(f =>
         {
@@ -144,4 +150,106 @@ public class CorpusStepTests
             using var r = new StreamReader(s);
             return r.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (JsonObject)JsonNode.Parse(l)!).ToList();
         }).ToList();
+}
+
+/// <summary>
+/// A partitioned corpus step with two rounds: <c>text</c> (3 partitions by the text's hash) keeps the first document of
+/// each text; <c>cap</c> (one partition) then keeps only the first <see cref="Cap"/> survivors in input order.
+/// </summary>
+sealed class FirstOfEachTextCapped : IPartitionedCorpusDataFilter
+{
+    public const int Cap = 9;
+    public static int Commits;
+    readonly List<(int Shard, long Record, string Text)> _seen = [];
+    readonly Dictionary<(int, long), string> _drop = [];
+
+    public IReadOnlyList<ReduceRound> Rounds => [new("text", 3), new("cap", 1)];
+
+    public void Observe(Document d, DocumentPosition p) => _seen.Add((p.Shard, p.Record, d.Text));
+
+    public void SaveObservations(CorpusRoutes routes)
+    {
+        foreach (var (shard, record, text) in _seen)
+            Line(routes.ToRound(0, text.Sum(c => c) % 3), $"{shard}\t{record}\t{text}");
+    }
+
+    public void Reduce(int round, int partition, IReadOnlyList<byte[]> inputs, CorpusRoutes routes)
+    {
+        var rows = inputs.SelectMany(i => Encoding.UTF8.GetString(i).Split('\n', StringSplitOptions.RemoveEmptyEntries))
+            .Select(l => l.Split('\t', 3)).Select(p => (Shard: int.Parse(p[0]), Record: long.Parse(p[1]), Text: p.Length > 2 ? p[2] : ""))
+            .OrderBy(r => r.Shard).ThenBy(r => r.Record).ToList();
+        if (round == 0)
+        {
+            var first = new HashSet<string>();
+            foreach (var r in rows)
+                if (first.Add(r.Text)) Line(routes.ToRound(1, 0), $"{r.Shard}\t{r.Record}");
+                else Line(routes.ToShard(r.Shard), $"{r.Record}\tduplicate");
+            Line(routes.ToCommit(), $"{partition}:{first.Count}");
+        }
+        else
+            foreach (var r in rows.Skip(Cap)) Line(routes.ToShard(r.Shard), $"{r.Record}\tover_cap");
+    }
+
+    public void UseDecision(int shard, IReadOnlyList<byte[]> parts)
+    {
+        foreach (var line in parts.SelectMany(p => Encoding.UTF8.GetString(p).Split('\n', StringSplitOptions.RemoveEmptyEntries)))
+            _drop[(shard, long.Parse(line.Split('\t')[0]))] = line.Split('\t')[1];
+    }
+
+    public FilterDecision Apply(Document d, DocumentPosition p) => _drop.TryGetValue((p.Shard, p.Record), out var why) ? FilterDecision.Drop(why) : FilterDecision.Keep();
+
+    public void Commit(int round, int partition, byte[] commit) => Interlocked.Increment(ref Commits);
+
+    static void Line(Stream s, string line) => s.Write(Encoding.UTF8.GetBytes(line + "\n"));
+}
+
+public class PartitionedCorpusStepTests
+{
+    [Fact]
+    public void Rounds_run_as_tasks_per_partition_refuse_missing_inputs_and_write_the_bytes_one_process_writes()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp.Combine("in"));
+        for (int f = 0; f < 5; f++)
+            File.WriteAllLines(tmp.Combine("in", $"f{f}.jsonl"), Enumerable.Range(0, 12).Select(k => $"{{\"id\":\"{f}-{k}\",\"text\":\"text {(f * 5 + k) % 17}\"}}"));
+        var shards = InputShard.Expand([tmp.Combine("in")]);
+        DataPipeline Pipeline() => new([new PipelineStep("dedup", () => new FirstOfEachTextCapped())], new PipelineOptions { Parallelism = 2 });
+        FirstOfEachTextCapped.Commits = 0;
+        var whole = Pipeline().Run(shards, tmp.Combine("whole"), "fp");
+        var dedup = whole.Stats.Steps.Single(s => s.Name == "dedup");
+        Assert.Equal((60 - 17, 17 - FirstOfEachTextCapped.Cap), (dedup.Reasons["duplicate"], dedup.Reasons["over_cap"]));
+        Assert.Equal(3, FirstOfEachTextCapped.Commits);   // the partitions of round text that committed something
+
+        var phases = Pipeline().Phases();
+        Assert.Equal(["observe:dedup", "decide:dedup@text", "decide:dedup@cap", "apply", "finish"], phases.Select(p => p.ToString()));
+        Assert.Equal((3, 1), (phases[1].Partitions, phases[2].Partitions));
+        Assert.Equal(phases[1], PipelinePhase.Parse("decide:dedup@text"));
+        var output = tmp.Combine("tasks");
+        foreach (var t in new[] { 1, 0 }) Pipeline().RunPhase(phases[0], PipelineTask.Of(t, 2), shards, output, "fp");
+        // A round's partition is its task: the count must be the partitions (or 0/1 for all of them).
+        Assert.Throws<ArgumentException>(() => Pipeline().RunPhase(phases[1], PipelineTask.Of(0, 2), shards, output, "fp"));
+        Pipeline().RunPhase(phases[1], PipelineTask.Of(2, 3), shards, output, "fp");
+        Pipeline().RunPhase(phases[1], PipelineTask.Of(0, 3), shards, output, "fp");
+        // The next round before partition 1 finished is refused, naming it, and writes nothing.
+        var e = Assert.Throws<PipelinePhaseException>(() => Pipeline().RunPhase(phases[2], PipelineTask.Of(0, 1), shards, output, "fp"));
+        Assert.Contains("partition(s) 1 of dedup@text have not finished", e.Message);
+        Assert.DoesNotContain(Directory.GetFiles(Path.Combine(output, "_corpus"), "*", SearchOption.AllDirectories), f => f.Contains("1-cap"));
+        Assert.Throws<PipelinePhaseException>(() => Pipeline().RunPhase(phases[3], PipelineTask.Of(0, 2), shards, output, "fp"));   // apply before deciding
+        Pipeline().RunPhase(phases[1], PipelineTask.Of(1, 3), shards, output, "fp");
+        Pipeline().RunPhase(phases[2], PipelineTask.Of(0, 1), shards, output, "fp");
+        foreach (var t in new[] { 0, 1 }) Pipeline().RunPhase(phases[3], PipelineTask.Of(t, 2), shards, output, "fp");
+        var merged = Pipeline().RunPhase(phases[4], PipelineTask.Of(0, 2), shards, output, "fp")!;
+        Assert.Equal(6, FirstOfEachTextCapped.Commits);
+
+        CorpusStepTests.AssertSameShards(tmp.Combine("whole"), output);
+        Assert.Equal(whole.Stats.Steps.Select(st => (st.Name, st.Kept, st.Dropped)), merged.Stats.Steps.Select(st => (st.Name, st.Kept, st.Dropped)));
+        Assert.True(File.Exists(Path.Combine(output, "_tasks", "decide-dedup@text.00001-of-00003")));
+        // What rounds routed to each other goes once finished; the decisions stay, so a lost shard is redone the same.
+        var rounds = Path.Combine(output, "_corpus", "00-dedup.rounds");
+        Assert.Empty(Directory.GetFiles(rounds, "*.route", SearchOption.AllDirectories));
+        Assert.Equal(4, Directory.GetFiles(rounds, "*.decision", SearchOption.AllDirectories).Length);
+        File.Delete(Path.Combine(output, "_done", "f3.jsonl.json"));
+        Pipeline().RunPhase(phases[3], PipelineTask.Of(1, 2), shards, output, "fp");
+        Assert.Equal(File.ReadAllBytes(Directory.GetFiles(tmp.Combine("whole", "rejected"), "f3*").Single()), File.ReadAllBytes(Directory.GetFiles(Path.Combine(output, "rejected"), "f3*").Single()));
+    }
 }

@@ -18,17 +18,17 @@ public sealed class DedupTests : IDisposable
         return bucket is null ? d : d.WithAttribute("quality_bucket", bucket);
     }
 
-    /// <summary>Runs the corpus step as the engine does: one observer per shard, one decider, then apply; returns id → reason or "kept".</summary>
+    /// <summary>Runs the corpus step through its plain corpus-filter face: one observer per shard, every round in turn, then apply; returns id → reason or "kept".</summary>
     static (Dictionary<string, string> Outcome, byte[] Decision) Run(DedupOptions o, params Document[][] shards)
     {
         var observations = shards.Select((docs, s) =>
         {
-            var f = new DedupFilter(o);
+            ICorpusDataFilter f = new DedupFilter(o);
             for (int i = 0; i < docs.Length; i++) f.Observe(docs[i], new DocumentPosition(s, i));
             return f.SaveObservations();
         }).ToList();
-        var decision = new DedupFilter(o).Decide(observations);
-        var apply = new DedupFilter(o);
+        var decision = ((ICorpusDataFilter)new DedupFilter(o)).Decide(observations);
+        ICorpusDataFilter apply = new DedupFilter(o);
         apply.UseDecision(decision);
         var outcome = new Dictionary<string, string>();
         for (int s = 0; s < shards.Length; s++)
@@ -108,7 +108,7 @@ public sealed class DedupTests : IDisposable
         var o = new DedupOptions { Index = Path.Combine(_dir, "index"), ExpectedDocuments = 1000 };
         var (first, decision) = Run(o, [Doc("a", Article, "https://example.com/a"), Doc("b", "第一批数据中的另一篇文章，内容和其他文章都不一样。")]);
         Assert.All(first.Values, v => Assert.Equal("kept", v));
-        new DedupFilter(o).Commit(decision);
+        ((ICorpusDataFilter)new DedupFilter(o)).Commit(decision);
         Assert.True(File.Exists(Path.Combine(o.Index, "url.bloom")) && File.Exists(Path.Combine(o.Index, "exact.bloom")) && File.Exists(Path.Combine(o.Index, "simhash.db")));
 
         var (second, _) = Run(o, [Doc("x", "A new article that nobody has seen before, about trains.", "https://example.com/a?utm_medium=x"),
@@ -123,6 +123,95 @@ public sealed class DedupTests : IDisposable
         Assert.Contains("hamming=3", e.Message);
         File.WriteAllText(Path.Combine(o.Index, "url.bloom"), "garbage");
         Assert.Throws<InvalidDataException>(() => Run(o, [Doc("q", Article, "https://example.com/q")]));
+    }
+
+    [Fact]
+    public void A_document_is_not_dropped_for_matching_one_that_was_itself_dropped()
+    {
+        // b loses its URL to a; c has b's text but its own URL: b is gone at the URL stage, so c is the first of its text.
+        var (outcome, _) = Run(new DedupOptions(),
+            [Doc("a", Article, "https://example.com/page"), Doc("b", "第二版的页面内容，和第一版完全不同。", "https://example.com/page")],
+            [Doc("c", "第二版的页面内容：和第一版完全不同！", "https://mirror.example.org/page")]);
+        Assert.Equal(("kept", "duplicate_url", "kept"), (outcome["a"], outcome["b"], outcome["c"]));
+    }
+
+    [Fact]
+    public void Near_duplicates_form_clusters_whose_first_member_survives()
+    {
+        // b is one edit from a, c one more edit from b; a and c are further apart than the threshold, but c belongs to
+        // a's cluster through b (datatrove's clustering), so only a survives — whatever order the links arrive in.
+        string[] edits = ["Tuesday|Monday", "spring|summer", "library|museum", "Critics|Opponents", "school|hospital", "bridge|tunnel"];
+        foreach (var first in edits)
+            foreach (var second in edits.Where(e => e != first))
+            {
+                var b = Article.Replace(first.Split('|')[0], first.Split('|')[1]);
+                var c = b.Replace(second.Split('|')[0], second.Split('|')[1]);
+                ulong ha = SimHash.Compute(Article, 4), hb = SimHash.Compute(b, 4), hc = SimHash.Compute(c, 4);
+                int h = Math.Max(SimHash.Distance(ha, hb), SimHash.Distance(hb, hc));
+                if (h == 0 || h > 8 || SimHash.Distance(ha, hc) <= h) continue;
+                var o = new DedupOptions { Hamming = h };
+                var chain = Run(o, [Doc("c", c, bucket: "high")], [Doc("a", Article), Doc("b", b)]).Outcome;
+                Assert.Equal(("kept", "near_duplicate", "near_duplicate"), (chain["c"], chain["b"], chain["a"]));
+                var best = Run(new DedupOptions { Hamming = h, Keep = KeepPolicy.BestBucket }, [Doc("a", Article)], [Doc("b", b), Doc("c", c, bucket: "high")]).Outcome;
+                Assert.Equal(("kept", "near_duplicate", "near_duplicate"), (best["c"], best["b"], best["a"]));
+                return;
+            }
+        Assert.Fail("no pair of edits makes a chain a ~ b ~ c with a and c apart");
+    }
+
+    [Fact]
+    public void Decisions_do_not_depend_on_the_partition_count()
+    {
+        var corpus = DuplicateRichCorpus(new Random(7), shards: 4, perShard: 80);
+        foreach (var keep in new[] { KeepPolicy.First, KeepPolicy.BestBucket })
+        {
+            var one = Run(new DedupOptions { Keep = keep, Partitions = 1 }, corpus).Outcome;
+            foreach (var partitions in new[] { 3, 8 })
+                Assert.Equal(one, Run(new DedupOptions { Keep = keep, Partitions = partitions }, corpus).Outcome);
+            // Not vacuous: every stage drops something and most documents survive.
+            var reasons = one.Values.GroupBy(v => v).ToDictionary(g => g.Key, g => g.Count());
+            Assert.All(new[] { "duplicate_url", "duplicate_exact", "near_duplicate", "kept" }, r => Assert.True(reasons.GetValueOrDefault(r) >= 5, $"{keep}: {r} x{reasons.GetValueOrDefault(r)}"));
+        }
+    }
+
+    /// <summary>Documents drawn from a few articles: copies with other punctuation, one-word edits, reused URLs, random buckets.</summary>
+    internal static Document[][] DuplicateRichCorpus(Random random, int shards, int perShard)
+    {
+        string[] words = ["river", "market", "winter", "station", "garden", "teacher", "harbor", "festival", "engine", "village", "orchard", "museum",
+                          "bakery", "council", "library", "mountain", "theater", "factory", "meadow", "lantern", "故事", "城市", "天气", "学校"];
+        var articles = Enumerable.Range(0, 12).Select(_ => string.Join(' ', Enumerable.Range(0, 60).Select(_ => words[random.Next(words.Length)]))).ToArray();
+        string[] buckets = ["high", "medium", "low"];
+        return Enumerable.Range(0, shards).Select(s => Enumerable.Range(0, perShard).Select(i =>
+        {
+            var text = articles[random.Next(articles.Length)];
+            text = random.Next(4) switch
+            {
+                0 => text.Replace(" ", ", ", StringComparison.Ordinal),                                       // exact copy, other punctuation
+                1 => text + " " + words[random.Next(words.Length)],                                              // one word more
+                2 => $"unique {s}-{i}: " + string.Join(' ', Enumerable.Range(0, 40).Select(_ => words[random.Next(words.Length)])),
+                _ => text,
+            };
+            var url = random.Next(3) == 0 ? null : $"https://site{random.Next(40)}.example.com/p";
+            return Doc($"{s}-{i}", text, url, buckets[random.Next(3)]);
+        }).ToArray()).ToArray();
+    }
+
+    [Fact]
+    public void A_partitioned_index_keeps_one_set_of_files_per_partition_and_refuses_another_count()
+    {
+        var o = new DedupOptions { Index = Path.Combine(_dir, "parts"), ExpectedDocuments = 1000, Partitions = 4 };
+        var (first, decision) = Run(o, [Doc("a", Article, "https://example.com/a"), Doc("b", "第一批数据中的另一篇文章，内容和其他文章都不一样。", "https://example.com/b")]);
+        ((ICorpusDataFilter)new DedupFilter(o)).Commit(decision);
+        var files = Directory.GetFiles(o.Index).Select(Path.GetFileName).ToList();
+        Assert.Contains(files, f => f!.StartsWith("url-") && f.EndsWith("-of-0004.bloom"));
+        Assert.Contains(files, f => f!.StartsWith("simhash-") && f.EndsWith("-of-0004.db"));
+        Assert.DoesNotContain("url.bloom", files);
+
+        var (second, _) = Run(o, [Doc("x", "Brand new text about trains.", "https://example.com/a"), Doc("y", "第一批数据中的另一篇文章：内容和其他文章都不一样！"),
+                                  Doc("z", NearVariant(o.Hamming))]);
+        Assert.Equal(("duplicate_url", "duplicate_exact", "near_duplicate"), (second["x"], second["y"], second["z"]));
+        var e = Assert.Throws<InvalidDataException>(() => Run(new DedupOptions { Index = o.Index, Partitions = 2 }, [Doc("q", Article, "https://example.com/q")]));
+        Assert.Contains("partitions = 4", e.Message);
     }
 
     /// <summary>A one-word edit of the article whose SimHash is within <paramref name="bits"/> of the original.</summary>
@@ -140,6 +229,7 @@ public sealed class DedupTests : IDisposable
         Assert.Contains(new DedupOptions { Url = false, Exact = false, Near = false }.Validate(), m => m.Contains("at least one"));
         Assert.Contains(new DedupOptions { Hamming = 4, Bands = 3 }.Validate(), m => m.Contains("bands must be > hamming"));
         Assert.Empty(new DedupOptions { Hamming = 3, Bands = 6 }.Validate());
+        Assert.Contains(new DedupOptions { Partitions = 0 }.Validate(), m => m.Contains("partitions"));
     }
 
     public void Dispose() { try { Directory.Delete(_dir, true); } catch (IOException) { } }

@@ -21,7 +21,9 @@ public readonly record struct DocumentPosition(int Shard, long Record) : ICompar
 /// <item>Pass 2, per shard: <see cref="UseDecision"/>, then <see cref="Apply(Document, DocumentPosition)"/> per document.</item>
 /// <item>After every shard is done: <see cref="Commit"/> once (persist incremental indexes); never for a failed run.</item>
 /// </list>
-/// Memory is the implementation's to bound; state per document (a hash, a float) is the expected order of size.
+/// Memory is the implementation's to bound; state per document (a hash, a float) is the expected order of size. When
+/// the decision splits by key, implement <see cref="IPartitionedCorpusDataFilter"/> so that no one task reads every
+/// observation.
 /// </summary>
 public interface ICorpusDataFilter : IDataFilter
 {

@@ -34,8 +34,8 @@ public sealed class KubernetesSettings : ClusterSettings
 
 /// <summary>
 /// Writes one <c>batch/v1</c> Job per phase of every pipeline under <c>&lt;output&gt;/_k8s</c> — observe and apply as
-/// Indexed Jobs (<c>completionMode: Indexed</c>, each pod's <c>JOB_COMPLETION_INDEX</c> is its task), decide and
-/// finish as single pods — and <c>run.sh</c>, which applies them in order and waits for each to complete or fail (run
+/// Indexed Jobs (<c>completionMode: Indexed</c>, each pod's <c>JOB_COMPLETION_INDEX</c> is its task), a partitioned
+/// step's decide rounds as Indexed Jobs of their partitions, decide and finish as single pods — and <c>run.sh</c>, which applies them in order and waits for each to complete or fail (run
 /// again, it skips completed phases and replaces a failed one's Job). Submitting
 /// is the operator's <c>kubectl</c>; the pods share the output directory through one ReadWriteMany volume.
 /// </summary>
@@ -75,18 +75,19 @@ public static class KubernetesExecutor
             foreach (var phase in phases)
             {
                 // Job names: DNS labels (lower case, digits, '-'), unique per output directory.
-                var name = Label($"ziya2-{n:D2}-{pipeline}-{phase.ToString().Replace(':', '-')}-{Hash(directory)}");
+                var name = Label($"ziya2-{n:D2}-{pipeline}-{phase.ToString().Replace(':', '-').Replace('@', '-')}-{Hash(directory)}");
+                int tasks = phase.Tasks(k8s.Tasks);   // the shards' tasks for observe and apply; a partitioned round's own count
                 var command = new JsonArray([.. k8s.Command.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(c => (JsonNode)c),
-                    .. workerArguments.Select(a => (JsonNode)a), "--tasks", k8s.Tasks.ToString(), "--phase", $"{pipeline}/{phase}"]);
+                    .. workerArguments.Select(a => (JsonNode)a), "--tasks", tasks.ToString(), "--phase", $"{pipeline}/{phase}"]);
                 var spec = new JsonObject
                 {
-                    ["completions"] = phase.PerTask ? k8s.Tasks : 1,
-                    ["parallelism"] = phase.PerTask ? (k8s.Parallelism > 0 ? k8s.Parallelism : k8s.Tasks) : 1,
+                    ["completions"] = tasks,
+                    ["parallelism"] = k8s.Parallelism > 0 ? Math.Min(k8s.Parallelism, tasks) : tasks,
                     ["completionMode"] = "Indexed",
                     ["backoffLimitPerIndex"] = k8s.BackoffLimitPerIndex,
                     ["template"] = new JsonObject
                     {
-                        ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app.kubernetes.io/name"] = "ziya2-data", ["ziya2/phase"] = Label($"{pipeline}-{phase.ToString().Replace(':', '-')}") } },
+                        ["metadata"] = new JsonObject { ["labels"] = new JsonObject { ["app.kubernetes.io/name"] = "ziya2-data", ["ziya2/phase"] = Label($"{pipeline}-{phase.ToString().Replace(':', '-').Replace('@', '-')}") } },
                         ["spec"] = new JsonObject
                         {
                             ["restartPolicy"] = "Never",
@@ -110,7 +111,7 @@ public static class KubernetesExecutor
                     ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = k8s.Namespace },
                     ["spec"] = spec,
                 };
-                var path = Path.Combine(directory, $"{n:D2}-{pipeline}-{phase.ToString().Replace(':', '-')}.json");
+                var path = Path.Combine(directory, $"{n:D2}-{pipeline}-{phase.ToString().Replace(':', '-').Replace('@', '-')}.json");
                 File.WriteAllText(path, job.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 manifests.Add(new Manifest(pipeline, phase, name, path));
                 run.Append($"run_job {Shell.Quote(Path.GetFileName(path))} {name}\n");
@@ -121,6 +122,32 @@ public static class KubernetesExecutor
         File.WriteAllText(script, run.ToString());
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, File.GetUnixFileMode(script) | UnixFileMode.UserExecute | UnixFileMode.GroupExecute);
         return manifests;
+    }
+
+    /// <summary>
+    /// Applies the manifests <see cref="Write"/> left in <paramref name="output"/> with <c>kubectl</c>, in order, by
+    /// running their <c>run.sh</c>, and waits for every Job: true when all completed, false when one failed (run.sh
+    /// names it and how to read its logs). run.sh's lines go to <paramref name="log"/>. Needs <c>kubectl</c> on the PATH,
+    /// configured for the cluster; without it nothing is applied.
+    /// </summary>
+    public static bool ApplyAndWait(string output, Action<string> log, CancellationToken cancellation)
+    {
+        var script = Path.Combine(Path.GetFullPath(output), "_k8s", "run.sh");
+        if (!File.Exists(script)) throw new FileNotFoundException($"no manifests to apply: {script} does not exist");
+        var path = Environment.GetEnvironmentVariable("PATH") ?? "";
+        if (!path.Split(Path.PathSeparator).Any(d => d.Length > 0 && File.Exists(Path.Combine(d, "kubectl"))))
+            throw new IOException($"kubectl is not on the PATH: apply the Jobs where it is, with bash {script}");
+        var psi = new System.Diagnostics.ProcessStartInfo("bash", [script]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(psi)!;
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) log(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) log(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        // Stopping here stops waiting, not the Jobs: they run on in the cluster, and run.sh picks them up when run again.
+        using (cancellation.Register(() => { try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }))
+            process.WaitForExit();
+        cancellation.ThrowIfCancellationRequested();
+        return process.ExitCode == 0;
     }
 
     static string Label(string text)

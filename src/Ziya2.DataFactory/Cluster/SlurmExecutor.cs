@@ -47,7 +47,8 @@ public sealed class SlurmSettings : ClusterSettings
 
 /// <summary>
 /// Writes one sbatch script per phase of every pipeline — observe and apply as job arrays of
-/// <see cref="ClusterSettings.Tasks"/> tasks, decide and finish as single jobs — and submits them in order, each
+/// <see cref="ClusterSettings.Tasks"/> tasks, a partitioned step's decide rounds as arrays of their partitions, decide
+/// and finish as single jobs — and submits them in order, each
 /// <c>--dependency=afterok</c> on the one before, so a failed task stops everything after it. The tasks run
 /// <c>ziya2 data run … --phase &lt;pipeline&gt;/&lt;phase&gt;</c> with their index from <c>SLURM_ARRAY_TASK_ID</c>;
 /// all coordination is through the output directory, which must be on storage every node sees.
@@ -83,20 +84,23 @@ public static class SlurmExecutor
             var name = plan[k].Pipeline;
             foreach (var phase in plan[k].Phases)
             {
-                var jobName = $"ziya2-{name}-{phase.ToString().Replace(':', '-')}";
+                var jobName = $"ziya2-{name}-{phase.ToString().Replace(':', '-').Replace('@', '-')}";
+                // Observe and apply split the shards over the configured tasks; a partitioned round has its own count.
+                int tasks = phase.Tasks(slurm.Tasks);
+                bool array = phase.PerTask || tasks > 1;
                 var script = new StringBuilder("#!/bin/bash\n")
                     .Append($"#SBATCH --job-name={jobName}\n")
                     .Append($"#SBATCH --chdir={Value(Environment.CurrentDirectory)}\n")
-                    .Append($"#SBATCH --output={Value(Path.Combine(Literal(directory), "logs", phase.PerTask ? "%x-%a.out" : "%x.out"))}\n")
+                    .Append($"#SBATCH --output={Value(Path.Combine(Literal(directory), "logs", array ? "%x-%a.out" : "%x.out"))}\n")
                     .Append($"#SBATCH --cpus-per-task={slurm.CpusPerTask}\n");
-                if (phase.PerTask) script.Append($"#SBATCH --array=0-{slurm.Tasks - 1}{(slurm.MaxParallel > 0 ? $"%{slurm.MaxParallel}" : "")}\n");
+                if (array) script.Append($"#SBATCH --array=0-{tasks - 1}{(slurm.MaxParallel > 0 ? $"%{slurm.MaxParallel}" : "")}\n");
                 if (slurm.Memory.Length > 0) script.Append($"#SBATCH --mem={slurm.Memory}\n");
                 if (slurm.Partition.Length > 0) script.Append($"#SBATCH --partition={slurm.Partition}\n");
                 if (slurm.Time.Length > 0) script.Append($"#SBATCH --time={slurm.Time}\n");
                 foreach (var extra in slurm.Extra) script.Append($"#SBATCH {extra}\n");
                 script.Append("set -euo pipefail\n")
-                    // The task is explicit: an array task's index, and 0 for decide and finish, whatever the environment holds.
-                    .Append($"exec {command} {string.Join(' ', workerArguments.Select(Shell.Quote))} --task {(phase.PerTask ? "\"$SLURM_ARRAY_TASK_ID\"" : "0")}/{slurm.Tasks} --phase {Shell.Quote($"{name}/{phase}")}\n");
+                    // The task is explicit: an array task's index, and 0 of 1 for a single decide or finish, whatever the environment holds.
+                    .Append($"exec {command} {string.Join(' ', workerArguments.Select(Shell.Quote))} --task {(array ? "\"$SLURM_ARRAY_TASK_ID\"" : "0")}/{tasks} --phase {Shell.Quote($"{name}/{phase}")}\n");
                 var path = Path.Combine(directory, $"{jobName}.sbatch");
                 File.WriteAllText(path, script.ToString());
                 var id = submit ? Sbatch(path, previous) : null;

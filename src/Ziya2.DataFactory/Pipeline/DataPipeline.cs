@@ -60,7 +60,12 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
     {
         var phases = new List<PipelinePhase>();
         for (int s = 0; s < steps.Count; s++)
-            if (IsCorpusStep(s)) phases.AddRange([new(PhaseKind.Observe, steps[s].Name), new(PhaseKind.Decide, steps[s].Name)]);
+        {
+            if (!IsCorpusStep(s)) continue;
+            phases.Add(new(PhaseKind.Observe, steps[s].Name));
+            if (Rounds(s) is { } rounds) phases.AddRange(rounds.Select(r => new PipelinePhase(PhaseKind.Decide, steps[s].Name, r.Name) { Partitions = r.Partitions }));
+            else phases.Add(new(PhaseKind.Decide, steps[s].Name));
+        }
         return [.. phases, new(PhaseKind.Apply), new(PhaseKind.Finish)];
     }
 
@@ -82,6 +87,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
     /// <summary>
     /// Runs one phase as <paramref name="task"/>: observe and apply touch only the task's shards (shard k belongs to task
     /// k mod N); decide and finish read every shard's result and refuse, naming the shards and tasks, when one is missing.
+    /// A decide round of a partitioned step runs partition I as task I of its partitions (or all of them as task 0 of 1).
     /// A phase that finds its work done does nothing, so a re-launched task skips what it finished. Returns the merged
     /// result after finish, null otherwise.
     /// </summary>
@@ -91,21 +97,45 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         var output = Path.GetFullPath(outputDirectory);
         if (task.Count > 1 && options.Force) throw new ArgumentException("a task cannot replace another pipeline's output (force); clear the output directory first");
         PrepareOutput(output, fingerprint, shards);
-        if (phase.Kind is PhaseKind.Decide or PhaseKind.Finish && task.Index != 0)
-            throw new ArgumentException($"{phase} runs once, as task 0, not as task {task}");
         int step = phase.Step is null ? -1 : StepIndex(phase.Step);
+        int round = phase.Round is null ? -1 : RoundIndex(step, phase.Round);
+        if (round < 0 && phase.Kind is PhaseKind.Decide && Rounds(step) is { } rounds)
+            throw new ArgumentException($"{steps[step].Name} decides in rounds: {string.Join(", ", rounds.Select(r => $"decide:{steps[step].Name}@{r.Name}"))}");
+        if (round < 0 && phase.Kind is PhaseKind.Decide or PhaseKind.Finish && task.Index != 0)
+            throw new ArgumentException($"{phase} runs once, as task 0, not as task {task}");
+        var completions = Path.Combine(output, "_tasks");
         PipelineResult? result = null;
         switch (phase.Kind)
         {
             case PhaseKind.Observe: Observe(step, task, shards, output, cancellation); break;
+            case PhaseKind.Decide when round >= 0:
+                int partitions = Rounds(step)![round].Partitions;
+                if (partitions == 1 ? task.Index != 0 : task.Count != 1 && task.Count != partitions)
+                    throw new ArgumentException($"{phase} has {partitions} partition(s): run it as tasks I/{partitions}, or all of them as 0/1, not as {task}");
+                var mine = task.Count == 1 || partitions == 1 ? Enumerable.Range(0, partitions).ToList() : [task.Index];
+                try
+                {
+                    Parallel.ForEach(mine, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation },
+                        p => Reduce(step, round, p, shards, output));
+                }
+                catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]); }
+                Directory.CreateDirectory(completions);
+                foreach (var p in mine) AtomicFile.Write(Path.Combine(completions, phase.MarkerName(PipelineTask.Of(p, partitions))), DateTime.UtcNow.ToString("O"));
+                return null;
             case PhaseKind.Decide: Decide(step, task, shards, output); break;
             case PhaseKind.Apply: Apply(task, shards, output, events, cancellation); break;
             case PhaseKind.Finish: result = Finish(shards, output, 0, Stopwatch.StartNew(), events); break;
         }
-        var completions = Path.Combine(output, "_tasks");
         Directory.CreateDirectory(completions);
         AtomicFile.Write(Path.Combine(completions, phase.MarkerName(task)), DateTime.UtcNow.ToString("O"));
         return result;
+    }
+
+    int RoundIndex(int step, string name)
+    {
+        var rounds = Rounds(step) ?? throw new ArgumentException($"{steps[step].Name} decides at once (decide:{steps[step].Name}), not in rounds");
+        for (int r = 0; r < rounds.Count; r++) if (rounds[r].Name == name) return r;
+        throw new ArgumentException($"{steps[step].Name} has no round '{name}' (its rounds: {string.Join(", ", rounds.Select(r => r.Name))})");
     }
 
     int StepIndex(string name)
@@ -134,13 +164,14 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
     /// </summary>
     void Observe(int s, PipelineTask task, IReadOnlyList<InputShard> shards, string output, CancellationToken cancellation)
     {
-        if (File.Exists(DecisionPath(output, s))) return;
+        if (Decided(output, s)) return;
         var decisions = LoadDecisions(output, s);
+        var rounds = Rounds(s);
         Parallel.ForEach(Owned(task, shards.Count), new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation }, i =>
         {
             var path = ObservationPath(output, s, steps[s].Name, shards[i]);
             if (File.Exists(path)) return;
-            var instances = CreateInstances(s, decisions);
+            var instances = CreateInstances(s, decisions, i);
             var observer = (ICorpusDataFilter)steps[s].Create();
             try
             {
@@ -149,7 +180,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
                     if (dropped is null) observer.Observe(doc, position);
                 });
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-                AtomicFile.Write(path, observer.SaveObservations());
+                AtomicFile.Write(path, rounds is null ? observer.SaveObservations() : Routed((IPartitionedCorpusDataFilter)observer, steps[s].Name, rounds));
             }
             finally { Dispose(instances); (observer as IDisposable)?.Dispose(); }
         });
@@ -169,19 +200,103 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         finally { (decider as IDisposable)?.Dispose(); }
     }
 
-    /// <summary>The decisions of the corpus steps before <paramref name="before"/> (all of them by default); each must exist.</summary>
-    byte[]?[] LoadDecisions(string output, int before = int.MaxValue)
+    /// <summary>
+    /// Partition <paramref name="p"/> of round <paramref name="r"/> of partitioned step <paramref name="s"/>: reads its
+    /// section of every observation and of every earlier round's partition, refusing (and writing nothing) when one is
+    /// missing; writes what it routes on, then its decision — the decision file is the partition's completion.
+    /// </summary>
+    void Reduce(int s, int r, int p, IReadOnlyList<InputShard> shards, string output)
     {
-        var decisions = new byte[]?[steps.Count];
+        var rounds = Rounds(s)!;
+        var (routePath, decisionPath) = (RoundPath(output, s, r, p, ".route"), RoundPath(output, s, r, p, ".decision"));
+        if (File.Exists(decisionPath)) return;
+        var name = $"{steps[s].Name}@{rounds[r].Name}";
+        var observations = shards.Select(shard => ObservationPath(output, s, steps[s].Name, shard)).ToList();
+        var missing = Enumerable.Range(0, shards.Count).Where(i => !File.Exists(observations[i])).ToList();
+        if (missing.Count > 0)
+            throw new PipelinePhaseException($"cannot decide {name}: {Missing(shards, missing, "observations", null)}; run (or re-run) the observe:{steps[s].Name} phase first");
+        var producers = new List<string>(observations);
+        for (int earlier = 0; earlier < r; earlier++)
+        {
+            var unfinished = Enumerable.Range(0, rounds[earlier].Partitions).Where(q => !File.Exists(RoundPath(output, s, earlier, q, ".decision"))).ToList();
+            if (unfinished.Count > 0)
+                throw new PipelinePhaseException($"cannot decide {name}: partition(s) {string.Join(", ", unfinished.Take(10))}{(unfinished.Count > 10 ? ", …" : "")} of " +
+                    $"{steps[s].Name}@{rounds[earlier].Name} have not finished (task(s) I/{rounds[earlier].Partitions} of decide:{steps[s].Name}@{rounds[earlier].Name}); run them first");
+            producers.AddRange(Enumerable.Range(0, rounds[earlier].Partitions).Select(q => RoundPath(output, s, earlier, q, ".route")));
+        }
+        var inputs = new List<byte[]>();
+        foreach (var file in producers)
+        {
+            using var stream = File.OpenRead(file);
+            try { if (CorpusRoutes.ReadRound(stream, r, p) is { Length: > 0 } section) inputs.Add(section); }
+            catch (InvalidDataException e) { throw new PipelinePhaseException($"cannot decide {name}: {file}: {e.Message}; delete it and re-run the phase that wrote it"); }
+        }
+        var reducer = (IPartitionedCorpusDataFilter)steps[s].Create();
+        var routes = new CorpusRoutes();
+        try { reducer.Reduce(r, p, inputs, routes); }
+        finally { (reducer as IDisposable)?.Dispose(); }
+        CheckRoutes($"{steps[s].Name}: round {rounds[r].Name}", routes, rounds, r);
+        Directory.CreateDirectory(Path.GetDirectoryName(routePath)!);
+        AtomicFile.Write(routePath, routes.RoutesToBytes());
+        AtomicFile.Write(decisionPath, routes.DecisionToBytes());
+    }
+
+    /// <summary>An observer's routed records, checked: observation only routes, to partitions that exist.</summary>
+    static byte[] Routed(IPartitionedCorpusDataFilter observer, string step, IReadOnlyList<ReduceRound> rounds)
+    {
+        var routes = new CorpusRoutes();
+        observer.SaveObservations(routes);
+        if (routes.HasDecision) throw new InvalidOperationException($"{step}: observation routes records to rounds; it cannot decide about shards or commit");
+        CheckRoutes($"{step}: observation", routes, rounds, -1);
+        return routes.RoutesToBytes();
+    }
+
+    /// <summary>A producer after round <paramref name="after"/> (−1: observation) may route only to partitions of later rounds that exist.</summary>
+    static void CheckRoutes(string producer, CorpusRoutes routes, IReadOnlyList<ReduceRound> rounds, int after)
+    {
+        foreach (var (round, partition) in routes.Rounds)
+            if (round <= after || round >= rounds.Count || partition >= rounds[round].Partitions)
+                throw new InvalidOperationException($"{producer} routed records to round {round}, partition {partition}: only partitions of later rounds can receive them ({rounds.Count} round(s))");
+    }
+
+    /// <summary>
+    /// A corpus step's decision, as apply (and later steps' observers) use it: one file for a step that decides at once;
+    /// for a partitioned step, every partition's decision file, of which each shard reads only its own part.
+    /// </summary>
+    sealed class StepDecision(byte[]? whole, IReadOnlyList<string> parts)
+    {
+        public void Use(ICorpusDataFilter filter, int shard)
+        {
+            if (whole is not null) { filter.UseDecision(whole); return; }
+            var mine = new List<byte[]>();
+            foreach (var part in parts)
+            {
+                using var stream = File.OpenRead(part);
+                if (CorpusRoutes.ReadShard(stream, shard) is { Length: > 0 } bytes) mine.Add(bytes);
+            }
+            ((IPartitionedCorpusDataFilter)filter).UseDecision(shard, mine);
+        }
+    }
+
+    /// <summary>The decisions of the corpus steps before <paramref name="before"/> (all of them by default); each must exist.</summary>
+    StepDecision?[] LoadDecisions(string output, int before = int.MaxValue)
+    {
+        var decisions = new StepDecision?[steps.Count];
         for (int s = 0; s < Math.Min(before, steps.Count); s++)
         {
             if (!IsCorpusStep(s)) continue;
-            var path = DecisionPath(output, s);
-            if (!File.Exists(path)) throw new PipelinePhaseException($"corpus step {steps[s].Name} has not decided yet: run its observe and decide phases first");
-            decisions[s] = File.ReadAllBytes(path);
+            if (!Decided(output, s)) throw new PipelinePhaseException($"corpus step {steps[s].Name} has not decided yet: run its observe and decide phases first");
+            decisions[s] = Rounds(s) is { } rounds
+                ? new StepDecision(null, [.. rounds.SelectMany((round, r) => Enumerable.Range(0, round.Partitions).Select(p => RoundPath(output, s, r, p, ".decision")))])
+                : new StepDecision(File.ReadAllBytes(DecisionPath(output, s)), []);
         }
         return decisions;
     }
+
+    /// <summary>Whether corpus step <paramref name="s"/> has decided: its decision file, or every partition of every round.</summary>
+    bool Decided(string output, int s) => Rounds(s) is { } rounds
+        ? rounds.Select((round, r) => Enumerable.Range(0, round.Partitions).All(p => File.Exists(RoundPath(output, s, r, p, ".decision")))).All(done => done)
+        : File.Exists(DecisionPath(output, s));
 
     /// <summary>Apply phase: each owned shard without a marker runs through every step, writing its documents and its stats.</summary>
     void Apply(PipelineTask task, IReadOnlyList<InputShard> shards, string output, IEventBus? events, CancellationToken cancellation)
@@ -230,8 +345,13 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         // observations (their decisions are kept; a redone shard needs only those).
         foreach (var tmp in Directory.EnumerateFiles(output, "*.tmp", SearchOption.AllDirectories)) File.Delete(tmp);
         for (int s = 0; s < steps.Count; s++)
-            if (IsCorpusStep(s) && Directory.Exists(Path.ChangeExtension(DecisionPath(output, s), null)))
+        {
+            if (!IsCorpusStep(s)) continue;
+            if (Directory.Exists(Path.ChangeExtension(DecisionPath(output, s), null)))
                 Directory.Delete(Path.ChangeExtension(DecisionPath(output, s), null), recursive: true);
+            if (Rounds(s) is not null && Directory.Exists(RoundsDirectory(output, s)))
+                foreach (var route in Directory.EnumerateFiles(RoundsDirectory(output, s), "*.route", SearchOption.AllDirectories)) File.Delete(route);
+        }
         total.Seconds = clock.Elapsed.TotalSeconds;
         AtomicFile.Write(Path.Combine(output, "stats.json"), JsonSerializer.Serialize(total, Indented));
         AtomicFile.Write(Path.Combine(output, "funnel.svg"), FunnelChart.Svg(total));
@@ -262,21 +382,38 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         }.ToJsonString(Indented));
     }
 
-    bool[]? _corpusSteps;
+    (bool Corpus, IReadOnlyList<ReduceRound>? Rounds)[]? _kinds;
 
-    /// <summary>Whether step <paramref name="s"/> is an <see cref="ICorpusDataFilter"/> (found by building one instance of each step).</summary>
-    bool IsCorpusStep(int s)
+    /// <summary>What each step is — plain, corpus, partitioned corpus with its rounds — found by building one instance of each.</summary>
+    (bool Corpus, IReadOnlyList<ReduceRound>? Rounds) Kind(int s)
     {
-        _corpusSteps ??= steps.Select(step =>
+        _kinds ??= steps.Select(step =>
         {
             var probe = step.Create();
-            (probe as IDisposable)?.Dispose();
-            return probe is ICorpusDataFilter;
+            try
+            {
+                if (probe is not IPartitionedCorpusDataFilter partitioned) return (probe is ICorpusDataFilter, (IReadOnlyList<ReduceRound>?)null);
+                var rounds = partitioned.Rounds.ToList();
+                if (rounds.Count == 0 || rounds.Any(r => r.Partitions < 1 || r.Name.Length == 0 || !r.Name.All(c => char.IsAsciiLetterOrDigit(c) || c == '-'))
+                    || rounds.Select(r => r.Name).Distinct().Count() != rounds.Count)
+                    throw new InvalidOperationException($"step {step.Name}: {probe.GetType().Name} declares rounds [{string.Join(", ", rounds)}]; " +
+                                                        "it needs at least one, with distinct names of letters, digits and '-', each with partitions >= 1");
+                return (true, rounds);
+            }
+            finally { (probe as IDisposable)?.Dispose(); }
         }).ToArray();
-        return _corpusSteps[s];
+        return _kinds[s];
     }
 
+    /// <summary>Whether step <paramref name="s"/> is an <see cref="ICorpusDataFilter"/>.</summary>
+    bool IsCorpusStep(int s) => Kind(s).Corpus;
+
+    /// <summary>The reduce rounds of step <paramref name="s"/> when it is an <see cref="IPartitionedCorpusDataFilter"/>.</summary>
+    IReadOnlyList<ReduceRound>? Rounds(int s) => Kind(s).Rounds;
+
     string DecisionPath(string output, int s) => Path.Combine(output, "_corpus", $"{s:D2}-{steps[s].Name}.bin");
+    string RoundsDirectory(string output, int s) => Path.Combine(output, "_corpus", $"{s:D2}-{steps[s].Name}.rounds");
+    string RoundPath(string output, int s, int r, int p, string extension) => Path.Combine(RoundsDirectory(output, s), $"{r}-{Rounds(s)![r].Name}", $"{p:D5}{extension}");
 
     /// <summary>After a complete run: each corpus step commits once (a marker records it, so a re-run does not commit twice).</summary>
     void CommitCorpusSteps(string output)
@@ -287,20 +424,35 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
             var marker = Path.ChangeExtension(DecisionPath(output, s), ".committed");
             if (File.Exists(marker)) continue;
             var instance = (ICorpusDataFilter)steps[s].Create();
-            try { instance.Commit(File.ReadAllBytes(DecisionPath(output, s))); }
+            try
+            {
+                if (Rounds(s) is { } rounds)
+                    for (int r = 0; r < rounds.Count; r++)
+                        for (int p = 0; p < rounds[r].Partitions; p++)
+                        {
+                            // Per partition, so a finish killed half-way does not commit the finished partitions twice.
+                            var partMarker = RoundPath(output, s, r, p, ".committed");
+                            if (File.Exists(partMarker)) continue;
+                            byte[] commit;
+                            using (var stream = File.OpenRead(RoundPath(output, s, r, p, ".decision"))) commit = CorpusRoutes.ReadCommit(stream);
+                            if (commit.Length > 0) ((IPartitionedCorpusDataFilter)instance).Commit(r, p, commit);
+                            AtomicFile.Write(partMarker, DateTime.UtcNow.ToString("O"));
+                        }
+                else instance.Commit(File.ReadAllBytes(DecisionPath(output, s)));
+            }
             finally { (instance as IDisposable)?.Dispose(); }
             AtomicFile.Write(marker, DateTime.UtcNow.ToString("O"));
         }
     }
 
     /// <summary>Instances of the first <paramref name="count"/> steps; corpus steps get their decisions.</summary>
-    List<(string Name, IDataFilter Filter)> CreateInstances(int count, byte[]?[] decisions)
+    List<(string Name, IDataFilter Filter)> CreateInstances(int count, StepDecision?[] decisions, int shard)
     {
         var instances = new List<(string, IDataFilter)>(count);
         for (int s = 0; s < count; s++)
         {
             var filter = steps[s].Create();
-            if (filter is ICorpusDataFilter corpus) corpus.UseDecision(decisions[s] ?? throw new InvalidOperationException($"step {steps[s].Name} has no decision"));
+            if (filter is ICorpusDataFilter corpus) (decisions[s] ?? throw new InvalidOperationException($"step {steps[s].Name} has no decision")).Use(corpus, shard);
             instances.Add((steps[s].Name, filter));
         }
         return instances;
@@ -311,14 +463,14 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         foreach (var (_, f) in instances) (f as IDisposable)?.Dispose();
     }
 
-    PipelineStats RunShard(InputShard shard, int shardIndex, string keptDir, string rejectedDir, byte[]?[] decisions, CancellationToken cancellation)
+    PipelineStats RunShard(InputShard shard, int shardIndex, string keptDir, string rejectedDir, StepDecision?[] decisions, CancellationToken cancellation)
     {
         // A shard with files but no marker was interrupted: start it over (its half-written .tmp files included; a shard
         // belongs to one task, so nothing here is another process's work in progress).
         foreach (var dir in new[] { keptDir, rejectedDir })
             foreach (var stale in Directory.EnumerateFiles(dir, shard.Name + "-*.jsonl.zst*")) File.Delete(stale);
 
-        var instances = CreateInstances(steps.Count, decisions);
+        var instances = CreateInstances(steps.Count, decisions, shardIndex);
         try
         {
             var stats = new PipelineStats { Shards = 1, Steps = [new StepStats { Name = ReadStep }, .. steps.Select(s => new StepStats { Name = s.Name })] };
