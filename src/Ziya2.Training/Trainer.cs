@@ -5,6 +5,7 @@ using Ziya2.Optimization;
 using Ziya2.Training.Data;
 using static TorchSharp.torch;
 using Ziya2.Models.Checkpoints;
+using Ziya2.Training.Distributed;
 
 namespace Ziya2.Training;
 
@@ -36,10 +37,25 @@ public sealed class NonFiniteLossException(string message) : Exception(message);
 /// <see cref="RunEvents.Checkpoint"/> and <see cref="RunEvents.StageEnd"/>.
 /// The optional <c>evaluate</c> callback gets the stage and the steps done every <see cref="StageSpec.EvaluateEvery"/> steps
 /// inside a stage (after that step's checkpoint, if any), so curves show how a stage goes, not only where it ends.
+/// <para>
+/// Data parallel when the process is one rank of several (<see cref="ProcessGroups.Current"/>: started by mpiexec or
+/// srun): rank 0's initial weights are broadcast; every rank draws the same global batch (ranks × micro_batch
+/// sequences per micro-step) and trains on its own contiguous part, its loss summed over tokens and divided by the
+/// global batch's token count, so the all-reduced (summed) gradients are exactly those of the global batch and the
+/// steps match one process with ranks × micro_batch sequences up to floating-point order; clipping sees the global
+/// norm; every rank steps its optimizer identically; rank 0 writes checkpoints, publishes events and evaluates, and an
+/// interruption on any rank stops all of them at the same step.
+/// </para>
 /// </summary>
 public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearningRateScheduler scheduler, TrainerOptions options,
-    CheckpointStore checkpoints, string configHash, IEventBus? events = null, Action<StageSpec, long>? evaluate = null)
+    CheckpointStore checkpoints, string configHash, IEventBus? events = null, Action<StageSpec, long>? evaluate = null, IProcessGroup? group = null)
 {
+    readonly IProcessGroup _group = group ?? ProcessGroups.Current;
+    IEventBus? Events => _group.Rank == 0 ? events : null;
+
+    /// <summary>Tokens in one optimizer step over all ranks.</summary>
+    long TokensPerStep => options.TokensPerStep * _group.WorldSize;
+
     public StageResult Run(StageSpec stage, CancellationToken cancellation = default)
     {
         long start = 0, skipped = 0;
@@ -56,17 +72,18 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
             (start, skipped, resumed) = (latest.State.Step, latest.State.SkippedSteps, true);
             if (latest.State.Complete) return new StageResult(stage.Name, start, double.NaN, double.NaN, true, false, skipped, latest.Path);
         }
+        else if (_group.WorldSize > 1) BroadcastWeights();   // the same start everywhere, whatever each rank's initialisation did
 
         double first = double.NaN, last = double.NaN;
         var device = model.Device;   // batches go where the weights are
         var clock = Stopwatch.StartNew();
         var stageClock = Stopwatch.StartNew();
         long tokensSinceLog = 0;
-        events?.Publish(new RunEvent(RunEvents.StageStart, start, stage.Name, new Dictionary<string, double>
-            { ["steps"] = stage.Steps, ["tokens_per_step"] = options.TokensPerStep }));
+        Events?.Publish(new RunEvent(RunEvents.StageStart, start, stage.Name, new Dictionary<string, double>
+            { ["steps"] = stage.Steps, ["tokens_per_step"] = TokensPerStep, ["ranks"] = _group.WorldSize }));
         StageResult End(StageResult result)
         {
-            events?.Publish(new RunEvent(RunEvents.StageEnd, result.Steps, stage.Name, new Dictionary<string, double>
+            Events?.Publish(new RunEvent(RunEvents.StageEnd, result.Steps, stage.Name, new Dictionary<string, double>
             {
                 ["steps"] = result.Steps, ["first_loss"] = first, ["last_loss"] = last,
                 ["interrupted"] = result.Interrupted ? 1 : 0, ["seconds"] = stageClock.Elapsed.TotalSeconds,
@@ -75,7 +92,7 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
         }
         for (long step = start; step < stage.Steps; step++)
         {
-            if (cancellation.IsCancellationRequested)
+            if (StopRequested(cancellation))
             {
                 var at = Save(stage, step, final: false, skipped);
                 return End(new StageResult(stage.Name, step, first, last, resumed, true, skipped, at));
@@ -88,15 +105,23 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
                 loss = 0;
                 for (int micro = 0; micro < options.GradientAccumulation; micro++)
                 {
-                    var batch = Enumerable.Range(0, options.MicroBatch).Select(_ => stage.Data.Next().Sequence).ToArray();
+                    // Every rank draws the whole global micro-batch (so the sampler's state is the same everywhere) and keeps its part.
+                    var global = Enumerable.Range(0, options.MicroBatch * _group.WorldSize).Select(_ => stage.Data.Next().Sequence).ToArray();
+                    var batch = global.Skip(_group.Rank * options.MicroBatch).Take(options.MicroBatch).ToArray();
                     var inputs = tensor(batch.SelectMany(b => b.Inputs).Select(x => (long)x).ToArray(), device: device).view(options.MicroBatch, options.SequenceLength);
                     var targets = tensor(batch.SelectMany(b => b.Targets).Select(x => (long)x).ToArray(), device: device).view(-1);
                     var documents = options.CrossDocumentMask ? tensor(batch.SelectMany(b => b.DocumentIds).Select(x => (long)x).ToArray(), device: device).view(options.MicroBatch, options.SequenceLength) : null;
                     var logits = model.Forward(inputs, documents);
-                    var l = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]).to_type(ScalarType.Float32), targets, ignore_index: PackedSequence.IgnoreIndex);
+                    var flat = logits.view(-1, logits.shape[^1]).to_type(ScalarType.Float32);
+                    var l = _group.WorldSize == 1
+                        ? nn.functional.cross_entropy(flat, targets, ignore_index: PackedSequence.IgnoreIndex)
+                        // This rank's share of the global micro-batch's mean: summed over its tokens, divided by all ranks' tokens.
+                        : nn.functional.cross_entropy(flat, targets, ignore_index: PackedSequence.IgnoreIndex, reduction: nn.Reduction.Sum)
+                          / Math.Max(1, global.Sum(b => b.Targets.Count(t => t != PackedSequence.IgnoreIndex)));
                     (l / options.GradientAccumulation).backward();
                     loss += l.item<float>() / options.GradientAccumulation;
                 }
+                if (_group.WorldSize > 1) loss = AllReduceGradients(loss);
                 norm = options.ClipGradNorm > 0
                     ? nn.utils.clip_grad_norm_(model.Module.parameters(), options.ClipGradNorm)
                     : GlobalNorm();
@@ -110,14 +135,14 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
             }
             if (double.IsNaN(first)) first = loss;
             last = loss;
-            tokensSinceLog += options.TokensPerStep;
-            events?.Publish(new RunEvent(RunEvents.StepEnd, step, stage.Name, new Dictionary<string, double>
-                { ["loss"] = loss, ["lr"] = optimizer.LearningRate, ["grad_norm"] = norm, ["tokens"] = options.TokensPerStep }));
+            tokensSinceLog += TokensPerStep;
+            Events?.Publish(new RunEvent(RunEvents.StepEnd, step, stage.Name, new Dictionary<string, double>
+                { ["loss"] = loss, ["lr"] = optimizer.LearningRate, ["grad_norm"] = norm, ["tokens"] = TokensPerStep }));
             // The first step of a run is logged too, so every curve starts where training started.
             if ((step + 1) % options.LogEvery == 0 || step + 1 == stage.Steps || step == start)
             {
                 double seconds = clock.Elapsed.TotalSeconds, tokensPerSecond = seconds > 0 ? tokensSinceLog / seconds : 0;
-                events?.Publish(new RunEvent(RunEvents.Metrics, step, stage.Name, new Dictionary<string, double>
+                Events?.Publish(new RunEvent(RunEvents.Metrics, step, stage.Name, new Dictionary<string, double>
                 {
                     ["loss"] = loss, ["lr"] = optimizer.LearningRate, ["grad_norm"] = norm,
                     ["tokens_per_second"] = tokensPerSecond, ["skipped_steps"] = skipped,
@@ -128,10 +153,57 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
                 clock.Restart(); tokensSinceLog = 0;
             }
             if ((step + 1) % options.CheckpointEvery == 0 && step + 1 < stage.Steps) Save(stage, step + 1, final: false, skipped);
-            if (evaluate is not null && stage.EvaluateEvery > 0 && (step + 1) % stage.EvaluateEvery == 0 && step + 1 < stage.Steps) evaluate(stage, step + 1);
+            if (evaluate is not null && _group.Rank == 0 && stage.EvaluateEvery > 0 && (step + 1) % stage.EvaluateEvery == 0 && step + 1 < stage.Steps) evaluate(stage, step + 1);
         }
         var final = Save(stage, stage.Steps, final: true, skipped);
         return End(new StageResult(stage.Name, stage.Steps, first, last, resumed, false, skipped, final));
+    }
+
+    /// <summary>Whether this rank or any other was asked to stop: all stop at the same step.</summary>
+    bool StopRequested(CancellationToken cancellation)
+    {
+        if (_group.WorldSize == 1) return cancellation.IsCancellationRequested;
+        Span<double> flag = [cancellation.IsCancellationRequested ? 1 : 0];
+        _group.AllReduceMax(flag);
+        return flag[0] > 0;
+    }
+
+    /// <summary>Rank 0's weights into every rank's model.</summary>
+    void BroadcastWeights()
+    {
+        using var _ = NewDisposeScope();
+        using var __ = no_grad();
+        foreach (var p in model.Module.parameters())
+        {
+            var host = p.detach().cpu().contiguous();
+            _group.Broadcast(host.bytes);
+            p.copy_(host);
+        }
+    }
+
+    /// <summary>
+    /// Sums the gradients of all ranks (one flat FP32 buffer on the host) and returns the global loss (the ranks'
+    /// shares summed). The summed gradients are the global batch's: each rank's loss was already divided by the global
+    /// token count.
+    /// </summary>
+    double AllReduceGradients(double loss)
+    {
+        using var _ = NewDisposeScope();
+        var grads = model.Module.parameters().Select(p => p.grad).OfType<Tensor>().ToList();
+        var flat = cat(grads.Select(g => g.detach().reshape(-1).to_type(ScalarType.Float32).cpu()).ToList(), 0).contiguous();
+        _group.AllReduceSum(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(flat.bytes));
+        using (no_grad())
+        {
+            long at = 0;
+            foreach (var g in grads)
+            {
+                g.copy_(flat.narrow(0, at, g.numel()).view(g.shape));
+                at += g.numel();
+            }
+        }
+        Span<double> total = [loss];
+        _group.AllReduceSum(total);
+        return total[0];
     }
 
     double GlobalNorm()
@@ -143,11 +215,16 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
         return Math.Sqrt(sum);
     }
 
+    /// <summary>Rank 0 writes the checkpoint (every rank holds the same state); the others wait for it, so all return its path.</summary>
     string Save(StageSpec stage, long step, bool final, long skipped)
     {
-        var path = checkpoints.Save(stage.Name, step, final, dir => HuggingFaceCheckpoint.Save(model, dir), optimizer.SaveState,
-            new TrainingState(stage.Name, step, stage.Steps, scheduler.SaveState(), stage.Data.SaveState(), configHash, final, skipped));
-        events?.Publish(new RunEvent(RunEvents.Checkpoint, step, stage.Name) { Detail = path });
+        string? path = null;
+        if (_group.Rank == 0)
+            path = checkpoints.Save(stage.Name, step, final, dir => HuggingFaceCheckpoint.Save(model, dir), optimizer.SaveState,
+                new TrainingState(stage.Name, step, stage.Steps, scheduler.SaveState(), stage.Data.SaveState(), configHash, final, skipped));
+        _group.Barrier();
+        path ??= checkpoints.Latest(stage.Name)?.Path ?? throw new InvalidOperationException($"rank {_group.Rank}: rank 0's checkpoint of {stage.Name} at step {step} is not visible in {checkpoints.Root}; a data-parallel run needs a run directory on storage every rank sees");
+        Events?.Publish(new RunEvent(RunEvents.Checkpoint, step, stage.Name) { Detail = path });
         return path;
     }
 }

@@ -225,7 +225,11 @@ public class PartitionedCorpusStepTests
         Assert.Equal((3, 1), (phases[1].Partitions, phases[2].Partitions));
         Assert.Equal(phases[1], PipelinePhase.Parse("decide:dedup@text"));
         var output = tmp.Combine("tasks");
-        foreach (var t in new[] { 1, 0 }) Pipeline().RunPhase(phases[0], PipelineTask.Of(t, 2), shards, output, "fp");
+        Pipeline().RunPhase(phases[0], PipelineTask.Of(0, 2), shards, output, "fp");
+        // A round before every shard was observed is refused, naming the observe task that has not finished.
+        var missing = Assert.Throws<PipelinePhaseException>(() => Pipeline().RunPhase(phases[1], PipelineTask.Of(0, 3), shards, output, "fp"));
+        Assert.Contains("2 shard(s) have no observations (task 1 of 2): f1.jsonl, f3.jsonl", missing.Message);
+        Pipeline().RunPhase(phases[0], PipelineTask.Of(1, 2), shards, output, "fp");
         // A round's partition is its task: the count must be the partitions (or 0/1 for all of them).
         Assert.Throws<ArgumentException>(() => Pipeline().RunPhase(phases[1], PipelineTask.Of(0, 2), shards, output, "fp"));
         Pipeline().RunPhase(phases[1], PipelineTask.Of(2, 3), shards, output, "fp");

@@ -149,6 +149,20 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
 
     IEnumerable<int> Owned(PipelineTask task, int count) => Enumerable.Range(0, count).Where(task.Owns);
 
+    /// <summary>
+    /// How many tasks a per-task phase was split into, read from the markers its finished tasks left (a decide or a
+    /// round runs as its own task count, so it cannot tell otherwise); null when none finished or it ran whole.
+    /// </summary>
+    static int? TasksOf(string output, PipelinePhase phase)
+    {
+        var completions = Path.Combine(output, "_tasks");
+        if (!Directory.Exists(completions)) return null;
+        var prefix = phase.MarkerName(PipelineTask.Whole)[..^"00000-of-00001".Length];
+        var counts = Directory.EnumerateFiles(completions, prefix + "*").Select(f => Path.GetFileName(f)[prefix.Length..].Split("-of-"))
+            .Select(p => p is [_, var n] && int.TryParse(n, out var c) ? c : 0).Where(c => c > 1).Distinct().ToList();
+        return counts.Count == 1 ? counts[0] : null;
+    }
+
     /// <summary>Shards with no result yet, for an error that tells which task did not finish.</summary>
     static string Missing(IReadOnlyList<InputShard> shards, IEnumerable<int> missing, string what, int? taskCount)
     {
@@ -194,7 +208,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         var paths = shards.Select(shard => ObservationPath(output, s, steps[s].Name, shard)).ToList();
         var missing = Enumerable.Range(0, shards.Count).Where(i => !File.Exists(paths[i])).ToList();
         if (missing.Count > 0)
-            throw new PipelinePhaseException($"cannot decide {steps[s].Name}: {Missing(shards, missing, "observations", task.Count > 1 ? task.Count : null)}; run (or re-run) the observe:{steps[s].Name} phase first");
+            throw new PipelinePhaseException($"cannot decide {steps[s].Name}: {Missing(shards, missing, "observations", TasksOf(output, new(PhaseKind.Observe, steps[s].Name)) ?? (task.Count > 1 ? task.Count : null))}; run (or re-run) the observe:{steps[s].Name} phase first");
         var decider = (ICorpusDataFilter)steps[s].Create();
         try { AtomicFile.Write(path, decider.Decide([.. paths.Select(File.ReadAllBytes)])); }
         finally { (decider as IDisposable)?.Dispose(); }
@@ -214,7 +228,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         var observations = shards.Select(shard => ObservationPath(output, s, steps[s].Name, shard)).ToList();
         var missing = Enumerable.Range(0, shards.Count).Where(i => !File.Exists(observations[i])).ToList();
         if (missing.Count > 0)
-            throw new PipelinePhaseException($"cannot decide {name}: {Missing(shards, missing, "observations", null)}; run (or re-run) the observe:{steps[s].Name} phase first");
+            throw new PipelinePhaseException($"cannot decide {name}: {Missing(shards, missing, "observations", TasksOf(output, new(PhaseKind.Observe, steps[s].Name)))}; run (or re-run) the observe:{steps[s].Name} phase first");
         var producers = new List<string>(observations);
         for (int earlier = 0; earlier < r; earlier++)
         {
@@ -336,7 +350,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
     PipelineResult Finish(IReadOnlyList<InputShard> shards, string output, int skipped, Stopwatch clock, IEventBus? events)
     {
         var missing = Enumerable.Range(0, shards.Count).Where(i => !File.Exists(DoneMarker(output, shards[i]))).ToList();
-        if (missing.Count > 0) throw new PipelinePhaseException($"cannot finish: {Missing(shards, missing, "output", null)}; run (or re-run) the apply phase for them");
+        if (missing.Count > 0) throw new PipelinePhaseException($"cannot finish: {Missing(shards, missing, "output", TasksOf(output, new(PhaseKind.Apply)))}; run (or re-run) the apply phase for them");
         var total = new PipelineStats();
         foreach (var shard in shards) total.Add(JsonSerializer.Deserialize<PipelineStats>(File.ReadAllText(DoneMarker(output, shard)))!);
         total.Reconcile("run");

@@ -1,0 +1,111 @@
+using System.Runtime.InteropServices;
+
+namespace Ziya2.Training.Distributed;
+
+/// <summary>
+/// MPI_COMM_WORLD through MPICH's C ABI (<c>libmpich.so.12</c>: Debian's mpich, and the MPICH family — Intel MPI,
+/// MVAPICH, Cray MPICH — whose handles are the same integers). A dozen functions bound directly rather than through
+/// MPI.NET, whose Linux use needs a remapped <c>msmpi.dll</c> and falls back to BinaryFormatter for anything not
+/// blittable (notes/scale-out.md §3.2). Open MPI's ABI (pointer handles) is not this one. MPI is initialised once per
+/// process (thread level serialized: calls may come from different threads, never at once) and finalised at exit.
+/// </summary>
+public sealed partial class MpiProcessGroup : IProcessGroup
+{
+    const string Library = "libmpich.so.12";
+    // mpi.h (MPICH 4.0): handles are ints.
+    const int CommWorld = 0x44000000, Byte = 0x4c00010d, Float = 0x4c00040a, Double = 0x4c00080b, Sum = 0x58000003, Max = 0x58000001;
+    const int ThreadSerialized = 2;
+    static readonly nint InPlace = -1;
+    // Counts are C ints: larger buffers go in chunks of this many elements.
+    const int Chunk = 1 << 28;
+
+    [LibraryImport(Library)] private static partial int MPI_Initialized(out int flag);
+    [LibraryImport(Library)] private static partial int MPI_Init_thread(nint argc, nint argv, int required, out int provided);
+    [LibraryImport(Library)] private static partial int MPI_Finalize();
+    [LibraryImport(Library)] private static partial int MPI_Comm_rank(int comm, out int rank);
+    [LibraryImport(Library)] private static partial int MPI_Comm_size(int comm, out int size);
+    [LibraryImport(Library)] private static unsafe partial int MPI_Allreduce(void* send, void* receive, int count, int type, int op, int comm);
+    [LibraryImport(Library)] private static unsafe partial int MPI_Bcast(void* buffer, int count, int type, int root, int comm);
+    [LibraryImport(Library)] private static unsafe partial int MPI_Reduce_scatter_block(void* send, void* receive, int count, int type, int op, int comm);
+    [LibraryImport(Library)] private static unsafe partial int MPI_Allgather(void* send, int sendCount, int sendType, void* receive, int receiveCount, int receiveType, int comm);
+    [LibraryImport(Library)] private static partial int MPI_Barrier(int comm);
+
+    MpiProcessGroup(int rank, int size, int localRank) => (Rank, WorldSize, LocalRank) = (rank, size, localRank);
+
+    public int Rank { get; }
+    public int WorldSize { get; }
+    public int LocalRank { get; }
+
+    /// <summary>Initialises MPI (once) and returns MPI_COMM_WORLD; a missing MPICH library is an error that says what to install.</summary>
+    internal static MpiProcessGroup Start(int localRank)
+    {
+        try
+        {
+            Check(MPI_Initialized(out var initialized), "MPI_Initialized");
+            if (initialized == 0)
+            {
+                Check(MPI_Init_thread(0, 0, ThreadSerialized, out var provided), "MPI_Init_thread");
+                if (provided < ThreadSerialized) throw new InvalidOperationException($"MPI provides thread level {provided}; training needs {ThreadSerialized} (serialized)");
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => MPI_Finalize();
+            }
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new InvalidOperationException($"this process was started as one rank of an MPI job, but {Library} cannot be loaded ({e.Message}); install MPICH (Debian: apt-get install mpich)", e);
+        }
+        Check(MPI_Comm_rank(CommWorld, out var rank), "MPI_Comm_rank");
+        Check(MPI_Comm_size(CommWorld, out var size), "MPI_Comm_size");
+        return new MpiProcessGroup(rank, size, localRank);
+    }
+
+    static void Check(int code, string call)
+    {
+        if (code != 0) throw new InvalidOperationException($"{call} failed with MPI error {code}");
+    }
+
+    public unsafe void AllReduceSum(Span<float> values)
+    {
+        fixed (float* p = values)
+            for (int at = 0; at < values.Length; at += Chunk)
+                Check(MPI_Allreduce((void*)InPlace, p + at, Math.Min(Chunk, values.Length - at), Float, Sum, CommWorld), "MPI_Allreduce");
+    }
+
+    public unsafe void AllReduceSum(Span<double> values)
+    {
+        fixed (double* p = values)
+            for (int at = 0; at < values.Length; at += Chunk)
+                Check(MPI_Allreduce((void*)InPlace, p + at, Math.Min(Chunk, values.Length - at), Double, Sum, CommWorld), "MPI_Allreduce");
+    }
+
+    public unsafe void AllReduceMax(Span<double> values)
+    {
+        fixed (double* p = values)
+            for (int at = 0; at < values.Length; at += Chunk)
+                Check(MPI_Allreduce((void*)InPlace, p + at, Math.Min(Chunk, values.Length - at), Double, Max, CommWorld), "MPI_Allreduce");
+    }
+
+    public unsafe void Broadcast(Span<byte> bytes, int root = 0)
+    {
+        fixed (byte* p = bytes)
+            for (int at = 0; at < bytes.Length; at += Chunk)
+                Check(MPI_Bcast(p + at, Math.Min(Chunk, bytes.Length - at), Byte, root, CommWorld), "MPI_Bcast");
+    }
+
+    public unsafe void ReduceScatterSum(ReadOnlySpan<float> values, Span<float> slice)
+    {
+        if (values.Length != slice.Length * WorldSize) throw new ArgumentException($"reduce-scatter of {values.Length} values into slices of {slice.Length} over {WorldSize} ranks");
+        if (slice.Length > Chunk) throw new ArgumentException($"slices of more than {Chunk} values: split the buffer");
+        fixed (float* v = values) fixed (float* s = slice)
+            Check(MPI_Reduce_scatter_block(v, s, slice.Length, Float, Sum, CommWorld), "MPI_Reduce_scatter_block");
+    }
+
+    public unsafe void AllGather(ReadOnlySpan<float> slice, Span<float> values)
+    {
+        if (values.Length != slice.Length * WorldSize) throw new ArgumentException($"all-gather of slices of {slice.Length} into {values.Length} values over {WorldSize} ranks");
+        if (slice.Length > Chunk) throw new ArgumentException($"slices of more than {Chunk} values: split the buffer");
+        fixed (float* s = slice) fixed (float* v = values)
+            Check(MPI_Allgather(s, slice.Length, Float, v, slice.Length, Float, CommWorld), "MPI_Allgather");
+    }
+
+    public void Barrier() => Check(MPI_Barrier(CommWorld), "MPI_Barrier");
+}

@@ -1,0 +1,168 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Ziya2.Plugins.Llama;
+using Ziya2.Plugins.Optimizers;
+using Ziya2.Plugins.Schedulers;
+using Ziya2.Training.Data;
+using Ziya2.Training.Distributed;
+using static TorchSharp.torch;
+
+namespace Ziya2.Training.Tests;
+
+/// <summary>
+/// This assembly as a program: <c>train DIR MICRO STEPS [KILL_AFTER]</c> trains the tiny LLaMA of the trainer tests
+/// for STEPS steps at micro-batch MICRO in DIR (checkpoints every 3 steps) and writes each rank's final weights to
+/// <c>DIR/weights.RANK.bin</c>. Started alone it is one process; under <c>mpiexec -n R</c>, R data-parallel ranks.
+/// With KILL_AFTER, the last rank kills itself (SIGKILL) once the checkpoint of that step exists. SIGTERM interrupts
+/// the run (as the CLI's handler does); each rank writes <c>DIR/pid.RANK</c> when it starts and
+/// <c>DIR/result.RANK</c> (steps done, interrupted) when it returns.
+/// </summary>
+public static class DataParallelWorker
+{
+    public static int Main(string[] args)
+    {
+        if (args is not ["train", var dir, var micro, var steps, ..]) { Console.Error.WriteLine("usage: train DIR MICRO STEPS [KILL_AFTER]"); return 2; }
+        set_num_threads(1);
+        var group = ProcessGroups.Current;
+        Directory.CreateDirectory(dir);
+        using var interrupt = new CancellationTokenSource();
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; interrupt.Cancel(); });
+        File.WriteAllText(Path.Combine(dir, $"pid.{group.Rank}"), Environment.ProcessId.ToString());
+        if (args.Length > 4 && group.Rank == group.WorldSize - 1) KillAfter(Path.Combine(dir, "checkpoints", $"general-{long.Parse(args[4]):D8}"));
+
+        // Each rank builds the token files in its own directory (the same bytes), so no two processes write one file.
+        var data = Path.Combine(dir, $"data-{group.Rank}");
+        var g = Path.Combine(data, "g.jsonl");
+        var s = Path.Combine(data, "s.jsonl");
+        Directory.CreateDirectory(data);
+        File.WriteAllLines(g, Enumerable.Range(0, 40).Select(i => JsonSerializer.Serialize(new { id = $"g{i}", text = string.Concat(Enumerable.Repeat("thequickbrownfox", 1 + i % 3)) })));
+        File.WriteAllLines(s, Enumerable.Range(0, 20).Select(i => JsonSerializer.Serialize(new { id = $"s{i}", text = "whatisabanswerab", attributes = new { prompt_chars = 10 } })));
+        var general = TokenFileBuilder.Build([g], new LetterTokenizer(), Path.Combine(data, "tok-g"));
+        var sft = TokenFileBuilder.Build([s], new LetterTokenizer(), Path.Combine(data, "tok-s"));
+        // Samples mode masks the prompts: ranks see different numbers of counted tokens, which the loss must allow for.
+        var sampler = new MixtureSampler(Replay.ByRatio([new("sft", sft, PackingMode.Samples, 1)], [new("general", general, PackingMode.Documents, 1)], 0.5), 16, LetterTokenizer.Eos, LetterTokenizer.Pad, 1);
+
+        // Rank 1 starts from other weights than rank 0: the broadcast must make them the same.
+        using var model = new LlamaModel(new LlamaOptions
+        {
+            VocabSize = 29, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 2, NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 32, Seed = 3 + group.Rank,
+        });
+        using var optimizer = new AdamWFactory(new AdamWOptions { Lr = 3e-3 }).Create(((Ziya2.Models.ILanguageModel)model).GetParameterGroups());
+        var schedule = new CosineWithWarmup(new CosineOptions { Lr = 3e-3, MinLr = 3e-4, WarmupSteps = 2 });
+        var options = new TrainerOptions { SequenceLength = 16, MicroBatch = int.Parse(micro), LogEvery = 1, CheckpointEvery = 3, KeepLast = 10 };
+        var result = new Trainer(model, optimizer, schedule, options, new CheckpointStore(Path.Combine(dir, "checkpoints"), options.KeepLast), "dp", group: group)
+            .Run(new StageSpec("general", sampler, long.Parse(steps)), interrupt.Token);
+        File.WriteAllText(Path.Combine(dir, $"result.{group.Rank}"), $"{result.Steps} {result.Interrupted}");
+        var weights = model.Module.parameters().SelectMany(p => p.detach().to_type(ScalarType.Float32).data<float>().ToArray()).ToArray();
+        File.WriteAllBytes(Path.Combine(dir, $"weights.{group.Rank}.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(weights.AsSpan()).ToArray());
+        return 0;
+    }
+
+    static void KillAfter(string checkpoint) => new Thread(() =>
+    {
+        while (!Directory.Exists(checkpoint)) Thread.Sleep(1);
+        Process.GetCurrentProcess().Kill();   // SIGKILL: no cleanup, wherever the other rank is
+    }) { IsBackground = true }.Start();
+}
+
+/// <summary>Data parallelism over MPI: MPICH's mpiexec starts this assembly as ranks (<see cref="DataParallelWorker"/>).</summary>
+public sealed class DataParallelTests : IDisposable
+{
+    readonly TempDir _tmp = new();
+
+    static string? MissingMpi() =>
+        File.Exists("/usr/bin/mpiexec.hydra") || File.Exists("/usr/bin/mpiexec.mpich") ? null : "MPICH's mpiexec is not installed (apt-get install mpich; .ci/run does)";
+
+    static (int Code, string Output) Launch(int ranks, params string[] args)
+    {
+        var assembly = typeof(DataParallelWorker).Assembly.Location;
+        var psi = ranks == 1 ? new ProcessStartInfo("dotnet", [assembly, .. args])
+            : new ProcessStartInfo(File.Exists("/usr/bin/mpiexec.hydra") ? "/usr/bin/mpiexec.hydra" : "/usr/bin/mpiexec.mpich", ["-n", ranks.ToString(), "dotnet", assembly, .. args]);
+        psi.RedirectStandardOutput = psi.RedirectStandardError = true;
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(5))) { p.Kill(entireProcessTree: true); return (-1, "timed out after 5 minutes\n" + stdout.Result + stderr.Result); }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+
+    float[] Weights(string dir, int rank) => System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(File.ReadAllBytes(Path.Combine(dir, $"weights.{rank}.bin"))).ToArray();
+
+    static void RequireMpi()
+    {
+        var missing = MissingMpi();
+        if (Environment.GetEnvironmentVariable("ZIYA2_REQUIRE_MPI") == "1") Assert.True(missing is null, missing);
+        Skip.If(missing is not null, missing);
+    }
+
+    [SkippableFact]
+    public void Two_ranks_at_half_the_micro_batch_train_the_weights_one_process_trains()
+    {
+        RequireMpi();
+        var (code, output) = Launch(1, "train", _tmp.Combine("one"), "8", "20");
+        Assert.True(code == 0, output);
+        (code, output) = Launch(2, "train", _tmp.Combine("two"), "4", "20");
+        Assert.True(code == 0, output);
+
+        float[] one = Weights(_tmp.Combine("one"), 0), two = Weights(_tmp.Combine("two"), 0);
+        Assert.Equal(two, Weights(_tmp.Combine("two"), 1));   // every rank holds the same weights, bit for bit
+        double difference = Math.Sqrt(one.Zip(two).Sum(p => Math.Pow(p.First - p.Second, 2))), norm = Math.Sqrt(one.Sum(x => (double)x * x));
+        Assert.True(difference / norm < 1e-5, $"relative difference {difference / norm:E2} after 20 steps");
+        // Not vacuous: the weights moved far more over steps 2–20 than the ranks disagree with one process.
+        var early = Launch(1, "train", _tmp.Combine("early"), "8", "1");
+        Assert.True(early.Code == 0, early.Output);
+        var moved = Math.Sqrt(Weights(_tmp.Combine("early"), 0).Zip(one).Sum(p => Math.Pow(p.First - p.Second, 2))) / norm;
+        Assert.True(moved > 1e-2, $"the weights moved {moved:E2} relative");
+        // One checkpoint per 3 steps, written once (by rank 0).
+        Assert.Equal(Directory.GetDirectories(_tmp.Combine("one", "checkpoints")).Select(Path.GetFileName), Directory.GetDirectories(_tmp.Combine("two", "checkpoints")).Select(Path.GetFileName));
+    }
+
+    [SkippableFact]
+    public void A_rank_killed_mid_run_stops_the_job_and_the_relaunch_resumes_bit_identically()
+    {
+        RequireMpi();
+        var (code, output) = Launch(2, "train", _tmp.Combine("straight"), "4", "12");
+        Assert.True(code == 0, output);
+
+        var clock = Stopwatch.StartNew();
+        (code, output) = Launch(2, "train", _tmp.Combine("killed"), "4", "12", "6");
+        Assert.True(code != 0, "the job went on with a rank dead:\n" + output);
+        Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"the surviving rank took {clock.Elapsed} to stop");
+        Assert.False(File.Exists(_tmp.Combine("killed", "weights.0.bin")));
+        (code, output) = Launch(2, "train", _tmp.Combine("killed"), "4", "12");
+        Assert.True(code == 0, output);
+        Assert.Equal(Weights(_tmp.Combine("straight"), 0), Weights(_tmp.Combine("killed"), 0));
+        Assert.Equal(Weights(_tmp.Combine("straight"), 1), Weights(_tmp.Combine("killed"), 1));
+    }
+
+    [SkippableFact]
+    public void SIGTERM_to_one_rank_stops_every_rank_at_the_same_step_with_a_checkpoint()
+    {
+        RequireMpi();
+        var dir = _tmp.Combine("term");
+        var job = Task.Run(() => Launch(2, "train", dir, "4", "100000"));
+        var pid = Path.Combine(dir, "pid.1");
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!(File.Exists(pid) && Directory.Exists(Path.Combine(dir, "checkpoints", "general-00000003"))) && DateTime.UtcNow < deadline && !job.IsCompleted) Thread.Sleep(10);
+        Assert.True(File.Exists(pid), "rank 1 did not start: " + (job.IsCompleted ? job.Result.Output : "no pid file"));
+        Process.Start("kill", ["-TERM", File.ReadAllText(pid)]).WaitForExit();
+        var (code, output) = job.Result;
+        Assert.True(code == 0, output);
+        string r0 = File.ReadAllText(Path.Combine(dir, "result.0")), r1 = File.ReadAllText(Path.Combine(dir, "result.1"));
+        Assert.Equal(r0, r1);                                   // the same step, both interrupted
+        Assert.EndsWith(" True", r0);
+        Assert.True(Directory.Exists(Path.Combine(dir, "checkpoints", $"general-{long.Parse(r0.Split(' ')[0]):D8}")), $"no checkpoint at {r0}");
+    }
+
+    [Fact]
+    public void The_job_is_read_from_the_launchers_environment()
+    {
+        Assert.Equal(1, ProcessGroups.WorldSizeFrom(_ => null));
+        Assert.Equal(4, ProcessGroups.WorldSizeFrom(name => name == "PMI_SIZE" ? "4" : null));
+        Assert.Equal(8, ProcessGroups.WorldSizeFrom(name => name == "SLURM_STEP_NUM_TASKS" ? "8" : null));
+        Assert.Equal(3, ProcessGroups.LocalRankFrom(name => name == "SLURM_LOCALID" ? "3" : null));
+        Assert.Equal(1, ProcessGroups.Current.WorldSize);   // the test host was started alone: no MPI
+    }
+
+    public void Dispose() => _tmp.Dispose();
+}
