@@ -44,6 +44,9 @@ public sealed class CheckpointStore(string root, int keepLast)
         return target;
     }
 
+    /// <summary>Where the checkpoint of <paramref name="stage"/> at <paramref name="step"/> is (or will be).</summary>
+    public string PathOf(string stage, long step, bool final) => Path.Combine(Root, final ? $"{stage}-final" : $"{stage}-{step:D8}");
+
     /// <summary>Periodic checkpoints of a stage, oldest first.</summary>
     IEnumerable<(long Step, string Path)> Periodic(string stage) =>
         !Directory.Exists(Root) ? [] :
@@ -55,7 +58,10 @@ public sealed class CheckpointStore(string root, int keepLast)
     /// <summary>The checkpoint to resume a stage from: its final one, else its latest periodic one; null when none.</summary>
     public (string Path, TrainingState State)? Latest(string stage)
     {
-        foreach (var leftover in Directory.Exists(Root) ? Directory.EnumerateDirectories(Root, ".tmp-*") : []) Directory.Delete(leftover, recursive: true);
+        // What a killed save left (its temporary directory, a sharded optimizer's staged files); data-parallel ranks may
+        // clean up at once, so a directory another rank removed first is not an error.
+        foreach (var leftover in Directory.Exists(Root) ? Directory.GetDirectories(Root, ".tmp-*").Concat(Directory.GetDirectories(Root, ".shards-*")) : [])
+            try { Directory.Delete(leftover, recursive: true); } catch (DirectoryNotFoundException) { }
         var final = Path.Combine(Root, $"{stage}-final");
         var path = File.Exists(Path.Combine(final, "state.json")) ? final : Periodic(stage).Select(p => p.Path).LastOrDefault();
         if (path is null) return null;

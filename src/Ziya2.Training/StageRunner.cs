@@ -74,7 +74,7 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
             if (result.Resumed && double.IsNaN(result.FirstLoss))
             {
                 HuggingFaceCheckpoint.Load(model, Path.Combine(result.Checkpoint, "model"));
-                optimizer.LoadState(Path.Combine(result.Checkpoint, "optimizer.bin"));
+                Trainer.LoadOptimizer(optimizer, result.Checkpoint);
             }
             if (ExportFormat is not null)
             {

@@ -66,13 +66,17 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
             if (latest.State.ConfigHash != configHash)
                 throw new InvalidDataException($"{latest.Path} was written by a different configuration; use another run directory or --force a fresh run");
             HuggingFaceCheckpoint.Load(model, Path.Combine(latest.Path, "model"));
-            optimizer.LoadState(Path.Combine(latest.Path, "optimizer.bin"));
+            LoadOptimizer(optimizer, latest.Path);
             scheduler.LoadState(latest.State.Scheduler);
             stage.Data.LoadState(latest.State.Sampler);
             (start, skipped, resumed) = (latest.State.Step, latest.State.SkippedSteps, true);
             if (latest.State.Complete) return new StageResult(stage.Name, start, double.NaN, double.NaN, true, false, skipped, latest.Path);
         }
-        else if (_group.WorldSize > 1) BroadcastWeights();   // the same start everywhere, whatever each rank's initialisation did
+        else
+        {
+            if (_group.WorldSize > 1) BroadcastWeights();   // the same start everywhere, whatever each rank's initialisation did
+            (optimizer as ShardedOptimizer)?.TakeMastersFromModel();
+        }
 
         double first = double.NaN, last = double.NaN;
         var device = model.Device;   // batches go where the weights are
@@ -121,10 +125,14 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
                     (l / options.GradientAccumulation).backward();
                     loss += l.item<float>() / options.GradientAccumulation;
                 }
-                if (_group.WorldSize > 1) loss = AllReduceGradients(loss);
-                norm = options.ClipGradNorm > 0
-                    ? nn.utils.clip_grad_norm_(model.Module.parameters(), options.ClipGradNorm)
-                    : GlobalNorm();
+                if (optimizer is ShardedOptimizer sharded) (norm, loss) = sharded.ReduceGradients(options.ClipGradNorm, loss);
+                else
+                {
+                    if (_group.WorldSize > 1) loss = AllReduceGradients(loss);
+                    norm = options.ClipGradNorm > 0
+                        ? nn.utils.clip_grad_norm_(model.Module.parameters(), options.ClipGradNorm)
+                        : GlobalNorm();
+                }
                 if (!double.IsFinite(loss) || !double.IsFinite(norm))
                 {
                     if (options.OnNonFinite == NonFinitePolicy.Skip) { skipped++; optimizer.ZeroGrad(); continue; }
@@ -215,16 +223,36 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
         return Math.Sqrt(sum);
     }
 
-    /// <summary>Rank 0 writes the checkpoint (every rank holds the same state); the others wait for it, so all return its path.</summary>
+    /// <summary>
+    /// Rank 0 writes the checkpoint (every rank holds the same weights); with a sharded optimizer every rank first stages
+    /// its shard, which rank 0 moves into the checkpoint before it is renamed into place. The others wait for it.
+    /// </summary>
     string Save(StageSpec stage, long step, bool final, long skipped)
     {
-        string? path = null;
+        var path = checkpoints.PathOf(stage.Name, step, final);
+        var staged = Path.Combine(checkpoints.Root, $".shards-{Path.GetFileName(path)}");
+        if (optimizer is ShardedOptimizer sharded)
+        {
+            sharded.SaveShard(staged);
+            _group.Barrier();
+        }
         if (_group.Rank == 0)
-            path = checkpoints.Save(stage.Name, step, final, dir => HuggingFaceCheckpoint.Save(model, dir), optimizer.SaveState,
+            checkpoints.Save(stage.Name, step, final, dir => HuggingFaceCheckpoint.Save(model, dir),
+                file => { if (optimizer is ShardedOptimizer) Directory.Move(staged, Path.Combine(Path.GetDirectoryName(file)!, "optimizer")); else optimizer.SaveState(file); },
                 new TrainingState(stage.Name, step, stage.Steps, scheduler.SaveState(), stage.Data.SaveState(), configHash, final, skipped));
         _group.Barrier();
-        path ??= checkpoints.Latest(stage.Name)?.Path ?? throw new InvalidOperationException($"rank {_group.Rank}: rank 0's checkpoint of {stage.Name} at step {step} is not visible in {checkpoints.Root}; a data-parallel run needs a run directory on storage every rank sees");
+        if (!File.Exists(Path.Combine(path, "state.json")))
+            throw new InvalidOperationException($"rank {_group.Rank}: rank 0's checkpoint {path} is not visible here; a data-parallel run needs a run directory on storage every rank sees");
         Events?.Publish(new RunEvent(RunEvents.Checkpoint, step, stage.Name) { Detail = path });
         return path;
+    }
+
+    /// <summary>A checkpoint's optimizer state into <paramref name="optimizer"/>: <c>optimizer.bin</c>, or this rank's shard of <c>optimizer/</c> for a sharded one.</summary>
+    public static void LoadOptimizer(IOptimizer optimizer, string checkpoint)
+    {
+        if (optimizer is ShardedOptimizer sharded) sharded.LoadShard(Path.Combine(checkpoint, "optimizer"));
+        else if (Directory.Exists(Path.Combine(checkpoint, "optimizer")) && !File.Exists(Path.Combine(checkpoint, "optimizer.bin")))
+            throw new InvalidDataException($"{checkpoint}: the optimizer state is sharded over ranks (ZeRO); resume it with the same ranks and zero_stage = 1");
+        else optimizer.LoadState(Path.Combine(checkpoint, "optimizer.bin"));
     }
 }
