@@ -41,26 +41,106 @@ static class TrainBenchmark
             finally { Directory.Delete(work, recursive: true); }
             return ExitCodes.Ok;
         });
-        return new Command("train", "The training engine") { bench };
+        return new Command("train", "The training engine") { bench, ScalingCommand(plugins, logLevel) };
+    }
+
+    /// <summary>
+    /// <c>ziya2 train scaling --ranks N</c>: data-parallel throughput of the engine, N ranks under MPICH's mpiexec against
+    /// one, each rank with the same threads and micro-batch: tokens/s of both, their ratio and the efficiency (ratio ÷ N).
+    /// Each run is this command again with <c>--worker</c>, as mpiexec starts it.
+    /// </summary>
+    static Command ScalingCommand(Option<string[]> plugins, Option<LogLevel> logLevel)
+    {
+        var ranks = new Option<int>("--ranks") { Description = "Ranks to compare with one", DefaultValueFactory = _ => 2 };
+        var preset = new Option<string>("--preset") { Description = "llama preset", DefaultValueFactory = _ => "small-100m" };
+        var batch = new Option<int>("--batch") { Description = "Sequences per rank per step", DefaultValueFactory = _ => 2 };
+        var seq = new Option<int>("--seq-len") { DefaultValueFactory = _ => 128 };
+        var steps = new Option<int>("--steps") { Description = "Timed steps (after 2 warm-up steps)", DefaultValueFactory = _ => 5 };
+        var threads = new Option<int>("--threads") { Description = "Threads per rank", DefaultValueFactory = _ => 1 };
+        var zero = new Option<bool>("--zero") { Description = "Shard the optimizer (ZeRO-1)" };
+        var worker = new Option<string?>("--worker") { Hidden = true, Description = "A rank of one measurement, working in the given shared directory" };
+        var command = new Command("scaling", "Data-parallel throughput: N ranks (mpiexec) against one — tokens/s, ratio, efficiency")
+            { ranks, preset, batch, seq, steps, threads, zero, worker, plugins, logLevel };
+        command.SetAction(r => InvalidInput.Guard(() =>
+        {
+            string[] common = ["train", "scaling", "--preset", r.GetValue(preset)!, "--batch", r.GetValue(batch).ToString(), "--seq-len", r.GetValue(seq).ToString(),
+                               "--steps", r.GetValue(steps).ToString(), "--threads", r.GetValue(threads).ToString(), .. r.GetValue(zero) ? new[] { "--zero" } : [],
+                               .. (r.GetValue(plugins) ?? []).SelectMany(p => new[] { "--plugins", Path.GetFullPath(p) })];
+            if (r.GetValue(worker) is { } shared)
+            {
+                using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
+                var rate = ScalingWorker(loggers, r.GetValue(plugins) ?? [], shared, r.GetValue(preset)!, r.GetValue(batch), r.GetValue(seq), r.GetValue(steps), r.GetValue(threads), r.GetValue(zero));
+                if (rate is { } tokensPerSecond) Console.Out.WriteLine($"tokens_per_second {tokensPerSecond.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+                return ExitCodes.Ok;
+            }
+            int n = r.GetValue(ranks);
+            if (n < 2) throw new ArgumentException("--ranks must be >= 2");
+            var self = Environment.ProcessPath!;
+            var entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
+            string[] start = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [self, entry] : [self];
+            double Measure(int count)
+            {
+                var shared = Directory.CreateTempSubdirectory("ziya2-scaling-").FullName;   // the ranks' checkpoints: one directory all of them see
+                using var cleanup = new Cleanup(shared);
+                var psi = new ProcessStartInfo("mpiexec", ["-n", count.ToString(), .. start, .. common, "--worker", shared]) { RedirectStandardOutput = true, RedirectStandardError = true };
+                Process p;
+                try { p = Process.Start(psi)!; }
+                catch (System.ComponentModel.Win32Exception e) { throw new IOException($"cannot run mpiexec ({e.Message}); install MPICH (Debian: apt-get install mpich)", e); }
+                using (p)
+                {
+                    var stderr = p.StandardError.ReadToEndAsync();
+                    var stdout = p.StandardOutput.ReadToEnd();
+                    p.WaitForExit();
+                    var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("tokens_per_second ", StringComparison.Ordinal));
+                    if (p.ExitCode != 0 || line is null) throw new InvalidOperationException($"the {count}-rank run failed (exit {p.ExitCode}):\n{stdout}{stderr.Result}");
+                    return double.Parse(line["tokens_per_second ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+            double one = Measure(1), many = Measure(n);
+            Console.Out.WriteLine($"{r.GetValue(preset)} batch {r.GetValue(batch)}×{r.GetValue(seq)} per rank, {r.GetValue(threads)} thread(s) per rank{(r.GetValue(zero) ? ", ZeRO-1" : "")}: " +
+                                  $"1 rank {one:F0} tok/s, {n} ranks {many:F0} tok/s; ratio {many / one:F2}, efficiency {many / one / n:P0}");
+            return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    sealed class Cleanup(string directory) : IDisposable
+    {
+        public void Dispose() { try { Directory.Delete(directory, recursive: true); } catch (IOException) { } }
+    }
+
+    /// <summary>One rank of a scaling run: global tokens/s over the timed steps, on rank 0 (null on the others).</summary>
+    static double? ScalingWorker(ILoggerFactory loggers, string[] plugins, string work, string preset, int batch, int seq, int steps, int threads, bool zero)
+    {
+        set_num_threads(threads);
+        var group = Ziya2.Training.Distributed.ProcessGroups.Current;
+        using var components = new BenchComponents(loggers, plugins);
+        var model = components.Make<ILanguageModel>(TensorComponentKinds.Model, "llama", "model", $"model.preset={preset}", "model.precision=fp32");
+        using var file = BenchComponents.SyntheticTokens(Path.Combine(work, $"tokens-{group.Rank}"), model.VocabSize);
+        var factory = components.Make<IOptimizerFactory>(TensorComponentKinds.Optimizer, "adamw", "optimizer");
+        if (zero) factory = Ziya2.Training.Distributed.ShardedOptimizer.Factory(factory, group);
+        using var optimizer = factory.Create(model.GetParameterGroups());
+        var schedule = components.Make<ILearningRateScheduler>(ComponentKind.Scheduler, "constant", "scheduler", "scheduler.lr=1e-4");
+        // Two warm-up steps, then the timed ones, measured from the engine's own step events on rank 0.
+        var options = new TrainerOptions { SequenceLength = seq, MicroBatch = batch, LogEvery = int.MaxValue, CheckpointEvery = int.MaxValue, PeakFlops = 1 };
+        var ends = new List<long>();
+        var events = new EventBus();
+        events.Subscribe(e => { if (e.Name == RunEvents.StepEnd) ends.Add(Stopwatch.GetTimestamp()); });
+        new Trainer(model, optimizer, schedule, options, new CheckpointStore(Path.Combine(work, "run"), 1), "scaling", events, group: group)
+            .Run(new StageSpec("scaling", new MixtureSampler([new MixtureSource("synthetic", file, PackingMode.Documents, 1)], seq, 2, 0, 11), steps + 2));
+        if (group.Rank != 0) return null;
+        var seconds = Stopwatch.GetElapsedTime(ends[1], ends[^1]).TotalSeconds;
+        return (double)steps * batch * seq * group.WorldSize / seconds;
     }
 
     static void Run(ILoggerFactory loggers, string[] plugins, string preset, int batch, int seq, int steps, int rounds, double peak, string work)
     {
-        var host = new Ziya2Host(loggers, Console.Out, Console.Error);
-        var lifetimes = new List<IDisposable>();
-        T Make<T>(ComponentKind kind, string name, string section, params string[] overrides)
-        {
-            var (component, lifetime) = host.CreateComponent(kind, name, section, overrides, plugins);
-            lifetimes.Add(lifetime);
-            return (T)component;
-        }
-        var model = Make<ILanguageModel>(TensorComponentKinds.Model, "llama", "model", $"model.preset={preset}", "model.precision=fp32");
-        var rng = new Random(7);
-        var file = TokenFileBuilder.Write(Path.Combine(work, "tokens"),
-            Enumerable.Range(0, 2000).Select(_ => (Enumerable.Range(0, rng.Next(50, 400)).Select(_ => rng.Next(3, model.VocabSize)).ToArray(), 0)), model.VocabSize, "synthetic");
+        using var components = new BenchComponents(loggers, plugins);
+        var model = components.Make<ILanguageModel>(TensorComponentKinds.Model, "llama", "model", $"model.preset={preset}", "model.precision=fp32");
+        var file = BenchComponents.SyntheticTokens(Path.Combine(work, "tokens"), model.VocabSize);
         MixtureSampler Sampler() => new([new MixtureSource("synthetic", file, PackingMode.Documents, 1)], seq, 2, 0, 11);
-        var optimizer = Make<IOptimizerFactory>(TensorComponentKinds.Optimizer, "adamw", "optimizer").Create(model.GetParameterGroups());
-        var schedule = Make<ILearningRateScheduler>(ComponentKind.Scheduler, "constant", "scheduler", "scheduler.lr=1e-4");
+        var optimizer = components.Make<IOptimizerFactory>(TensorComponentKinds.Optimizer, "adamw", "optimizer").Create(model.GetParameterGroups());
+        var schedule = components.Make<ILearningRateScheduler>(ComponentKind.Scheduler, "constant", "scheduler", "scheduler.lr=1e-4");
         double flopsPerToken = model.TrainingFlopsPerToken(seq);
         var hand = new List<double>();
         var engine = new List<double>();
@@ -122,8 +202,33 @@ static class TrainBenchmark
                               $"engine {e,8:F0} tok/s (MFU {e * flopsPerToken / peak:P1}); engine/hand {e / h:F3}; engine RSS {rss.First():F0} → {rss.Last():F0} MB over {rounds * steps} steps");
         optimizer.Dispose();
         file.Dispose();
-        foreach (var l in lifetimes) l.Dispose();
     }
 
     static double Median(List<double> xs) { var s = xs.Order().ToList(); return s[s.Count / 2]; }
+}
+
+/// <summary>A benchmark's components, built from the plugins as a recipe gets them and disposed together, and its data.</summary>
+sealed class BenchComponents(ILoggerFactory loggers, string[] plugins) : IDisposable
+{
+    readonly Ziya2Host _host = new(loggers, Console.Out, Console.Error);
+    readonly List<IDisposable> _lifetimes = [];
+
+    public T Make<T>(ComponentKind kind, string name, string section, params string[] overrides)
+    {
+        var (component, lifetime) = _host.CreateComponent(kind, name, section, overrides, plugins);
+        _lifetimes.Add(lifetime);
+        return (T)component;
+    }
+
+    /// <summary>2,000 documents of 50–400 random tokens (seed 7): the same bytes in every process.</summary>
+    public static TokenFile SyntheticTokens(string path, int vocabulary)
+    {
+        var rng = new Random(7);
+        return TokenFileBuilder.Write(path, Enumerable.Range(0, 2000).Select(_ => (Enumerable.Range(0, rng.Next(50, 400)).Select(_ => rng.Next(3, vocabulary)).ToArray(), 0)), vocabulary, "synthetic");
+    }
+
+    public void Dispose()
+    {
+        foreach (var l in _lifetimes) l.Dispose();
+    }
 }

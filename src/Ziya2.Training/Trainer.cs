@@ -51,6 +51,7 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
     CheckpointStore checkpoints, string configHash, IEventBus? events = null, Action<StageSpec, long>? evaluate = null, IProcessGroup? group = null)
 {
     readonly IProcessGroup _group = group ?? ProcessGroups.Current;
+    Tensor? _flatGradients;
     IEventBus? Events => _group.Rank == 0 ? events : null;
 
     /// <summary>Tokens in one optimizer step over all ranks.</summary>
@@ -198,16 +199,20 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
     {
         using var _ = NewDisposeScope();
         var grads = model.Module.parameters().Select(p => p.grad).OfType<Tensor>().ToList();
-        var flat = cat(grads.Select(g => g.detach().reshape(-1).to_type(ScalarType.Float32).cpu()).ToList(), 0).contiguous();
-        _group.AllReduceSum(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(flat.bytes));
+        long elements = grads.Sum(g => g.numel());
+        // One host buffer for the whole run: a fresh one per step costs its page faults every step.
+        if (_flatGradients is null || _flatGradients.numel() != elements)
+        {
+            _flatGradients?.Dispose();
+            _flatGradients = zeros(elements, ScalarType.Float32).DetachFromDisposeScope();
+        }
         using (no_grad())
         {
             long at = 0;
-            foreach (var g in grads)
-            {
-                g.copy_(flat.narrow(0, at, g.numel()).view(g.shape));
-                at += g.numel();
-            }
+            foreach (var g in grads) { _flatGradients.narrow(0, at, g.numel()).copy_(g.reshape(-1)); at += g.numel(); }
+            _group.AllReduceSum(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(_flatGradients.bytes));
+            at = 0;
+            foreach (var g in grads) { g.copy_(_flatGradients.narrow(0, at, g.numel()).view(g.shape)); at += g.numel(); }
         }
         Span<double> total = [loss];
         _group.AllReduceSum(total);

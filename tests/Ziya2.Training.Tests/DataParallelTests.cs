@@ -22,6 +22,7 @@ public static class DataParallelWorker
 {
     public static int Main(string[] args)
     {
+        if (args is ["collectives", var where]) return Collectives(where);
         if (args is not ["train", var dir, var micro, var steps, ..]) { Console.Error.WriteLine("usage: train DIR MICRO STEPS [--kill-after N] [--zero] [--lion]"); return 2; }
         var flags = args[4..].ToList();
         set_num_threads(1);
@@ -60,6 +61,43 @@ public static class DataParallelWorker
         var weights = model.Module.parameters().SelectMany(p => p.detach().to_type(ScalarType.Float32).data<float>().ToArray()).ToArray();
         File.WriteAllBytes(Path.Combine(dir, $"weights.{group.Rank}.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(weights.AsSpan()).ToArray());
         return 0;
+    }
+
+    /// <summary>
+    /// Each collective over buffers of several buckets (MpiProcessGroup cuts them at 4 M values), checked element by
+    /// element on every rank; writes <c>DIR/collectives.RANK</c> with "ok" or the first wrong element.
+    /// </summary>
+    static int Collectives(string dir)
+    {
+        var group = ProcessGroups.Current;
+        int w = group.WorldSize, slice = 5_000_003;   // not a multiple of any bucket
+        string? wrong = null;
+        void Expect(bool ok, string what) { if (!ok && wrong is null) wrong = what; }
+
+        var values = new float[slice * w];
+        for (int i = 0; i < values.Length; i++) values[i] = group.Rank + i % 7;
+        var mine = new float[slice];
+        group.ReduceScatterSum(values, mine);
+        for (int i = 0; i < slice; i++) Expect(mine[i] == w * (w - 1) / 2 + w * ((group.Rank * slice + i) % 7), $"reduce-scatter [{i}] = {mine[i]}");
+
+        for (int i = 0; i < slice; i++) mine[i] = group.Rank * 10 + i % 5;
+        var all = new float[slice * w];
+        group.AllGather(mine, all);
+        for (int i = 0; i < all.Length; i++) Expect(all[i] == i / slice * 10 + i % slice % 5, $"all-gather [{i}] = {all[i]}");
+
+        var sums = new float[9_000_001];
+        for (int i = 0; i < sums.Length; i++) sums[i] = i % 3;
+        group.AllReduceSum(sums);
+        for (int i = 0; i < sums.Length; i++) Expect(sums[i] == w * (i % 3), $"all-reduce [{i}] = {sums[i]}");
+
+        var bytes = new byte[10_000_019];
+        if (group.Rank == 0) for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)(i * 31);
+        group.Broadcast(bytes);
+        for (int i = 0; i < bytes.Length; i++) Expect(bytes[i] == (byte)(i * 31), $"broadcast [{i}] = {bytes[i]}");
+
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, $"collectives.{group.Rank}"), wrong ?? "ok");
+        return wrong is null ? 0 : 1;
     }
 
     static void KillAfter(string checkpoint) => new Thread(() =>
@@ -155,6 +193,15 @@ public sealed class DataParallelTests : IDisposable
         if (mode == "--zero")   // each rank's shard, in the checkpoint
             Assert.Equal(["rank-00000-of-00002.master", "rank-00000-of-00002.optimizer", "rank-00001-of-00002.master", "rank-00001-of-00002.optimizer"],
                 Directory.GetFiles(_tmp.Combine("killed", "checkpoints", "general-final", "optimizer")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+    }
+
+    [SkippableFact]
+    public void Collectives_over_several_buckets_give_every_rank_the_right_values()
+    {
+        RequireMpi();
+        var (code, output) = Launch(3, ["collectives", _tmp.Combine("c")]);
+        Assert.True(code == 0, output);
+        Assert.All(Enumerable.Range(0, 3), r => Assert.Equal("ok", File.ReadAllText(_tmp.Combine("c", $"collectives.{r}"))));
     }
 
     [SkippableFact]

