@@ -59,6 +59,16 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
 
     public StageResult Run(StageSpec stage, CancellationToken cancellation = default)
     {
+        try { return RunStage(stage, cancellation); }
+        finally
+        {
+            _flatGradients?.Dispose();   // the data-parallel gradient buffer lives for one stage
+            _flatGradients = null;
+        }
+    }
+
+    StageResult RunStage(StageSpec stage, CancellationToken cancellation)
+    {
         long start = 0, skipped = 0;
         bool resumed = false;
         scheduler.Configure(stage.ScheduleTotal ?? stage.Steps);
@@ -156,7 +166,8 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
                     ["loss"] = loss, ["lr"] = optimizer.LearningRate, ["grad_norm"] = norm,
                     ["tokens_per_second"] = tokensPerSecond, ["skipped_steps"] = skipped,
                     // Model FLOPs utilisation against the configured (or measured) peak; resident memory of the process.
-                    ["mfu"] = options.PeakFlops > 0 ? tokensPerSecond * model.TrainingFlopsPerToken(options.SequenceLength) / options.PeakFlops : double.NaN,
+                    // Tokens/s are all ranks'; the peak is one device's.
+                    ["mfu"] = options.PeakFlops > 0 ? tokensPerSecond * model.TrainingFlopsPerToken(options.SequenceLength) / (options.PeakFlops * _group.WorldSize) : double.NaN,
                     ["rss_mb"] = Environment.WorkingSet / 1048576.0,
                 }));
                 clock.Restart(); tokensSinceLog = 0;

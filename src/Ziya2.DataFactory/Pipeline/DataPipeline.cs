@@ -108,20 +108,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         switch (phase.Kind)
         {
             case PhaseKind.Observe: Observe(step, task, shards, output, cancellation); break;
-            case PhaseKind.Decide when round >= 0:
-                int partitions = Rounds(step)![round].Partitions;
-                if (partitions == 1 ? task.Index != 0 : task.Count != 1 && task.Count != partitions)
-                    throw new ArgumentException($"{phase} has {partitions} partition(s): run it as tasks I/{partitions}, or all of them as 0/1, not as {task}");
-                var mine = task.Count == 1 || partitions == 1 ? Enumerable.Range(0, partitions).ToList() : [task.Index];
-                try
-                {
-                    Parallel.ForEach(mine, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation },
-                        p => Reduce(step, round, p, shards, output));
-                }
-                catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]); }
-                Directory.CreateDirectory(completions);
-                foreach (var p in mine) AtomicFile.Write(Path.Combine(completions, phase.MarkerName(PipelineTask.Of(p, partitions))), DateTime.UtcNow.ToString("O"));
-                return null;
+            case PhaseKind.Decide when round >= 0: RunRound(phase, step, round, task, shards, output, cancellation); return null;
             case PhaseKind.Decide: Decide(step, task, shards, output); break;
             case PhaseKind.Apply: Apply(task, shards, output, events, cancellation); break;
             case PhaseKind.Finish: result = Finish(shards, output, 0, Stopwatch.StartNew(), events); break;
@@ -129,6 +116,27 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         Directory.CreateDirectory(completions);
         AtomicFile.Write(Path.Combine(completions, phase.MarkerName(task)), DateTime.UtcNow.ToString("O"));
         return result;
+    }
+
+    /// <summary>
+    /// A decide round: partition I as task I of the round's partitions, or every partition (in parallel threads) as task
+    /// 0 of 1; each partition leaves its own marker.
+    /// </summary>
+    void RunRound(PipelinePhase phase, int step, int round, PipelineTask task, IReadOnlyList<InputShard> shards, string output, CancellationToken cancellation)
+    {
+        int partitions = Rounds(step)![round].Partitions;
+        if (partitions == 1 ? task.Index != 0 : task.Count != 1 && task.Count != partitions)
+            throw new ArgumentException($"{phase} has {partitions} partition(s): run it as tasks I/{partitions}, or all of them as 0/1, not as {task}");
+        var mine = task.Count == 1 || partitions == 1 ? Enumerable.Range(0, partitions).ToList() : [task.Index];
+        try
+        {
+            Parallel.ForEach(mine, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.Parallelism), CancellationToken = cancellation },
+                p => Reduce(step, round, p, shards, output));
+        }
+        catch (AggregateException e) { System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]); }
+        var completions = Path.Combine(output, "_tasks");
+        Directory.CreateDirectory(completions);
+        foreach (var p in mine) AtomicFile.Write(Path.Combine(completions, phase.MarkerName(PipelineTask.Of(p, partitions))), DateTime.UtcNow.ToString("O"));
     }
 
     int RoundIndex(int step, string name)
