@@ -29,6 +29,7 @@ using Ziya2.Scaling;
 using Ziya2.Tokenization;
 using Ziya2.Training;
 using Ziya2.Training.Data;
+using Ziya2.Training.Distributed;
 using Ziya2.Training.Evaluation;
 using Ziya2.Training.Planning;
 
@@ -113,7 +114,7 @@ if (regime.Base.Steps > 0)
     var baseFiles = baseSources.Select(s => (s.Name, File: Tokens("base-" + s.Name, baseTokenizer, kept[s.CorpusName], LanguageOf(s)))).ToList();
     var baseHeldOut = baseSources.Where(s => s.HeldOut is { Length: > 0 }).ToDictionary(s => $"heldout_{s.Name}_base_tokens", s => Tokens("eval-base-" + s.Name, baseTokenizer, RecipePath(s.HeldOut!)));
     int baseEos = baseTokenizer.Vocabulary.EosId ?? 2, basePad = baseTokenizer.Vocabulary.PadId ?? baseEos;
-    using var baseOptimizer = Optimizer("adamw").Create(model.GetParameterGroups());
+    using var baseOptimizer = ShardedOptimizer.For(Optimizer("adamw"), trainer).Create(model.GetParameterGroups());
     var baseRunner = new StageRunner(model, baseOptimizer, Scheduler("cosine"), trainer, RunDirectory, configHash, Events)
     {
         ExportFormat = null,
@@ -163,7 +164,7 @@ double Weight(SourceSettings s) => s.Tokens > 0 ? s.Tokens : files[s.Name].Token
 MixtureSource Source(SourceSettings s, double weight) =>
     new(s.Name, files[s.Name], s.IsSupervised(regime) ? PackingMode.Samples : PackingMode.Documents, weight, regime.MaskPrompt);
 var benchmarks = regime.Benchmarks.Select(b => b.Load(RecipePath)).ToList();
-using (var optimizer = Optimizer("adamw").Create(model.GetParameterGroups()))
+using (var optimizer = ShardedOptimizer.For(Optimizer("adamw"), trainer).Create(model.GetParameterGroups()))
 {
     var runner = new StageRunner(model, optimizer, Scheduler("cosine"), trainer, RunDirectory, configHash, Events)
     {

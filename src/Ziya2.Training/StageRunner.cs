@@ -2,6 +2,7 @@ using Ziya2.Events;
 using Ziya2.Models;
 using Ziya2.Optimization;
 using Ziya2.Models.Checkpoints;
+using Ziya2.Training.Distributed;
 
 namespace Ziya2.Training;
 
@@ -29,7 +30,8 @@ public sealed record EvaluationPoint(string Stage, long Step, double Tokens)
 /// <see cref="EvaluateEveryTokens"/> it also runs inside stages, and with <see cref="EvaluateBeforeTraining"/> once before
 /// the first step (a fresh run only), as the paper's Figure 6 does. Every evaluation is also published as a
 /// <see cref="RunEvents.Metrics"/> event of series <see cref="EvaluationSeries"/> whose step is the tokens trained so far,
-/// for curves. Progress and metrics go onto <paramref name="events"/> (see <see cref="Trainer"/>).
+/// for curves. Progress and metrics go onto <paramref name="events"/> (see <see cref="Trainer"/>). Under data parallelism
+/// every rank runs the stages; rank 0 alone exports, evaluates and publishes.
 /// </summary>
 public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILearningRateScheduler scheduler, TrainerOptions options,
     string runDirectory, string configHash, IEventBus? events = null)
@@ -44,6 +46,8 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
     public double EvaluateEveryTokens { get; init; }
     /// <summary>Evaluate before the first step of a fresh run (the starting model).</summary>
     public bool EvaluateBeforeTraining { get; init; }
+    /// <summary>The job's ranks (default: this process's, from the launcher's environment).</summary>
+    public IProcessGroup Group { get; init; } = ProcessGroups.Current;
     /// <summary>The metrics series evaluations are published under.</summary>
     public const string EvaluationSeries = "eval";
 
@@ -60,10 +64,11 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
             return scores;
         }
         var trainer = new Trainer(model, optimizer, scheduler, options, store, configHash, events,
-            Evaluate is null ? null : (spec, step) => EvaluateAt(spec.Name, step));
+            Evaluate is null ? null : (spec, step) => EvaluateAt(spec.Name, step), Group);
+        bool lead = Group.Rank == 0;
         long every = EvaluateEveryTokens > 0 ? Math.Max(1, (long)Math.Round(EvaluateEveryTokens / options.TokensPerStep)) : 0;
         // The starting model, once: a resumed run has it in its metrics already.
-        if (Evaluate is not null && EvaluateBeforeTraining && stages.Count > 0 && store.Latest(stages[0].Name) is null) EvaluateAt(stages[0].Name, 0);
+        if (lead && Evaluate is not null && EvaluateBeforeTraining && stages.Count > 0 && store.Latest(stages[0].Name) is null) EvaluateAt(stages[0].Name, 0);
         var results = new List<StageResult>();
         foreach (var stage in stages)
         {
@@ -76,12 +81,12 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
                 HuggingFaceCheckpoint.Load(model, Path.Combine(result.Checkpoint, "model"));
                 Trainer.LoadOptimizer(optimizer, result.Checkpoint);
             }
-            if (ExportFormat is not null)
+            if (lead && ExportFormat is not null)
             {
                 var export = Path.Combine(runDirectory, "exports", stage.Name);
                 if (!Directory.Exists(export)) ModelExport.Write(model, ExportFormat, export, ExportDtype);
             }
-            if (Evaluate is not null) result = result with { Evaluation = EvaluateAt(stage.Name, stage.Steps) };
+            if (lead && Evaluate is not null) result = result with { Evaluation = EvaluateAt(stage.Name, stage.Steps) };
             results.Add(result);
             offset += stage.Steps;
         }

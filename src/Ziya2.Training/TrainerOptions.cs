@@ -32,7 +32,13 @@ public sealed class TrainerOptions : Ziya2.Configuration.IValidatableOptions
     /// <summary>Peak FLOP/s of the device for MFU (e.g. 989e12 for an H100's dense BF16); 0: measure the matmul peak at start (<see cref="MatmulPeak"/>).</summary>
     public double PeakFlops { get; set; }
 
-    /// <summary>Tokens per optimizer step.</summary>
+    /// <summary>
+    /// 1: shard the optimizer's state over the data-parallel ranks (ZeRO stage 1, <see cref="Distributed.ShardedOptimizer"/>;
+    /// each checkpoint then holds one optimizer shard per rank and resumes only with as many ranks); 0: every rank holds it all.
+    /// </summary>
+    public int ZeroStage { get; set; }
+
+    /// <summary>Tokens per optimizer step of one rank (all ranks: this × the ranks).</summary>
     public long TokensPerStep => (long)SequenceLength * MicroBatch * GradientAccumulation;
 
     public IEnumerable<string> Validate()
@@ -40,5 +46,6 @@ public sealed class TrainerOptions : Ziya2.Configuration.IValidatableOptions
         if (SequenceLength < 1 || MicroBatch < 1 || GradientAccumulation < 1) yield return "sequence_length, micro_batch and gradient_accumulation must be >= 1";
         if (ClipGradNorm < 0) yield return "clip_grad_norm must be >= 0";
         if (LogEvery < 1 || CheckpointEvery < 1 || KeepLast < 1) yield return "log_every, checkpoint_every and keep_last must be >= 1";
+        if (ZeroStage is not (0 or 1)) yield return $"zero_stage must be 0 or 1 (ZeRO stage 2 is not implemented), not {ZeroStage}";
     }
 }

@@ -55,9 +55,22 @@ public static class DataParallelWorker
         using var optimizer = factory.Create(((Ziya2.Models.ILanguageModel)model).GetParameterGroups());
         var schedule = new CosineWithWarmup(new CosineOptions { Lr = 3e-3, MinLr = 3e-4, WarmupSteps = 2 });
         var options = new TrainerOptions { SequenceLength = 16, MicroBatch = int.Parse(micro), LogEvery = 1, CheckpointEvery = 3, KeepLast = 10 };
-        var result = new Trainer(model, optimizer, schedule, options, new CheckpointStore(Path.Combine(dir, "checkpoints"), options.KeepLast), "dp", group: group)
-            .Run(new StageSpec("general", sampler, long.Parse(steps)), interrupt.Token);
-        File.WriteAllText(Path.Combine(dir, $"result.{group.Rank}"), $"{result.Steps} {result.Interrupted}");
+        if (flags.Contains("--stages"))
+        {
+            // Two stages through the runner: every rank trains both; rank 0 alone exports and evaluates.
+            var results = new StageRunner(model, optimizer, schedule, options, dir, "dp")
+            {
+                Group = group,
+                Evaluate = point => { File.WriteAllText(Path.Combine(dir, $"evaluated.{group.Rank}.{point.Stage}"), ""); return new Dictionary<string, double> { ["x"] = 1 }; },
+            }.Run([new StageSpec("general", sampler, long.Parse(steps)), new StageSpec("second", sampler, long.Parse(steps))], interrupt.Token);
+            File.WriteAllText(Path.Combine(dir, $"result.{group.Rank}"), string.Join(",", results.Select(r => $"{r.Stage}:{r.Steps}")));
+        }
+        else
+        {
+            var result = new Trainer(model, optimizer, schedule, options, new CheckpointStore(Path.Combine(dir, "checkpoints"), options.KeepLast), "dp", group: group)
+                .Run(new StageSpec("general", sampler, long.Parse(steps)), interrupt.Token);
+            File.WriteAllText(Path.Combine(dir, $"result.{group.Rank}"), $"{result.Steps} {result.Interrupted}");
+        }
         var weights = model.Module.parameters().SelectMany(p => p.detach().to_type(ScalarType.Float32).data<float>().ToArray()).ToArray();
         File.WriteAllBytes(Path.Combine(dir, $"weights.{group.Rank}.bin"), System.Runtime.InteropServices.MemoryMarshal.AsBytes(weights.AsSpan()).ToArray());
         return 0;
@@ -196,6 +209,20 @@ public sealed class DataParallelTests : IDisposable
     }
 
     [SkippableFact]
+    public void Stages_run_on_every_rank_and_rank_0_alone_exports_and_evaluates()
+    {
+        RequireMpi();
+        var dir = _tmp.Combine("stages");
+        var (code, output) = Launch(2, ["train", dir, "4", "4", "--stages", "--zero"]);
+        Assert.True(code == 0, output);
+        Assert.Equal("general:4,second:4", File.ReadAllText(Path.Combine(dir, "result.0")));
+        Assert.Equal(File.ReadAllText(Path.Combine(dir, "result.0")), File.ReadAllText(Path.Combine(dir, "result.1")));
+        Assert.Equal(["evaluated.0.general", "evaluated.0.second"], Directory.GetFiles(dir, "evaluated.*").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.True(File.Exists(Path.Combine(dir, "exports", "second", "config.json")), "no export of the second stage");
+        Assert.Equal(Weights(dir, 0), Weights(dir, 1));
+    }
+
+    [SkippableFact]
     public void Collectives_over_several_buckets_give_every_rank_the_right_values()
     {
         RequireMpi();
@@ -221,6 +248,20 @@ public sealed class DataParallelTests : IDisposable
         Assert.Equal(r0, r1);                                   // the same step, both interrupted
         Assert.EndsWith(" True", r0);
         Assert.True(Directory.Exists(Path.Combine(dir, "checkpoints", $"general-{long.Parse(r0.Split(' ')[0]):D8}")), $"no checkpoint at {r0}");
+    }
+
+    [Fact]
+    public void Zero_stage_is_0_or_1_and_1_shards_the_configured_optimizer()
+    {
+        Assert.Contains(new TrainerOptions { ZeroStage = 2 }.Validate(), m => m.Contains("zero_stage must be 0 or 1"));
+        Assert.Empty(new TrainerOptions { ZeroStage = 1 }.Validate());
+        var adamw = new AdamWFactory(new AdamWOptions());
+        Assert.Same(adamw, ShardedOptimizer.For(adamw, new TrainerOptions()));
+        using var model = new LlamaModel(new LlamaOptions { VocabSize = 29, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 1, NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 32 });
+        using var sharded = ShardedOptimizer.For(adamw, new TrainerOptions { ZeroStage = 1 }).Create(((Ziya2.Models.ILanguageModel)model).GetParameterGroups());
+        Assert.IsType<ShardedOptimizer>(sharded);
+        // Its state is one file per rank: the single-file API says so instead of writing half a checkpoint.
+        Assert.Throws<NotSupportedException>(() => sharded.SaveState(_tmp.Combine("optimizer.bin")));
     }
 
     [Fact]

@@ -62,6 +62,10 @@ public sealed class ShardedOptimizer : IOptimizer
         _mine = zeros(_slice, ScalarType.Float32).DetachFromDisposeScope();
     }
 
+    /// <summary><paramref name="factory"/>, sharded over this job's ranks when <paramref name="trainer"/> asks for <c>zero_stage = 1</c>.</summary>
+    public static IOptimizerFactory For(IOptimizerFactory factory, TrainerOptions trainer) =>
+        trainer.ZeroStage == 1 ? Factory(factory, ProcessGroups.Current) : factory;
+
     /// <summary>The factory that shards <paramref name="inner"/>'s optimizers over <paramref name="group"/>.</summary>
     public static IOptimizerFactory Factory(IOptimizerFactory inner, IProcessGroup group) => new ShardingFactory(inner, group);
 
