@@ -536,22 +536,34 @@ public sealed class DataCommandTests : IDisposable
     public void A_recipe_runs_its_factory_as_kubernetes_jobs_and_keeps_what_a_local_run_keeps()
     {
         var corpus = DuplicateRichCorpus();
+        var err = RunFactoryRecipeLocallyAndOnCluster(corpus, "k8s", KubernetesConfig(tasks: 2), new Dictionary<string, string> { ["PATH"] = FakeKubectlPath() });
+        Assert.Matches(@"Data cd: applying 7 Kubernetes Job\(s\)", err);
+    }
+
+    /// <summary>
+    /// <c>recipes/data-factory.csx</c> over <paramref name="corpus"/> twice: locally, and with <c>[factory] executor =
+    /// <paramref name="executor"/></c> (settings <paramref name="executorSettings"/>, environment <paramref name="environment"/>);
+    /// both pass the gate and keep the same bytes. Returns the cluster run's standard error.
+    /// </summary>
+    string RunFactoryRecipeLocallyAndOnCluster(string corpus, string executor, string executorSettings, IReadOnlyDictionary<string, string> environment)
+    {
         var recipeConfig = Path.Combine(_tmp, "recipe.toml");
         File.WriteAllText(recipeConfig, $$"""
             include = ["{{Path.Combine(CliRunner.RepoRoot, "recipes/configs/data-factory.toml")}}"]
             [factory]
             inputs = ["{{corpus}}"]
-            executor = "k8s"
-            {{KubernetesConfig(tasks: 2)}}
+            executor = "{{executor}}"
+            {{executorSettings}}
             """);
-        var (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", recipeConfig, "--set", "factory.executor=\"local\"", "--run-dir", Path.Combine(_tmp, "local")]);
+        var (local, cluster) = (Path.Combine(_tmp, "recipe-local"), Path.Combine(_tmp, "recipe-" + executor));
+        var (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", recipeConfig, "--set", "factory.executor=\"local\"", "--run-dir", local]);
         Assert.True(code == 0, err + stdout);
-        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, "run", "recipes/data-factory.csx", "-c", recipeConfig, "--run-dir", Path.Combine(_tmp, "k8s")],
-            CliRunner.RepoRoot, new Dictionary<string, string> { ["PATH"] = FakeKubectlPath() });
-        Assert.True(code == 0, err + stdout);
-        Assert.Matches(@"Data cd: applying 7 Kubernetes Job\(s\)", err);
         Assert.Contains("Gate passed", err);
-        AssertSameKept(Path.Combine(_tmp, "local"), Path.Combine(_tmp, "k8s"));
+        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, "run", "recipes/data-factory.csx", "-c", recipeConfig, "--run-dir", cluster], CliRunner.RepoRoot, environment);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("Gate passed", err);
+        AssertSameKept(local, cluster);
+        return err;
     }
 
     [SkippableFact]
@@ -609,23 +621,8 @@ public sealed class DataCommandTests : IDisposable
         Assert.Empty(Directory.GetFiles(output, "*.tmp", SearchOption.AllDirectories));
 
         // The recipe: the same config but for [factory] executor submits each pipeline's phases and waits for them.
-        var recipeConfig = Path.Combine(_tmp, "recipe.toml");
-        File.WriteAllText(recipeConfig, $$"""
-            include = ["{{Path.Combine(CliRunner.RepoRoot, "recipes/configs/data-factory.toml")}}"]
-            [factory]
-            inputs = ["{{corpus}}"]
-            executor = "slurm"
-            [executor.slurm]
-            tasks = 3
-            """);
-        (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", recipeConfig, "--set", "factory.executor=\"local\"", "--run-dir", Path.Combine(_tmp, "recipe-local")]);
-        Assert.True(code == 0, err + stdout);
-        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, "run", "recipes/data-factory.csx", "-c", recipeConfig, "--run-dir", Path.Combine(_tmp, "recipe-slurm")],
-            CliRunner.RepoRoot, slurm.Environment);
-        Assert.True(code == 0, err + stdout);
+        err = RunFactoryRecipeLocallyAndOnCluster(corpus, "slurm", "[executor.slurm]\ntasks = 3", slurm.Environment);
         Assert.Matches(@"Data cd: 7 Slurm job\(s\) submitted", err);
-        Assert.Contains("Gate passed", err);
-        AssertSameKept(Path.Combine(_tmp, "recipe-local"), Path.Combine(_tmp, "recipe-slurm"));
     }
 
     [Fact]

@@ -208,15 +208,25 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         });
     }
 
+    /// <summary>
+    /// Every shard's observation file for corpus step <paramref name="s"/>, in input order; refuses, naming the shards
+    /// and the observe task (from its markers, else <paramref name="tasks"/>), when one is missing.
+    /// </summary>
+    List<string> Observations(int s, IReadOnlyList<InputShard> shards, string output, string deciding, int? tasks)
+    {
+        var paths = shards.Select(shard => ObservationPath(output, s, steps[s].Name, shard)).ToList();
+        var missing = Enumerable.Range(0, shards.Count).Where(i => !File.Exists(paths[i])).ToList();
+        if (missing.Count > 0)
+            throw new PipelinePhaseException($"cannot decide {deciding}: {Missing(shards, missing, "observations", TasksOf(output, new(PhaseKind.Observe, steps[s].Name)) ?? tasks)}; run (or re-run) the observe:{steps[s].Name} phase first");
+        return paths;
+    }
+
     /// <summary>Decide phase: one instance decides from every shard's observations, in input order; written atomically.</summary>
     void Decide(int s, PipelineTask task, IReadOnlyList<InputShard> shards, string output)
     {
         var path = DecisionPath(output, s);
         if (File.Exists(path)) return;
-        var paths = shards.Select(shard => ObservationPath(output, s, steps[s].Name, shard)).ToList();
-        var missing = Enumerable.Range(0, shards.Count).Where(i => !File.Exists(paths[i])).ToList();
-        if (missing.Count > 0)
-            throw new PipelinePhaseException($"cannot decide {steps[s].Name}: {Missing(shards, missing, "observations", TasksOf(output, new(PhaseKind.Observe, steps[s].Name)) ?? (task.Count > 1 ? task.Count : null))}; run (or re-run) the observe:{steps[s].Name} phase first");
+        var paths = Observations(s, shards, output, steps[s].Name, task.Count > 1 ? task.Count : null);
         var decider = (ICorpusDataFilter)steps[s].Create();
         try { AtomicFile.Write(path, decider.Decide([.. paths.Select(File.ReadAllBytes)])); }
         finally { (decider as IDisposable)?.Dispose(); }
@@ -233,11 +243,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         var (routePath, decisionPath) = (RoundPath(output, s, r, p, ".route"), RoundPath(output, s, r, p, ".decision"));
         if (File.Exists(decisionPath)) return;
         var name = $"{steps[s].Name}@{rounds[r].Name}";
-        var observations = shards.Select(shard => ObservationPath(output, s, steps[s].Name, shard)).ToList();
-        var missing = Enumerable.Range(0, shards.Count).Where(i => !File.Exists(observations[i])).ToList();
-        if (missing.Count > 0)
-            throw new PipelinePhaseException($"cannot decide {name}: {Missing(shards, missing, "observations", TasksOf(output, new(PhaseKind.Observe, steps[s].Name)))}; run (or re-run) the observe:{steps[s].Name} phase first");
-        var producers = new List<string>(observations);
+        var producers = Observations(s, shards, output, name, null);
         for (int earlier = 0; earlier < r; earlier++)
         {
             var unfinished = Enumerable.Range(0, rounds[earlier].Partitions).Where(q => !File.Exists(RoundPath(output, s, earlier, q, ".decision"))).ToList();

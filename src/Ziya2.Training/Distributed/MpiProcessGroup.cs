@@ -67,23 +67,24 @@ public sealed partial class MpiProcessGroup : IProcessGroup
 
     public unsafe void AllReduceSum(Span<float> values)
     {
-        fixed (float* p = values)
-            for (int at = 0; at < values.Length; at += Chunk)
-                Check(MPI_Allreduce((void*)InPlace, p + at, Math.Min(Chunk, values.Length - at), Float, Sum, CommWorld), "MPI_Allreduce");
+        fixed (float* p = values) AllReduce((byte*)p, values.Length, sizeof(float), Float, Sum);
     }
 
     public unsafe void AllReduceSum(Span<double> values)
     {
-        fixed (double* p = values)
-            for (int at = 0; at < values.Length; at += Chunk)
-                Check(MPI_Allreduce((void*)InPlace, p + at, Math.Min(Chunk, values.Length - at), Double, Sum, CommWorld), "MPI_Allreduce");
+        fixed (double* p = values) AllReduce((byte*)p, values.Length, sizeof(double), Double, Sum);
     }
 
     public unsafe void AllReduceMax(Span<double> values)
     {
-        fixed (double* p = values)
-            for (int at = 0; at < values.Length; at += Chunk)
-                Check(MPI_Allreduce((void*)InPlace, p + at, Math.Min(Chunk, values.Length - at), Double, Max, CommWorld), "MPI_Allreduce");
+        fixed (double* p = values) AllReduce((byte*)p, values.Length, sizeof(double), Double, Max);
+    }
+
+    /// <summary>In place, bucket by bucket: <paramref name="count"/> elements of <paramref name="size"/> bytes at <paramref name="values"/>.</summary>
+    static unsafe void AllReduce(byte* values, int count, int size, int type, int op)
+    {
+        for (int at = 0; at < count; at += Chunk)
+            Check(MPI_Allreduce((void*)InPlace, values + (long)at * size, Math.Min(Chunk, count - at), type, op, CommWorld), "MPI_Allreduce");
     }
 
     public unsafe void Broadcast(Span<byte> bytes, int root = 0)

@@ -132,13 +132,20 @@ public sealed class ShardedOptimizer : IOptimizer
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var (mine, all) = (_mine, _flat);
-        foreach (var (master, start, _, _) in _masters) mine.narrow(0, start, master.numel()).copy_(master);
+        MastersIntoSlice();
         _group.AllGather(MemoryMarshal.Cast<byte, float>(mine.bytes), MemoryMarshal.Cast<byte, float>(all.bytes));
         for (int i = 0; i < _parameters.Count; i++)
         {
             var p = _parameters[i];
             p.copy_(all.narrow(0, _offsets[i], p.numel()).view(p.shape).to(p.dtype, p.device));
         }
+    }
+
+    /// <summary>This rank's masters, laid end to end, into the slice buffer (its padding left as the last exchange left it: zeros).</summary>
+    void MastersIntoSlice()
+    {
+        using var _ = no_grad();
+        foreach (var (master, start, _, _) in _masters) _mine.narrow(0, start, master.numel()).copy_(master);
     }
 
     /// <summary>Sets the masters from the model (after rank 0's weights were broadcast, or a checkpoint without masters was loaded).</summary>
@@ -157,10 +164,9 @@ public sealed class ShardedOptimizer : IOptimizer
         Directory.CreateDirectory(directory);
         _inner.SaveState(Path.Combine(directory, ShardName + ".optimizer"));
         using var scope = NewDisposeScope();
-        var mine = zeros(_slice, ScalarType.Float32);
-        foreach (var (master, start, _, _) in _masters) mine.narrow(0, start, master.numel()).copy_(master);
+        MastersIntoSlice();
         var tmp = Path.Combine(directory, ShardName + ".master.tmp");
-        File.WriteAllBytes(tmp, mine.bytes.ToArray());
+        File.WriteAllBytes(tmp, _mine.bytes.ToArray());
         File.Move(tmp, Path.Combine(directory, ShardName + ".master"), overwrite: true);
     }
 
