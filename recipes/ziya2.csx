@@ -14,8 +14,12 @@
 //   5. evaluation        after every stage: held-out loss per source and the [[regime.benchmarks]]; scaling-law samples
 //                        (§7) per stage and benchmark when [regime.scaling] asks for them
 //   6. report            <run>/report/report.html: funnels, gate, tokenizer gain, curves, evaluation, Table 3 beside ours
-// The plan (stages, tokens, steps, memory per GPU, time) is printed first, always; --dry-run stops there.
+// The plan (stages, tokens, steps, memory per GPU, time) is printed first, always; --dry-run stops there, and for a plan of
+// several GPUs writes <run>/launch.sbatch (nodes × GPUs, srun one rank per GPU) that runs it.
 // Re-running in the same --run-dir resumes where it stopped, or finds every stage complete and rewrites the report.
+// Data parallel: `mpiexec -n 2 ziya2 run …` or srun runs this recipe on every rank unchanged; rank 0 prepares data,
+// tokenizer and token files first (the others then find them done), every rank trains its part of each batch, rank 0
+// alone evaluates and writes the report.
 #load "lib/factory.csx"
 #load "lib/regime.csx"
 
@@ -47,7 +51,13 @@ ModelDimensions dimensions;
 if (architecture is not null) dimensions = ModelDimensions.FromHuggingFaceConfig(File.ReadAllText(architecture), architecture);
 else using (var probe = Model("llama")) dimensions = ModelDimensions.FromHuggingFaceConfig(probe.ConfigJson, "[model]");   // small models only: built to be measured
 dimensions = dimensions with { VocabSize = VocabularyExtension.PaddedRows(dimensions.VocabSize + regime.NewCharacters, regime.PadVocabularyTo) };
-long globalBatch = regime.GlobalBatchTokens > 0 ? regime.GlobalBatchTokens : trainer.TokensPerStep;
+// Launched as ranks (mpiexec, srun), the plan is for this job's data-parallel ranks; alone, for [plan] gpus.
+if (Launch.WorldSize > 1 && hardware.Gpus != Launch.WorldSize)
+{
+    Log.LogInformation("plan.gpus = {Gpus}, but this job has {Ranks} ranks: planning for the job", hardware.Gpus, Launch.WorldSize);
+    hardware.Gpus = Launch.WorldSize;
+}
+long globalBatch = regime.GlobalBatchTokens > 0 ? regime.GlobalBatchTokens : trainer.TokensPerStep * hardware.Gpus;
 var plannedStages = new List<PlannedStage>();
 if (regime.Base.Steps > 0)
     plannedStages.Add(new PlannedStage("base", regime.Base.Steps * (double)globalBatch, "documents", $"{string.Join(", ", regime.Base.Sources)} (base tokenizer)"));
@@ -57,13 +67,28 @@ var plan = new TrainingPlan
 {
     Model = dimensions, Stages = plannedStages, SequenceLength = trainer.SequenceLength, MicroBatch = trainer.MicroBatch,
     GlobalBatchTokens = globalBatch, ActivationCheckpointing = Config.Get<bool?>("model.activation_checkpointing") ?? false, Hardware = hardware,
+    WeightBytes = Config.Get<string?>("model.precision") == "bf16" ? 2 : 4,
 };
 Console.Out.WriteLine($"{regime.Title} plan (architecture from {architecture ?? "[model]"}):");
 Console.Out.Write(plan.Render());
-if (DryRun) return;
-if (hardware.Gpus == 1 && trainer.TokensPerStep != plan.StepTokens)
-    throw new InvalidOperationException($"trainer: {trainer.TokensPerStep:N0} tokens per step, but the plan's global batch needs {plan.GradientAccumulation} " +
-        $"accumulation steps ({plan.StepTokens:N0} tokens) on one device: set trainer.gradient_accumulation = {plan.GradientAccumulation}");
+if (DryRun)
+{
+    // A plan of several GPUs gets its launch script, in the run directory its ranks will train in.
+    if (hardware.Gpus > 1)
+    {
+        var script = WriteLaunchFile("launch.sbatch", runDirectory => SlurmLaunch.Render(plan, Config.Get<SlurmLaunchOptions>("launch.slurm"), RerunCommand, runDirectory, regime.Title));
+        Console.Out.WriteLine($"Launch script: {script}\n  submit: sbatch {script}   (or: mpiexec -n {hardware.Gpus} with the command in it)");
+    }
+    return;
+}
+if (hardware.Gpus > 1 && Launch.WorldSize == 1)
+    throw new InvalidOperationException($"the plan needs {hardware.Gpus} GPUs, and this process was started alone: launch it as {hardware.Gpus} ranks — the script " +
+        "`--dry-run` writes into the run directory (sbatch), or mpiexec/srun -n " + hardware.Gpus + " with this command; for a single-device run set plan.gpus = 1");
+if (Launch.WorldSize > 1 && hardware.PipelineParallel != 1)
+    throw new InvalidOperationException($"plan.pipeline_parallel = {hardware.PipelineParallel}: this engine trains data parallel only (ZeRO-1/2 for memory); set it to 1");
+if (trainer.TokensPerStep * Launch.WorldSize != plan.StepTokens)
+    throw new InvalidOperationException($"trainer: {trainer.TokensPerStep * Launch.WorldSize:N0} tokens per step over {Launch.WorldSize} rank(s), but the plan's global batch needs {plan.GradientAccumulation} " +
+        $"accumulation steps ({plan.StepTokens:N0} tokens): set trainer.gradient_accumulation = {plan.GradientAccumulation}");
 
 // Training curves also as TensorBoard event files (tensorboard --logdir <run>/tensorboard); the console and
 // metrics.jsonl are subscribed by the host.
@@ -77,7 +102,8 @@ var missing = regime.AllCorpora().SelectMany(c => c.Inputs.Select(i => (c.Name, 
 if (missing.Count > 0) throw new InvalidOperationException($"inputs not found: {string.Join("; ", missing.Select(m => $"{m.Name}: {m.Input}"))}");
 var kept = new Dictionary<string, string>();
 var funnels = new Dictionary<string, FactoryOutcome>();
-foreach (var corpus in regime.AllCorpora())
+// Rank 0 runs the factory; the other ranks then run it too and find every pipeline done (their kept paths, funnels).
+MainProcessFirst(() => { foreach (var corpus in regime.AllCorpora())
 {
     var output = Path.Combine(work, "data", corpus.Name);
     var inputs = corpus.Inputs.Select(RecipePath).ToList();
@@ -92,7 +118,7 @@ foreach (var corpus in regime.AllCorpora())
         funnels[corpus.Name] = RunFactory(inputs, output, factory, evaluation, corpus.Name);
         kept[corpus.Name] = funnels[corpus.Name].Kept;
     }
-}
+} });
 // A source's documents: its corpus's output, or only those of one language (supervised corpora carry no language).
 Func<Document, bool>? LanguageOf(SourceSettings s) => s.OnlyLanguage && !s.IsSupervised(regime) ? d => d.Language == s.Language : null;
 
@@ -111,8 +137,8 @@ var results = new List<StageResult>();
 if (regime.Base.Steps > 0)
 {
     var baseSources = regime.Base.Sources.Select(name => regime.Source(name)).ToList();
-    var baseFiles = baseSources.Select(s => (s.Name, File: Tokens("base-" + s.Name, baseTokenizer, kept[s.CorpusName], LanguageOf(s)))).ToList();
-    var baseHeldOut = baseSources.Where(s => s.HeldOut is { Length: > 0 }).ToDictionary(s => $"heldout_{s.Name}_base_tokens", s => Tokens("eval-base-" + s.Name, baseTokenizer, RecipePath(s.HeldOut!)));
+    var baseFiles = MainProcessFirst(() => baseSources.Select(s => (s.Name, File: Tokens("base-" + s.Name, baseTokenizer, kept[s.CorpusName], LanguageOf(s)))).ToList());
+    var baseHeldOut = MainProcessFirst(() => baseSources.Where(s => s.HeldOut is { Length: > 0 }).ToDictionary(s => $"heldout_{s.Name}_base_tokens", s => Tokens("eval-base-" + s.Name, baseTokenizer, RecipePath(s.HeldOut!))));
     int baseEos = baseTokenizer.Vocabulary.EosId ?? 2, basePad = baseTokenizer.Vocabulary.PadId ?? baseEos;
     using var baseOptimizer = ShardedOptimizer.For(Optimizer("adamw"), trainer).Create(model.GetParameterGroups());
     var baseRunner = new StageRunner(model, baseOptimizer, Scheduler("cosine"), trainer, RunDirectory, configHash, Events)
@@ -131,7 +157,8 @@ if (regime.Base.Steps > 0)
 // raw inputs): the factory's T→S step would otherwise leave almost only simplified characters to count (§3.2 adds both).
 var chinese = regime.Sources.Where(s => s.Language == "zh" && !s.IsSupervised(regime)).Select(s => s.CorpusName).Distinct()
     .SelectMany(c => OriginalTexts(regime.AllCorpora().First(x => x.Name == c).Inputs.Select(RecipePath).ToList(), kept[c], "zh", regime.ExtensionSampleDocuments));
-var (tokenizer, added) = ExtendVocabulary(baseTokenizer, model, chinese, regime.NewCharacters, regime.PadVocabularyTo, Path.Combine(work, "tokenizer"));
+// Every rank extends its own model the same way (deterministic); rank 0 writes the extended tokenizer first.
+var (tokenizer, added) = MainProcessFirst(() => ExtendVocabulary(baseTokenizer, model, chinese, regime.NewCharacters, regime.PadVocabularyTo, Path.Combine(work, "tokenizer")));
 var traditional = VocabularyExtension.Traditional(tokenizer.Vocabulary.Pieces.Skip(baseTokenizer.VocabSize), Filter("t2s"));
 // The plan assumed every asked-for character would be found; a small corpus may hold fewer.
 if (model.VocabSize != dimensions.VocabSize)
@@ -146,18 +173,15 @@ Log.LogInformation("Tokenizer: {Added} Chinese characters added ({Simplified} si
     added, added - traditional.Count, traditional.Count, baseTokenizer.VocabSize, tokenizer.VocabSize, string.Join(", ", efficiency.Select(e => $"{e.Source} {e.Base:F3} → {e.Extended:F3}")));
 
 // ---- 4. token files and the stages -----------------------------------------------------------------------------------
-var files = regime.Sources.ToDictionary(s => s.Name, s => Tokens(s.Name, tokenizer, kept[s.CorpusName], LanguageOf(s)));
+var files = MainProcessFirst(() => regime.Sources.ToDictionary(s => s.Name, s => Tokens(s.Name, tokenizer, kept[s.CorpusName], LanguageOf(s))));
 foreach (var (name, f) in files) Log.LogInformation("Tokens: {Source} {Documents:N0} documents, {Tokens:N0} tokens", name, f.Documents, f.Tokens);
-var heldOut = regime.Sources.Where(s => s.HeldOut is { Length: > 0 }).ToDictionary(s => "heldout_" + s.Name, s =>
+var heldOut = MainProcessFirst(() => regime.Sources.Where(s => s.HeldOut is { Length: > 0 }).ToDictionary(s => "heldout_" + s.Name, s =>
 {
     var input = RecipePath(s.HeldOut!);
     // Supervised held-out sets are rendered with the same templates as their training data.
     if (s.IsSupervised(regime)) input = FormatSupervised("eval-" + s.Name, [input], Path.Combine(work, "data", "eval-" + s.Name), parallelism: 1);
     return Tokens("eval-" + s.Name, tokenizer, input);   // held-out files are the source's own: no language split
-});
-if (hardware.Gpus > 1)
-    throw new InvalidOperationException($"the plan needs {hardware.Gpus} GPUs, and this engine trains in one process on one device (TorchSharp has no collectives; " +
-        "docs/training.md, 'Scale-out'). Data, tokenizer and token files are ready in " + work + "; set plan.gpus = 1 for a single-device run");
+}));
 
 int eos = tokenizer.Vocabulary.EosId ?? 2, pad = tokenizer.Vocabulary.PadId ?? eos;
 double Weight(SourceSettings s) => s.Tokens > 0 ? s.Tokens : files[s.Name].Tokens;
@@ -196,6 +220,7 @@ foreach (var r in results)
         r.Interrupted ? $"interrupted at step {r.Steps}" : r.Resumed && double.IsNaN(r.FirstLoss) ? "already complete" : $"trained, loss {r.FirstLoss:F3} → {r.LastLoss:F3}",
         string.Join(", ", r.Evaluation.Select(kv => $"{kv.Key} {kv.Value:F3}")));
 if (Cancellation.IsCancellationRequested) return;
+if (!Launch.IsMain) return;   // the evaluation numbers, the samples, the report and their checks are rank 0's
 
 // ---- 5b. data-centric scaling samples (§7) -----------------------------------------------------------------------------
 // Per stage and benchmark: tokens trained so far, the stage's data attributes (the automatic proxy for coherence and
@@ -214,7 +239,7 @@ if (regime.Scaling.Documents > 0 && trainedStages.Count > 0 && regime.Benchmarks
     double trained = 0;
     foreach (var r in trainedStages)
     {
-        trained += r.Steps * (double)trainer.TokensPerStep;
+        trained += r.Steps * (double)plan.StepTokens;   // all ranks' tokens
         int index = stages.FindIndex(s => s.Name == r.Stage) + 1;
         var docs = InStage(index).SelectMany(s => ReadDocuments(kept[s.CorpusName]).Where(d => LanguageOf(s)?.Invoke(d) ?? true)).Take(regime.Scaling.Documents).ToList();
         var attributes = DataAttributes.Proxy(docs, advertising);

@@ -27,11 +27,15 @@ public sealed class LlamaModel : ILanguageModel, IIncrementalDecoder, IModelExpo
         if (options.Checkpoint is not null) HuggingFaceCheckpoint.LoadWeights(this, options.Checkpoint);   // the config came from there
         else Initialize(options.Seed);
         if (Numerics.Precision == Precision.Bf16) _network.to(ScalarType.BFloat16);
-        _device = new Device(options.Device);
+        // "cuda" is this process's GPU: cuda:LOCAL_RANK under a launcher (one GPU per data-parallel rank), cuda:0 alone.
+        var placed = Ziya2.Distributed.LaunchEnvironment.Current.PlaceDevice(options.Device);
+        _device = new Device(placed);
         if (_device.type == DeviceType.CUDA)
         {
             if (!cuda.is_available())
-                throw new InvalidOperationException($"model.device = \"{options.Device}\" but this TorchSharp build has no usable CUDA device; install the libtorch-cuda native package in the host, or use device = \"cpu\"");
+                throw new InvalidOperationException($"model.device = \"{options.Device}\" but this TorchSharp build has no usable CUDA device; build the host with -p:Ziya2Torch=cuda (docs/training.md, 'GPUs'), or use device = \"cpu\"");
+            if (_device.index >= cuda.device_count())
+                throw new InvalidOperationException($"model.device = \"{options.Device}\" is {placed} here, but this node shows {cuda.device_count()} CUDA device(s): start at most that many ranks per node, one per GPU");
             _network.to(_device);
         }
     }

@@ -50,7 +50,11 @@ public sealed class LlamaOptions : IValidatableOptions
     public bool SoftmaxFp32 { get; set; } = true;
     /// <summary>Recompute each decoder block in backward instead of storing its activations.</summary>
     public bool ActivationCheckpointing { get; set; }
-    /// <summary>Where the weights live: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c> (CUDA needs TorchSharp's CUDA native package in the host).</summary>
+    /// <summary>
+    /// Where the weights live: <c>cpu</c>, <c>cuda</c> (this process's GPU: <c>cuda:LOCAL_RANK</c> under mpiexec or srun,
+    /// one per data-parallel rank) or <c>cuda:N</c>. CUDA needs the host built with TorchSharp's CUDA natives
+    /// (<c>-p:Ziya2Torch=cuda</c>).
+    /// </summary>
     public string Device { get; set; } = "cpu";
     /// <summary>Seed of the random initialisation (ignored when a checkpoint is loaded).</summary>
     public long Seed { get; set; } = 1234;

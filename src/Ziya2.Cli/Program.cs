@@ -25,7 +25,7 @@ static class Program
         RunRequest Request(ParseResult r) => new(
             r.GetValue(recipe)!, r.GetValue(config) ?? [], r.GetValue(set) ?? [], r.GetValue(plugins) ?? [],
             r.GetValue(runDir), r.GetValue(force), r.GetValue(logFormat), r.GetValue(logLevel),
-            Engines: [typeof(Ziya2.DataFactory.Pipeline.DataPipeline).Assembly, typeof(Ziya2.NGram.ArpaModel).Assembly, typeof(Ziya2.Training.Trainer).Assembly,
+            Engines: [typeof(Ziya2.DataFactory.Pipeline.DataPipeline).Assembly, typeof(Ziya2.Distributed.ProcessGroups).Assembly, typeof(Ziya2.NGram.ArpaModel).Assembly, typeof(Ziya2.Training.Trainer).Assembly,
                       typeof(Ziya2.Reporting.RunReport).Assembly, typeof(Ziya2.Evaluation.LanguageModelScorer).Assembly, typeof(Ziya2.Scaling.ScalingLaw).Assembly],   // recipes may use the engines
             Resume: r.GetValue(resume), DryRun: r.GetValue(dryRun));
 

@@ -57,14 +57,14 @@ static class TrainBenchmark
         var seq = new Option<int>("--seq-len") { DefaultValueFactory = _ => 128 };
         var steps = new Option<int>("--steps") { Description = "Timed steps (after 2 warm-up steps)", DefaultValueFactory = _ => 5 };
         var threads = new Option<int>("--threads") { Description = "Threads per rank", DefaultValueFactory = _ => 1 };
-        var zero = new Option<bool>("--zero") { Description = "Shard the optimizer (ZeRO-1)" };
+        var zero = new Option<int>("--zero-stage") { Description = "ZeRO stage: 0 (plain data parallel), 1 (optimizer state sharded), 2 (gradients too)", DefaultValueFactory = _ => 0 };
         var worker = new Option<string?>("--worker") { Hidden = true, Description = "A rank of one measurement, working in the given shared directory" };
         var command = new Command("scaling", "Data-parallel throughput: N ranks (mpiexec) against one — tokens/s, ratio, efficiency")
             { ranks, preset, batch, seq, steps, threads, zero, worker, plugins, logLevel };
         command.SetAction(r => InvalidInput.Guard(() =>
         {
             string[] common = ["train", "scaling", "--preset", r.GetValue(preset)!, "--batch", r.GetValue(batch).ToString(), "--seq-len", r.GetValue(seq).ToString(),
-                               "--steps", r.GetValue(steps).ToString(), "--threads", r.GetValue(threads).ToString(), .. r.GetValue(zero) ? new[] { "--zero" } : [],
+                               "--steps", r.GetValue(steps).ToString(), "--threads", r.GetValue(threads).ToString(), "--zero-stage", r.GetValue(zero).ToString(),
                                .. (r.GetValue(plugins) ?? []).SelectMany(p => new[] { "--plugins", Path.GetFullPath(p) })];
             if (r.GetValue(worker) is { } shared)
             {
@@ -75,6 +75,7 @@ static class TrainBenchmark
             }
             int n = r.GetValue(ranks);
             if (n < 2) throw new ArgumentException("--ranks must be >= 2");
+            if (r.GetValue(zero) is not (0 or 1 or 2)) throw new ArgumentException("--zero-stage must be 0, 1 or 2");
             var self = Environment.ProcessPath!;
             var entry = System.Reflection.Assembly.GetEntryAssembly()!.Location;
             string[] start = Path.GetFileNameWithoutExtension(self) == "dotnet" ? [self, entry] : [self];
@@ -82,22 +83,13 @@ static class TrainBenchmark
             {
                 var shared = Directory.CreateTempSubdirectory("ziya2-scaling-").FullName;   // the ranks' checkpoints: one directory all of them see
                 using var cleanup = new Cleanup(shared);
-                var psi = new ProcessStartInfo("mpiexec", ["-n", count.ToString(), .. start, .. common, "--worker", shared]) { RedirectStandardOutput = true, RedirectStandardError = true };
-                Process p;
-                try { p = Process.Start(psi)!; }
-                catch (System.ComponentModel.Win32Exception e) { throw new IOException($"cannot run mpiexec ({e.Message}); install MPICH (Debian: apt-get install mpich)", e); }
-                using (p)
-                {
-                    var stderr = p.StandardError.ReadToEndAsync();
-                    var stdout = p.StandardOutput.ReadToEnd();
-                    p.WaitForExit();
-                    var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("tokens_per_second ", StringComparison.Ordinal));
-                    if (p.ExitCode != 0 || line is null) throw new InvalidOperationException($"the {count}-rank run failed (exit {p.ExitCode}):\n{stdout}{stderr.Result}");
-                    return double.Parse(line["tokens_per_second ".Length..], System.Globalization.CultureInfo.InvariantCulture);
-                }
+                var (code, stdout, stderr) = Ziya2.Distributed.Shell.Run("mpiexec", ["-n", count.ToString(), .. start, .. common, "--worker", shared]);
+                var line = stdout.Split('\n').FirstOrDefault(l => l.StartsWith("tokens_per_second ", StringComparison.Ordinal));
+                if (code != 0 || line is null) throw new InvalidOperationException($"the {count}-rank run failed (exit {code}):\n{stdout}{stderr}");
+                return double.Parse(line["tokens_per_second ".Length..], System.Globalization.CultureInfo.InvariantCulture);
             }
             double one = Measure(1), many = Measure(n);
-            Console.Out.WriteLine($"{r.GetValue(preset)} batch {r.GetValue(batch)}×{r.GetValue(seq)} per rank, {r.GetValue(threads)} thread(s) per rank{(r.GetValue(zero) ? ", ZeRO-1" : "")}: " +
+            Console.Out.WriteLine($"{r.GetValue(preset)} batch {r.GetValue(batch)}×{r.GetValue(seq)} per rank, {r.GetValue(threads)} thread(s) per rank{(r.GetValue(zero) > 0 ? $", ZeRO-{r.GetValue(zero)}" : "")}: " +
                                   $"1 rank {one:F0} tok/s, {n} ranks {many:F0} tok/s; ratio {many / one:F2}, efficiency {many / one / n:P0}");
             return ExitCodes.Ok;
         }));
@@ -110,15 +102,15 @@ static class TrainBenchmark
     }
 
     /// <summary>One rank of a scaling run: global tokens/s over the timed steps, on rank 0 (null on the others).</summary>
-    static double? ScalingWorker(ILoggerFactory loggers, string[] plugins, string work, string preset, int batch, int seq, int steps, int threads, bool zero)
+    static double? ScalingWorker(ILoggerFactory loggers, string[] plugins, string work, string preset, int batch, int seq, int steps, int threads, int zero)
     {
         set_num_threads(threads);
-        var group = Ziya2.Training.Distributed.ProcessGroups.Current;
+        var group = Ziya2.Distributed.ProcessGroups.Current;
         using var components = new BenchComponents(loggers, plugins);
         var model = components.Make<ILanguageModel>(TensorComponentKinds.Model, "llama", "model", $"model.preset={preset}", "model.precision=fp32");
         using var file = BenchComponents.SyntheticTokens(Path.Combine(work, $"tokens-{group.Rank}"), model.VocabSize);
         var factory = components.Make<IOptimizerFactory>(TensorComponentKinds.Optimizer, "adamw", "optimizer");
-        if (zero) factory = Ziya2.Training.Distributed.ShardedOptimizer.Factory(factory, group);
+        if (zero > 0) factory = Ziya2.Training.Distributed.ShardedOptimizer.Factory(factory, group, zero);
         using var optimizer = factory.Create(model.GetParameterGroups());
         var schedule = components.Make<ILearningRateScheduler>(ComponentKind.Scheduler, "constant", "scheduler", "scheduler.lr=1e-4");
         // Two warm-up steps, then the timed ones, measured from the engine's own step events on rank 0.

@@ -2,7 +2,7 @@ using Ziya2.Events;
 using Ziya2.Models;
 using Ziya2.Optimization;
 using Ziya2.Models.Checkpoints;
-using Ziya2.Training.Distributed;
+using Ziya2.Distributed;
 
 namespace Ziya2.Training;
 
@@ -55,10 +55,11 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
     {
         var store = new CheckpointStore(Path.Combine(runDirectory, "checkpoints"), options.KeepLast);
         long total = stages.Sum(s => s.Steps), offset = 0;
+        double stepTokens = (double)options.TokensPerStep * Group.WorldSize;   // a step's tokens over all ranks
         long StepsBefore(string name) => stages.TakeWhile(s => s.Name != name).Sum(s => s.Steps);
         IReadOnlyDictionary<string, double> EvaluateAt(string stage, long step)
         {
-            var point = new EvaluationPoint(stage, step, (StepsBefore(stage) + step) * (double)options.TokensPerStep);
+            var point = new EvaluationPoint(stage, step, (StepsBefore(stage) + step) * stepTokens);
             var scores = Evaluate!(point);
             events?.Publish(new RunEvent(RunEvents.Metrics, (long)point.Tokens, EvaluationSeries, scores) { Detail = $"{stage}:{step}" });
             return scores;
@@ -66,9 +67,13 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
         var trainer = new Trainer(model, optimizer, scheduler, options, store, configHash, events,
             Evaluate is null ? null : (spec, step) => EvaluateAt(spec.Name, step), Group);
         bool lead = Group.Rank == 0;
-        long every = EvaluateEveryTokens > 0 ? Math.Max(1, (long)Math.Round(EvaluateEveryTokens / options.TokensPerStep)) : 0;
+        long every = EvaluateEveryTokens > 0 ? Math.Max(1, (long)Math.Round(EvaluateEveryTokens / stepTokens)) : 0;
         // The starting model, once: a resumed run has it in its metrics already.
-        if (lead && Evaluate is not null && EvaluateBeforeTraining && stages.Count > 0 && store.Latest(stages[0].Name) is null) EvaluateAt(stages[0].Name, 0);
+        if (Evaluate is not null && EvaluateBeforeTraining && stages.Count > 0 && store.Latest(stages[0].Name) is null)
+        {
+            if (lead) EvaluateAt(stages[0].Name, 0);
+            Group.Barrier();
+        }
         var results = new List<StageResult>();
         foreach (var stage in stages)
         {
@@ -87,6 +92,7 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
                 if (!Directory.Exists(export)) ModelExport.Write(model, ExportFormat, export, ExportDtype);
             }
             if (lead && Evaluate is not null) result = result with { Evaluation = EvaluateAt(stage.Name, stage.Steps) };
+            Group.Barrier();   // the other ranks wait asleep while rank 0 exports and evaluates
             results.Add(result);
             offset += stage.Steps;
         }

@@ -5,6 +5,7 @@ using Ziya2.Optimization;
 using Ziya2.Training.Data;
 using static TorchSharp.torch;
 using Ziya2.Models.Checkpoints;
+using Ziya2.Distributed;
 using Ziya2.Training.Distributed;
 
 namespace Ziya2.Training;
@@ -51,7 +52,7 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
     CheckpointStore checkpoints, string configHash, IEventBus? events = null, Action<StageSpec, long>? evaluate = null, IProcessGroup? group = null)
 {
     readonly IProcessGroup _group = group ?? ProcessGroups.Current;
-    Tensor? _flatGradients;
+    GradientAllReduce? _allReduce;
     IEventBus? Events => _group.Rank == 0 ? events : null;
 
     /// <summary>Tokens in one optimizer step over all ranks.</summary>
@@ -62,8 +63,8 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
         try { return RunStage(stage, cancellation); }
         finally
         {
-            _flatGradients?.Dispose();   // the data-parallel gradient buffer lives for one stage
-            _flatGradients = null;
+            _allReduce?.Dispose();   // the data-parallel gradient bucket lives for one stage
+            _allReduce = null;
         }
     }
 
@@ -135,6 +136,7 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
                           / Math.Max(1, global.Sum(b => b.Targets.Count(t => t != PackedSequence.IgnoreIndex)));
                     (l / options.GradientAccumulation).backward();
                     loss += l.item<float>() / options.GradientAccumulation;
+                    (optimizer as ShardedOptimizer)?.ReduceMicroBatch();   // ZeRO-2: into the FP32 slices, the whole gradient released
                 }
                 if (optimizer is ShardedOptimizer sharded) (norm, loss) = sharded.ReduceGradients(options.ClipGradNorm, loss);
                 else
@@ -173,7 +175,11 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
                 clock.Restart(); tokensSinceLog = 0;
             }
             if ((step + 1) % options.CheckpointEvery == 0 && step + 1 < stage.Steps) Save(stage, step + 1, final: false, skipped);
-            if (evaluate is not null && _group.Rank == 0 && stage.EvaluateEvery > 0 && (step + 1) % stage.EvaluateEvery == 0 && step + 1 < stage.Steps) evaluate(stage, step + 1);
+            if (evaluate is not null && stage.EvaluateEvery > 0 && (step + 1) % stage.EvaluateEvery == 0 && step + 1 < stage.Steps)
+            {
+                if (_group.Rank == 0) evaluate(stage, step + 1);
+                _group.Barrier();   // the others wait asleep, leaving the cores to rank 0's evaluation
+            }
         }
         var final = Save(stage, stage.Steps, final: true, skipped);
         return End(new StageResult(stage.Name, stage.Steps, first, last, resumed, false, skipped, final));
@@ -185,46 +191,30 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
         if (_group.WorldSize == 1) return cancellation.IsCancellationRequested;
         Span<double> flag = [cancellation.IsCancellationRequested ? 1 : 0];
         _group.AllReduceMax(flag);
+        if (flag[0] > 0) JobInterruption.Spread();   // the recipe on this rank then sees the job interrupted, as the others do
         return flag[0] > 0;
     }
+
+    /// <summary>The job's collectives on the model's device (NCCL on CUDA, MPI otherwise; <c>collectives</c> in the options).</summary>
+    ITensorCollectives Collectives => TensorCollectives.Shared(_group, model.Device, options.Collectives);
 
     /// <summary>Rank 0's weights into every rank's model.</summary>
     void BroadcastWeights()
     {
         using var _ = NewDisposeScope();
         using var __ = no_grad();
-        foreach (var p in model.Module.parameters())
-        {
-            var host = p.detach().cpu().contiguous();
-            _group.Broadcast(host.bytes);
-            p.copy_(host);
-        }
+        foreach (var p in model.Module.parameters()) Collectives.Broadcast(p);
     }
 
     /// <summary>
-    /// Sums the gradients of all ranks (one flat FP32 buffer on the host) and returns the global loss (the ranks'
-    /// shares summed). The summed gradients are the global batch's: each rank's loss was already divided by the global
-    /// token count.
+    /// Sums the gradients of all ranks (bucket by bucket, <see cref="GradientAllReduce"/>) and returns the global loss
+    /// (the ranks' shares summed). The summed gradients are the global batch's: each rank's loss was already divided by
+    /// the global token count.
     /// </summary>
     double AllReduceGradients(double loss)
     {
-        using var _ = NewDisposeScope();
-        var grads = model.Module.parameters().Select(p => p.grad).OfType<Tensor>().ToList();
-        long elements = grads.Sum(g => g.numel());
-        // One host buffer for the whole run: a fresh one per step costs its page faults every step.
-        if (_flatGradients is null || _flatGradients.numel() != elements)
-        {
-            _flatGradients?.Dispose();
-            _flatGradients = zeros(elements, ScalarType.Float32).DetachFromDisposeScope();
-        }
-        using (no_grad())
-        {
-            long at = 0;
-            foreach (var g in grads) { _flatGradients.narrow(0, at, g.numel()).copy_(g.reshape(-1)); at += g.numel(); }
-            _group.AllReduceSum(System.Runtime.InteropServices.MemoryMarshal.Cast<byte, float>(_flatGradients.bytes));
-            at = 0;
-            foreach (var g in grads) { g.copy_(_flatGradients.narrow(0, at, g.numel()).view(g.shape)); at += g.numel(); }
-        }
+        _allReduce ??= new GradientAllReduce(Collectives, [.. model.Module.parameters()], model.Device);
+        _allReduce.Run();
         Span<double> total = [loss];
         _group.AllReduceSum(total);
         return total[0];

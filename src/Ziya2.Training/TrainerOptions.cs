@@ -33,10 +33,18 @@ public sealed class TrainerOptions : Ziya2.Configuration.IValidatableOptions
     public double PeakFlops { get; set; }
 
     /// <summary>
-    /// 1: shard the optimizer's state over the data-parallel ranks (ZeRO stage 1, <see cref="Distributed.ShardedOptimizer"/>;
-    /// each checkpoint then holds one optimizer shard per rank and resumes only with as many ranks); 0: every rank holds it all.
+    /// ZeRO stage under data parallelism (<see cref="Distributed.ShardedOptimizer"/>): 1 shards the optimizer's state
+    /// (FP32 masters and moments) over the ranks, 2 also the gradients (reduced after every micro-batch into FP32
+    /// slices); each checkpoint then holds one optimizer shard per rank and resumes only with as many ranks. 0: every
+    /// rank holds it all.
     /// </summary>
     public int ZeroStage { get; set; }
+
+    /// <summary>
+    /// The data-parallel collectives: <c>auto</c> (NCCL for a model on CUDA, MPI on the CPU), <c>mpi</c> (host memory;
+    /// CUDA tensors are staged through it) or <c>nccl</c>.
+    /// </summary>
+    public string Collectives { get; set; } = "auto";
 
     /// <summary>Tokens per optimizer step of one rank (all ranks: this × the ranks).</summary>
     public long TokensPerStep => (long)SequenceLength * MicroBatch * GradientAccumulation;
@@ -46,6 +54,7 @@ public sealed class TrainerOptions : Ziya2.Configuration.IValidatableOptions
         if (SequenceLength < 1 || MicroBatch < 1 || GradientAccumulation < 1) yield return "sequence_length, micro_batch and gradient_accumulation must be >= 1";
         if (ClipGradNorm < 0) yield return "clip_grad_norm must be >= 0";
         if (LogEvery < 1 || CheckpointEvery < 1 || KeepLast < 1) yield return "log_every, checkpoint_every and keep_last must be >= 1";
-        if (ZeroStage is not (0 or 1)) yield return $"zero_stage must be 0 or 1 (ZeRO stage 2 is not implemented), not {ZeroStage}";
+        if (ZeroStage is not (0 or 1 or 2)) yield return $"zero_stage must be 0, 1 or 2 (ZeRO-3, sharded weights, is not implemented), not {ZeroStage}";
+        if (Collectives is not ("auto" or "mpi" or "nccl")) yield return $"collectives must be auto, mpi or nccl, not '{Collectives}'";
     }
 }

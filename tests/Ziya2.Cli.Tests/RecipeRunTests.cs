@@ -11,7 +11,7 @@ public sealed class RecipeRunTests : IDisposable
     readonly string _tmp = Directory.CreateTempSubdirectory("ziya2-recipes-").FullName;
 
     // CI size: every stage shorter, fewer benchmark items; the full size is the README command (docs/recipes.md).
-    static readonly string[] Reduced =
+    internal static readonly string[] Reduced =
     [
         "--set", "regime.base.steps=30", "--set", "regime.stages.general.steps=40", "--set", "regime.stages.supervised.steps=30",
         "--set", "regime.stages.math.steps=30", "--set", "regime.benchmarks.towns.limit=4", "--set", "regime.benchmarks.maths.limit=4",
@@ -73,23 +73,48 @@ public sealed class RecipeRunTests : IDisposable
     }
 
     [Fact]
-    public void The_13b_config_validates_and_dry_runs_its_plan_here_without_touching_a_gpu()
+    public void The_13b_config_validates_and_dry_runs_its_plan_and_launch_script_here_without_touching_a_gpu()
     {
         var (code, stdout, err) = CliRunner.Run(["validate", "recipes/ziya2.csx", "-c", "recipes/configs/ziya2-13b.toml"]);
         Assert.True(code == 0, err + stdout);
-        (code, stdout, err) = CliRunner.Run(["run", "recipes/ziya2.csx", "-c", "recipes/configs/ziya2-13b.toml", "--dry-run"]);
+        var planned = Path.Combine(_tmp, "13b-plan");
+        (code, stdout, err) = CliRunner.Run(["run", "recipes/ziya2.csx", "-c", "recipes/configs/ziya2-13b.toml", "--dry-run", "--run-dir", planned]);
         Assert.True(code == 0, err + stdout);
         Assert.Contains("Model: 13.", stdout);
         Assert.Contains("vocab 39,424", stdout);
-        // 40 replicas × 4,096 × 26 = 4,259,840 tokens per step (the nearest layout at or above 4M); 650e9 of them, rounded up.
-        Assert.Contains("Batch: 4,259,840 tokens/step = 40 data-parallel × 1 × 4096 × 26 accumulation (global batch asked: 4,194,304)", stdout);
+        // 80 replicas × 4,096 × 13 = 4,259,840 tokens per step (the nearest layout at or above 4M); 650e9 of them, rounded up.
+        Assert.Contains("Batch: 4,259,840 tokens/step = 80 data-parallel × 1 × 4096 × 13 accumulation (global batch asked: 4,194,304)", stdout);
         Assert.Matches(@"stage1\s+650\.0B\s+152,588 documents", stdout);
         Assert.Contains("earlier stages' replay 1:1", stdout);
         Assert.Contains("0.1B from each earlier stage", stdout);
-        Assert.Contains("Memory per GPU (ZeRO-1, activation checkpointing on)", stdout);
+        // BF16 weights against sharded FP32 masters: the whole 13B model and its gradients on each GPU, the rest 1/80.
+        Assert.Matches(@"Memory per GPU \(ZeRO-2, activation checkpointing on, BF16 weights\): weights 24\.\d", stdout);
+        Assert.Matches(@"By ZeRO stage over 80 data-parallel ranks: ZeRO-0 \d+\.\d GiB \(does not fit\), ZeRO-1 \d+\.\d GiB, ZeRO-2 \d+\.\d GiB", stdout);
         Assert.DoesNotContain("DOES NOT FIT", stdout);
         Assert.Matches(@"total\s+709\.9B", stdout);
-        Assert.False(Directory.Exists(Path.Combine(CliRunner.RepoRoot, "runs", "ziya2-ziya2-13b")), "a dry run leaves no run directory");
+        Assert.False(Directory.Exists(Path.Combine(CliRunner.RepoRoot, "runs", "ziya2-ziya2-13b")), "the plan went where --run-dir said");
+
+        // The launch plan: 10 nodes × 8 GPUs, srun one rank per GPU over PMI, the job ended when a rank dies, the recipe
+        // again with the same config in this run directory — which now holds the resolved config, status "planned".
+        var script = File.ReadAllText(Path.Combine(planned, "launch.sbatch"));
+        Assert.Contains($"Launch script: {Path.Combine(planned, "launch.sbatch")}", stdout);
+        foreach (var line in new[] { "#SBATCH --nodes=10", "#SBATCH --ntasks-per-node=8", "#SBATCH --gpus-per-node=8", "#SBATCH --cpus-per-task=8", "#SBATCH --time=14-00:00:00",
+                                     "#SBATCH --signal=TERM@300", "#SBATCH --exclusive", $"#SBATCH --output={planned}/logs/slurm-%j.out", "export NCCL_DEBUG=WARN", "export OMP_NUM_THREADS=8" })
+            Assert.Contains(line, script);
+        Assert.Matches(@"srun --mpi=pmi2 --kill-on-bad-exit=1 --ntasks-per-node=8 .*ziya2\.dll run .*/recipes/ziya2\.csx -c .*/recipes/configs/ziya2-13b\.toml --run-dir " + System.Text.RegularExpressions.Regex.Escape(planned), script);
+        Assert.DoesNotContain(" --dry-run", script.Split("\nsrun ")[1]);
+        Assert.Contains("\"status\": \"planned\"", File.ReadAllText(Path.Combine(planned, "run.json")));
+        Assert.True(File.Exists(Path.Combine(planned, "config.toml")));
+        var bash = CliRunner.Shell($"bash -n '{Path.Combine(planned, "launch.sbatch")}'");
+        Assert.True(bash.Code == 0, bash.Err);
+        // Submitting the plan with a changed config is refused in that directory, before anything runs.
+        (code, _, err) = CliRunner.Run(["run", "recipes/ziya2.csx", "-c", "recipes/configs/ziya2-13b.toml", "--set", "trainer.log_every=11", "--run-dir", planned]);
+        Assert.Equal(2, code);
+        Assert.Contains("belongs to a different invocation", err);
+        // Started alone, an 80-GPU plan says how to launch it instead of training on one device.
+        (code, _, err) = CliRunner.Run(["run", "recipes/ziya2.csx", "-c", "recipes/configs/ziya2-13b.toml", "--run-dir", Path.Combine(_tmp, "13b-alone")]);
+        Assert.Equal(1, code);
+        Assert.Contains("the plan needs 80 GPUs, and this process was started alone", err);
 
         // The tiny config's plan: its steps as configured, nothing trained.
         (code, stdout, err) = CliRunner.Run(["run", "recipes/ziya2.csx", "-c", "recipes/configs/tiny.toml", "--dry-run"]);

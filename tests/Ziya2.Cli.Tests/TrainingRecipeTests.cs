@@ -85,12 +85,15 @@ public sealed class TrainingRecipeTests : IDisposable
         var missing = File.Exists("/usr/bin/mpiexec.hydra") ? null : "MPICH's mpiexec is not installed (apt-get install mpich; .ci/run does)";
         if (Environment.GetEnvironmentVariable("ZIYA2_REQUIRE_MPI") == "1") Assert.True(missing is null, missing);
         Skip.If(missing is not null, missing);
-        var (code, stdout, err) = CliRunner.Run(["train", "scaling", "--ranks", "2", "--preset", "tiny", "--steps", "2", "--zero"]);
+        var (code, stdout, err) = CliRunner.Run(["train", "scaling", "--ranks", "2", "--preset", "tiny", "--steps", "2", "--zero-stage", "2"]);
         Assert.True(code == 0, err + stdout);
-        Assert.Matches(@"tiny batch 2×128 per rank, 1 thread\(s\) per rank, ZeRO-1: 1 rank \d+ tok/s, 2 ranks \d+ tok/s; ratio \d+\.\d\d, efficiency \d+ %", stdout);
+        Assert.Matches(@"tiny batch 2×128 per rank, 1 thread\(s\) per rank, ZeRO-2: 1 rank \d+ tok/s, 2 ranks \d+ tok/s; ratio \d+\.\d\d, efficiency \d+ %", stdout);
         (code, _, err) = CliRunner.Run(["train", "scaling", "--ranks", "1"]);
         Assert.Equal(2, code);
         Assert.Contains("--ranks must be >= 2", err);
+        (code, _, err) = CliRunner.Run(["train", "scaling", "--zero-stage", "3"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--zero-stage must be 0, 1 or 2", err);
     }
 
     public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Ziya2.Plugins.Llama;
 using Ziya2.Plugins.Optimizers;
+using Ziya2.Distributed;
 using Ziya2.Training.Distributed;
 
 namespace Ziya2.Training.Tests;
@@ -35,16 +36,21 @@ public sealed class DataParallelTests : IDisposable
         Skip.If(missing is not null, missing);
     }
 
+    static IEnumerable<string> Unsharded(IEnumerable<string> flags) => flags.Where(f => f is not ("--zero" or "--zero2"));
+
     [SkippableTheory]
     [InlineData("plain")]
     [InlineData("--zero")]
     [InlineData("--zero", "--lion")]
     [InlineData("--lion")]
+    [InlineData("--zero2")]
+    [InlineData("--zero2", "--lion")]
+    [InlineData("--zero2", "--accumulate", "3")]
     public void Two_ranks_at_half_the_micro_batch_train_the_weights_one_process_trains(params string[] flags)
     {
         RequireMpi();
         flags = [.. flags.Where(f => f != "plain")];
-        var (code, output) = Launch(1, ["train", _tmp.Combine("one"), "8", "20", .. flags.Where(f => f != "--zero")]);
+        var (code, output) = Launch(1, ["train", _tmp.Combine("one"), "8", "20", .. Unsharded(flags)]);
         Assert.True(code == 0, output);
         (code, output) = Launch(2, ["train", _tmp.Combine("two"), "4", "20", .. flags]);
         Assert.True(code == 0, output);
@@ -54,7 +60,7 @@ public sealed class DataParallelTests : IDisposable
         double difference = Math.Sqrt(one.Zip(two).Sum(p => Math.Pow(p.First - p.Second, 2))), norm = Math.Sqrt(one.Sum(x => (double)x * x));
         Assert.True(difference / norm < 1e-5, $"relative difference {difference / norm:E2} after 20 steps");
         // Not vacuous: the weights moved far more over steps 2–20 than the ranks disagree with one process.
-        var early = Launch(1, ["train", _tmp.Combine("early"), "8", "1", .. flags.Where(f => f != "--zero")]);
+        var early = Launch(1, ["train", _tmp.Combine("early"), "8", "1", .. Unsharded(flags)]);
         Assert.True(early.Code == 0, early.Output);
         var moved = Math.Sqrt(Weights(_tmp.Combine("early"), 0).Zip(one).Sum(p => Math.Pow(p.First - p.Second, 2))) / norm;
         Assert.True(moved > 1e-2, $"the weights moved {moved:E2} relative");
@@ -65,6 +71,7 @@ public sealed class DataParallelTests : IDisposable
     [SkippableTheory]
     [InlineData("plain")]
     [InlineData("--zero")]
+    [InlineData("--zero2")]
     public void A_rank_killed_mid_run_stops_the_job_and_the_relaunch_resumes_bit_identically(string mode)
     {
         RequireMpi();
@@ -77,7 +84,7 @@ public sealed class DataParallelTests : IDisposable
         Assert.True(code != 0, "the job went on with a rank dead:\n" + output);
         Assert.True(clock.Elapsed < TimeSpan.FromMinutes(2), $"the surviving rank took {clock.Elapsed} to stop");
         Assert.False(File.Exists(_tmp.Combine("killed", "weights.0.bin")));
-        if (mode == "--zero")
+        if (mode != "plain")
         {
             // Resharding is not supported: another world size is refused, naming both.
             (code, output) = Launch(1, ["train", _tmp.Combine("killed"), "8", "12", .. flags]);
@@ -88,7 +95,7 @@ public sealed class DataParallelTests : IDisposable
         Assert.True(code == 0, output);
         Assert.Equal(Weights(_tmp.Combine("straight"), 0), Weights(_tmp.Combine("killed"), 0));
         Assert.Equal(Weights(_tmp.Combine("straight"), 1), Weights(_tmp.Combine("killed"), 1));
-        if (mode == "--zero")   // each rank's shard, in the checkpoint
+        if (mode != "plain")   // each rank's shard, in the checkpoint
             Assert.Equal(["rank-00000-of-00002.master", "rank-00000-of-00002.optimizer", "rank-00001-of-00002.master", "rank-00001-of-00002.optimizer"],
                 Directory.GetFiles(_tmp.Combine("killed", "checkpoints", "general-final", "optimizer")).Select(Path.GetFileName).Order(StringComparer.Ordinal));
     }
@@ -136,26 +143,43 @@ public sealed class DataParallelTests : IDisposable
     }
 
     [Fact]
-    public void Zero_stage_is_0_or_1_and_1_shards_the_configured_optimizer()
+    public void Zero_stage_is_0_1_or_2_and_shards_the_configured_optimizer()
     {
-        Assert.Contains(new TrainerOptions { ZeroStage = 2 }.Validate(), m => m.Contains("zero_stage must be 0 or 1"));
-        Assert.Empty(new TrainerOptions { ZeroStage = 1 }.Validate());
+        Assert.Contains(new TrainerOptions { ZeroStage = 3 }.Validate(), m => m.Contains("zero_stage must be 0, 1 or 2"));
+        Assert.Contains(new TrainerOptions { Collectives = "gloo" }.Validate(), m => m.Contains("collectives must be auto, mpi or nccl"));
+        Assert.Empty(new TrainerOptions { ZeroStage = 2 }.Validate());
         var adamw = new AdamWFactory(new AdamWOptions());
         Assert.Same(adamw, ShardedOptimizer.For(adamw, new TrainerOptions()));
         using var model = new LlamaModel(new LlamaOptions { VocabSize = 29, HiddenSize = 32, IntermediateSize = 64, NumHiddenLayers = 1, NumAttentionHeads = 4, NumKeyValueHeads = 2, MaxPositionEmbeddings = 32 });
-        using var sharded = ShardedOptimizer.For(adamw, new TrainerOptions { ZeroStage = 1 }).Create(((Ziya2.Models.ILanguageModel)model).GetParameterGroups());
-        Assert.IsType<ShardedOptimizer>(sharded);
-        // Its state is one file per rank: the single-file API says so instead of writing half a checkpoint.
-        Assert.Throws<NotSupportedException>(() => sharded.SaveState(_tmp.Combine("optimizer.bin")));
+        foreach (var stage in new[] { 1, 2 })
+        {
+            using var sharded = ShardedOptimizer.For(adamw, new TrainerOptions { ZeroStage = stage }).Create(((Ziya2.Models.ILanguageModel)model).GetParameterGroups());
+            Assert.Equal(stage, Assert.IsType<ShardedOptimizer>(sharded).Stage);
+            Assert.Equal(((Ziya2.Models.ILanguageModel)model).ParameterCount, ((ShardedOptimizer)sharded).SliceElements);   // one rank: the whole model
+            // Its state is one file per rank: the single-file API says so instead of writing half a checkpoint.
+            Assert.Throws<NotSupportedException>(() => sharded.SaveState(_tmp.Combine("optimizer.bin")));
+        }
     }
 
     [Fact]
     public void The_job_is_read_from_the_launchers_environment()
     {
-        Assert.Equal(1, ProcessGroups.WorldSizeFrom(_ => null));
-        Assert.Equal(4, ProcessGroups.WorldSizeFrom(name => name == "PMI_SIZE" ? "4" : null));
-        Assert.Equal(8, ProcessGroups.WorldSizeFrom(name => name == "SLURM_STEP_NUM_TASKS" ? "8" : null));
-        Assert.Equal(3, ProcessGroups.LocalRankFrom(name => name == "SLURM_LOCALID" ? "3" : null));
+        static LaunchEnvironment From(params (string Name, string Value)[] variables) =>
+            LaunchEnvironment.From(name => variables.FirstOrDefault(v => v.Name == name).Value);
+
+        Assert.Equal(LaunchEnvironment.Single, From());
+        Assert.Equal(new LaunchEnvironment(3, 4, 1, 2, "mpiexec"), From(("PMI_SIZE", "4"), ("PMI_RANK", "3"), ("MPI_LOCALRANKID", "1"), ("MPI_LOCALNRANKS", "2")));
+        // srun: 2 tasks on each of 4 nodes, the local rank from SLURM_LOCALID.
+        Assert.Equal(new LaunchEnvironment(5, 8, 1, 2, "srun"), From(("SLURM_STEP_NUM_TASKS", "8"), ("SLURM_PROCID", "5"), ("SLURM_LOCALID", "1"), ("SLURM_STEP_TASKS_PER_NODE", "2(x4)")));
+        Assert.Equal(new LaunchEnvironment(2, 3, 2, 3, "mpirun"), From(("OMPI_COMM_WORLD_SIZE", "3"), ("OMPI_COMM_WORLD_RANK", "2"), ("OMPI_COMM_WORLD_LOCAL_RANK", "2"), ("OMPI_COMM_WORLD_LOCAL_SIZE", "3")));
+        Assert.Equal(LaunchEnvironment.Single, From(("SLURM_STEP_NUM_TASKS", "1"), ("SLURM_PROCID", "0")));   // a batch step alone
+        // A size without a rank, or a rank outside the size, is an error naming the variables, not a guess.
+        Assert.Contains("PMI_RANK is not set", Assert.Throws<InvalidOperationException>(() => From(("PMI_SIZE", "2"))).Message);
+        Assert.Contains("SLURM_PROCID=9 is outside SLURM_STEP_NUM_TASKS=4", Assert.Throws<InvalidOperationException>(() => From(("SLURM_STEP_NUM_TASKS", "4"), ("SLURM_PROCID", "9"))).Message);
+        // One GPU per process: "cuda" is this rank's.
+        Assert.Equal("cuda:1", From(("PMI_SIZE", "4"), ("PMI_RANK", "3"), ("MPI_LOCALRANKID", "1")).PlaceDevice("cuda"));
+        Assert.Equal("cuda:0", LaunchEnvironment.Single.PlaceDevice("cuda"));
+        Assert.Equal("cuda:3", LaunchEnvironment.Single.PlaceDevice("cuda:3"));
         Assert.Equal(1, ProcessGroups.Current.WorldSize);   // the test host was started alone: no MPI
     }
 

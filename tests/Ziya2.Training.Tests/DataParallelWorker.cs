@@ -4,16 +4,17 @@ using Ziya2.Plugins.Llama;
 using Ziya2.Plugins.Optimizers;
 using Ziya2.Plugins.Schedulers;
 using Ziya2.Training.Data;
+using Ziya2.Distributed;
 using Ziya2.Training.Distributed;
 using static TorchSharp.torch;
 
 namespace Ziya2.Training.Tests;
 
 /// <summary>
-/// This assembly as a program: <c>train DIR MICRO STEPS [--kill-after N] [--zero] [--lion]</c> trains the tiny LLaMA of
+/// This assembly as a program: <c>train DIR MICRO STEPS [--kill-after N] [--zero|--zero2] [--lion] [--accumulate K]</c> trains the tiny LLaMA of
 /// the trainer tests for STEPS steps at micro-batch MICRO in DIR (checkpoints every 3 steps) and writes each rank's final
 /// weights to <c>DIR/weights.RANK.bin</c>. Started alone it is one process; under <c>mpiexec -n R</c>, R data-parallel
-/// ranks; <c>--zero</c> shards the optimizer (ZeRO-1), <c>--lion</c> uses Lion instead of AdamW. With
+/// ranks; <c>--zero</c> shards the optimizer (ZeRO-1), <c>--zero2</c> gradients too (ZeRO-2), <c>--accumulate K</c> accumulates K micro-batches per step, <c>--lion</c> uses Lion instead of AdamW. With
 /// <c>--kill-after N</c>, the last rank kills itself (SIGKILL) once the checkpoint of step N exists. SIGTERM interrupts
 /// the run (as the CLI's handler does); each rank writes <c>DIR/pid.RANK</c> when it starts and
 /// <c>DIR/result.RANK</c> (steps done, interrupted) when it returns.
@@ -52,9 +53,11 @@ public static class DataParallelWorker
         });
         Ziya2.Optimization.IOptimizerFactory factory = flags.Contains("--lion") ? new LionFactory(new LionOptions { Lr = 3e-4 }) : new AdamWFactory(new AdamWOptions { Lr = 3e-3 });
         if (flags.Contains("--zero")) factory = ShardedOptimizer.Factory(factory, group);
+        if (flags.Contains("--zero2")) factory = ShardedOptimizer.Factory(factory, group, stage: 2);
         using var optimizer = factory.Create(((Ziya2.Models.ILanguageModel)model).GetParameterGroups());
         var schedule = new CosineWithWarmup(new CosineOptions { Lr = 3e-3, MinLr = 3e-4, WarmupSteps = 2 });
         var options = new TrainerOptions { SequenceLength = 16, MicroBatch = int.Parse(micro), LogEvery = 1, CheckpointEvery = 3, KeepLast = 10 };
+        if (flags.IndexOf("--accumulate") is >= 0 and var a) options.GradientAccumulation = int.Parse(flags[a + 1]);
         if (flags.Contains("--stages"))
         {
             // Two stages through the runner: every rank trains both; rank 0 alone exports and evaluates.

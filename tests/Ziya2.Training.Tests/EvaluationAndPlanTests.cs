@@ -55,8 +55,9 @@ public sealed class TrainingPlanTests
         Assert.Throws<InvalidDataException>(() => ModelDimensions.FromHuggingFaceConfig("""{"hidden_size": 8}""", "cfg.json"));
     }
 
-    static TrainingPlan Plan(PlanOptions hardware, bool checkpointing = false) => new()
+    static TrainingPlan Plan(PlanOptions hardware, bool checkpointing = false, int weightBytes = 2) => new()
     {
+        WeightBytes = weightBytes,
         Model = new ModelDimensions(VocabSize: 100, HiddenSize: 8, IntermediateSize: 16, Layers: 2, Heads: 2, KeyValueHeads: 2, TiedEmbeddings: false),
         Stages = [new PlannedStage("a", 1000, "documents", ""), new PlannedStage("b", 1001, "samples", "")],
         SequenceLength = 10, MicroBatch = 2, GlobalBatchTokens = 100, ActivationCheckpointing = checkpointing, Hardware = hardware,
@@ -72,7 +73,7 @@ public sealed class TrainingPlanTests
         long n = plan.Model.Parameters;                                // 2·100·8 + 2·(2·64 + 2·64 + 3·8·16 + 16) + 8
         Assert.Equal(1600 + 2 * (128 + 128 + 384 + 16) + 8, n);
         var m = plan.MemoryPerGpu();
-        Assert.Equal((2.0 * n, 2.0 * n, 12.0 * n), (m.Weights, m.Gradients, m.OptimizerState));   // BF16 weights and grads, FP32 master + moments
+        Assert.Equal((2.0 * n, 2.0 * n, 4.0 * n), (m.Weights, m.Gradients, m.OptimizerState));   // BF16 weights, gradients and moments (no ZeRO: no FP32 masters)
         double layer = 10 * 2 * 8 * (34 + 5 * 2 * 10 / 8.0);          // s·b·h·(34 + 5as/h)
         Assert.Equal(2 * layer + 10 * 2 * 100 * 6, m.Activations, 6);
         // Tokens/s = FLOP/s ÷ FLOPs per token; a stage takes its steps' tokens at that rate.
@@ -80,9 +81,18 @@ public sealed class TrainingPlanTests
         Assert.Equal(6.0 * (2 * (128 + 128 + 384) + 800) + 12.0 * 2 * 8 * 10, perToken);
         Assert.Equal(10 * 100 / (1e6 / perToken), plan.Duration(plan.Stages[0]).TotalSeconds, 6);
 
-        // ZeRO-3 over 4 replicas shards everything; activation checkpointing keeps only layer inputs plus one layer.
+        // ZeRO-1 over 4 replicas: FP32 master, moments and gradient slice (16 B) sharded; weights and gradients whole.
+        var one = Plan(new PlanOptions { Gpus = 4, ZeroStage = 1, AchievedFlops = 1e6 }, weightBytes: 4).MemoryPerGpu();
+        Assert.Equal((4.0 * n, 4.0 * n, 4.0 * n), (one.Weights, one.Gradients, one.OptimizerState));
+        // ZeRO-2: gradients only during a backward, which frees activations as it makes them.
+        var two = Plan(new PlanOptions { Gpus = 4, ZeroStage = 2, AchievedFlops = 1e6 }, weightBytes: 4).MemoryPerGpu();
+        Assert.Equal((4.0 * n, 4.0 * n), (two.Weights, two.OptimizerState));
+        Assert.Equal(Math.Max(4.0 * n + layer, two.Activations), two.Gradients + two.Activations, 6);
+        Assert.True(two.Total < one.Total);
+        Assert.Contains("By ZeRO stage over 4 data-parallel ranks: ZeRO-0 ", Plan(new PlanOptions { Gpus = 4, ZeroStage = 1, AchievedFlops = 1e6 }).Render());
+        // ZeRO-3 (DeepSpeed's accounting; not this engine) over 4 replicas shards everything; activation checkpointing keeps only layer inputs plus one layer.
         var sharded = Plan(new PlanOptions { Gpus = 4, ZeroStage = 3, AchievedFlops = 1e6 }, checkpointing: true).MemoryPerGpu();
-        Assert.Equal((n / 2.0, n / 2.0, 3.0 * n), (sharded.Weights, sharded.Gradients, sharded.OptimizerState));
+        Assert.Equal((n / 2.0, n / 2.0, 4.0 * n), (sharded.Weights, sharded.Gradients, sharded.OptimizerState));
         Assert.Equal(2 * (2.0 * 10 * 2 * 8) + layer + 10 * 2 * 100 * 6, sharded.Activations, 6);
         Assert.Contains("DOES NOT FIT", Plan(new PlanOptions { Gpus = 1, GpuMemoryGib = 1e-9 }).Render());
         // A global batch the layout cannot hit exactly is rounded up, and steps count the tokens a step really takes.

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Ziya2.Configuration;
 using Ziya2.Data;
+using Ziya2.Distributed;
 using Ziya2.Events;
 using Ziya2.Optimization;
 
@@ -29,7 +30,7 @@ public abstract class RecipeGlobals
     /// <summary>
     /// True under <c>ziya2 run --dry-run</c>: the recipe should print its plan (stages, budgets, steps, memory, time)
     /// and return before it loads data or builds large models. <see cref="RunDirectory"/> is then a scratch directory
-    /// that is deleted afterwards.
+    /// that is deleted afterwards (launch files go to the real one: <see cref="WriteLaunchFile"/>).
     /// </summary>
     public abstract bool DryRun { get; }
     /// <summary>Signalled when the operator interrupts the run.</summary>
@@ -70,4 +71,47 @@ public abstract class RecipeGlobals
 
     /// <summary>Resolves <paramref name="path"/> against the directory of the entry recipe (for shipped data beside recipes).</summary>
     public abstract string RecipePath(string path);
+
+    /// <summary>
+    /// This process's place in a data-parallel job (started by <c>mpiexec</c> or <c>srun</c>): rank, world size, local
+    /// rank; rank 0 of 1 when started alone. Every rank runs the whole recipe; the trainer splits each batch across the
+    /// ranks by itself, and rank 0 alone writes the run's files (run.json, metrics, checkpoints, exports, report).
+    /// </summary>
+    public virtual LaunchEnvironment Launch => LaunchEnvironment.Current;
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on rank 0 first and, once it has finished, on the other ranks, which then find what
+    /// rank 0 wrote and resume it to "done" (the data factory, token files, the tokenizer extension all do) — so
+    /// preparation that writes files happens once, while every rank ends up with its result (HF Accelerate's
+    /// <c>main_process_first</c>). A process alone just runs it. If rank 0 fails or is interrupted, every rank stops
+    /// (the interruption as <see cref="OperationCanceledException"/>), instead of waiting for it forever.
+    /// </summary>
+    public virtual T MainProcessFirst<T>(Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return work();
+    }
+
+    /// <summary><see cref="MainProcessFirst{T}(Func{T})"/> for work without a result.</summary>
+    public void MainProcessFirst(Action work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        MainProcessFirst<bool>(() => { work(); return true; });
+    }
+
+    /// <summary>
+    /// The command that runs this recipe again with the same recipe, configs, overrides and plugins in the run
+    /// directory the launch files are written to (<c>… ziya2 run recipe.csx -c a.toml --set k=v --run-dir D</c>), one
+    /// argument per element: what a cluster launch script (sbatch, srun) starts on every node.
+    /// </summary>
+    public virtual IReadOnlyList<string> RerunCommand => throw new NotSupportedException("this host cannot say how to run the recipe again");
+
+    /// <summary>
+    /// Writes <paramref name="fileName"/> into the run directory, atomically, with the <paramref name="contents"/> made
+    /// for that directory's path, and returns the file's path: a launch plan (an sbatch script) that
+    /// <see cref="RerunCommand"/> makes runnable. Under <c>--dry-run</c> the run directory is then created for real (its
+    /// resolved config and run.json, status "planned"), so submitting the file runs exactly the plan that was printed,
+    /// and a changed config is refused there. In a data-parallel job rank 0 writes it.
+    /// </summary>
+    public virtual string WriteLaunchFile(string fileName, Func<string, string> contents) => throw new NotSupportedException("this host cannot write launch files");
 }

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Ziya2.DataFactory.Pipeline;
+using Ziya2.Distributed;
 
 namespace Ziya2.DataFactory.Cluster;
 

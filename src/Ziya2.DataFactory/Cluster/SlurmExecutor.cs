@@ -1,6 +1,7 @@
 using System.Text;
 using Ziya2.Configuration;
 using Ziya2.DataFactory.Pipeline;
+using Ziya2.Distributed;
 
 namespace Ziya2.DataFactory.Cluster;
 

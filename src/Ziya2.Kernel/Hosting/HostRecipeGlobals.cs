@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Ziya2.Configuration;
 using Ziya2.Data;
+using Ziya2.Distributed;
 using Ziya2.Events;
 using Ziya2.Kernel.Configuration;
 using Ziya2.Models;
@@ -27,6 +28,20 @@ sealed class HostRecipeGlobals(
     public override bool DryRun => dryRun;
     public override CancellationToken Cancellation => cancellation;
     public override IEventBus Events => events;
+
+    /// <summary>The job's ranks (a job of one unless launched by mpiexec or srun).</summary>
+    public RunJob Job { get; init; } = new(LaunchEnvironment.Single);
+    public IReadOnlyList<string>? Rerun { get; init; }
+    public Func<string, Func<string, string>, string>? LaunchFiles { get; init; }
+
+    public override LaunchEnvironment Launch => Job.Launch;
+    public override T MainProcessFirst<T>(Func<T> work)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        return Job.MainProcessFirst(work, cancellation);
+    }
+    public override IReadOnlyList<string> RerunCommand => Rerun ?? base.RerunCommand;
+    public override string WriteLaunchFile(string fileName, Func<string, string> contents) => LaunchFiles is { } write ? write(fileName, contents) : base.WriteLaunchFile(fileName, contents);
 
     public override IDataFilter Filter(string name, string? section = null) => Resolve<IDataFilter>(name, section);
     public override ILanguageModel Model(string name, string? section = null) => Resolve<ILanguageModel>(name, section);

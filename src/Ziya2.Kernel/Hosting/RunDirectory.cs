@@ -18,6 +18,9 @@ public sealed class RunDirectory
     public string Fingerprint { get; }
     public string RunFile => System.IO.Path.Combine(Path, "run.json");
     public string LogFile => System.IO.Path.Combine(Path, "logs", "ziya2.log");
+
+    /// <summary>The log of rank <paramref name="rank"/> of a data-parallel job (rank 0's is <see cref="LogFile"/>).</summary>
+    public string RankLogFile(int rank) => rank == 0 ? LogFile : System.IO.Path.Combine(Path, "logs", $"ziya2.rank-{rank:D5}.log");
     public string MetricsFile => System.IO.Path.Combine(Path, "metrics.jsonl");
 
     /// <summary>Default location: <c>runs/&lt;recipe&gt;/&lt;UTC timestamp&gt;</c> under the working directory.</summary>
@@ -54,8 +57,11 @@ public sealed class RunDirectory
         return latest ?? throw new RunDirectoryException($"--resume: no earlier run of {System.IO.Path.GetFileName(recipePath)} under {System.IO.Path.GetFullPath(parent)}; run it without --resume first, or name one with --run-dir");
     }
 
-    /// <summary>Creates or reopens the directory; throws <see cref="RunDirectoryException"/> for a changed invocation.</summary>
-    public static RunDirectory Prepare(string path, string recipePath, string recipeHash, string resolvedConfig, bool force)
+    /// <summary>
+    /// Creates or reopens the directory; throws <see cref="RunDirectoryException"/> for a changed invocation.
+    /// <paramref name="planned"/>: a dry run's launch plan goes here, nothing has run (status "planned").
+    /// </summary>
+    public static RunDirectory Prepare(string path, string recipePath, string recipeHash, string resolvedConfig, bool force, bool planned = false)
     {
         var full = System.IO.Path.GetFullPath(path);
         var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recipeHash + "\n" + resolvedConfig)));
@@ -77,8 +83,24 @@ public sealed class RunDirectory
         }
         Directory.CreateDirectory(System.IO.Path.Combine(full, "logs"));
         AtomicFile.WriteAllText(System.IO.Path.Combine(full, "config.toml"), resolvedConfig);
-        dir.WriteStatus(resumed ? "resumed" : "running", recipePath, recipeHash, null);
+        dir.WriteStatus(planned ? "planned" : resumed ? "resumed" : "running", recipePath, recipeHash, null);
         return dir;
+    }
+
+    /// <summary>
+    /// A directory another rank of the same job prepared (rank 0 writes run.json and config.toml; the others only
+    /// read them and write their own logs).
+    /// </summary>
+    public static RunDirectory Join(string path)
+    {
+        var full = System.IO.Path.GetFullPath(path);
+        string? fingerprint = null;
+        try { fingerprint = JsonNode.Parse(File.ReadAllText(System.IO.Path.Combine(full, "run.json")))?["fingerprint"]?.GetValue<string>(); }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or IOException)
+        {
+            throw new RunDirectoryException($"{full}: rank 0 prepared this run directory, but its run.json is not readable here ({e.Message}); every rank needs storage it can see");
+        }
+        return new RunDirectory(full, fingerprint ?? throw new RunDirectoryException($"{full}/run.json has no fingerprint"));
     }
 
     public void WriteStatus(string status, string recipePath, string recipeHash, string? error)

@@ -4,6 +4,7 @@ using Spectre.Console;
 using Tomlyn;
 using Tomlyn.Model;
 using Ziya2.Events;
+using Ziya2.Distributed;
 using Ziya2.Kernel.Configuration;
 using Ziya2.Kernel.Plugins;
 using Ziya2.Kernel.Recipes;
@@ -13,11 +14,14 @@ namespace Ziya2.Kernel.Hosting;
 
 /// <summary>
 /// Validates and runs recipes. Both share one preparation that reports every problem at once — config syntax,
-/// unknown keys, type errors, missing components, recipe compile errors — before anything runs.
+/// unknown keys, type errors, missing components, recipe compile errors — before anything runs. Started by
+/// <c>mpiexec</c> or <c>srun</c> (<paramref name="launch"/>), every rank runs the recipe in the run directory rank 0
+/// chooses (<see cref="RunJob"/>).
 /// </summary>
-public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWriter stderr)
+public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWriter stderr, LaunchEnvironment? launch = null)
 {
     readonly ILogger _log = loggers.CreateLogger("ziya2");
+    readonly RunJob _job = new(launch ?? LaunchEnvironment.Current);
 
     /// <summary>Plugin roots searched by default: <c>plugins/</c> beside the executable, then <c>$ZIYA2_PLUGIN_PATH</c> entries.</summary>
     public static IReadOnlyList<string> DefaultPluginRoots()
@@ -100,9 +104,9 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         return p;
     }
 
-    void Report(Prepared p)
+    void Report(Prepared p, bool warnings = true)
     {
-        foreach (var w in p.Warnings) stderr.WriteLine($"warning: {w}");
+        if (warnings) foreach (var w in p.Warnings) stderr.WriteLine($"warning: {w}");
         foreach (var e in p.Errors) stderr.WriteLine(e.Contains(": error ", StringComparison.Ordinal) ? e : $"error: {e}");
     }
 
@@ -133,58 +137,104 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
     public async Task<int> RunAsync(RunRequest request, CancellationToken cancellation)
     {
         using var p = Prepare(request);
-        Report(p);
-        if (p.Errors.Count > 0) { stderr.WriteLine($"{p.Errors.Count} problem(s) found; nothing was run."); return ExitCodes.InvalidInput; }
+        // Every rank prepared the same inputs; problems are printed once (rank 0's), or by the rank that alone has them.
+        var (problems, report) = _job.AgreeOnProblems(p.Errors.Count > 0);
+        if (_job.IsMain || report) Report(p, warnings: _job.IsMain);
+        if (problems)
+        {
+            if (report) stderr.WriteLine($"{(_job.IsMain ? "" : $"[{_job.Launch}] ")}{p.Errors.Count} problem(s) found; nothing was run.");
+            return ExitCodes.InvalidInput;
+        }
         var compiled = p.Compiled!;
 
-        // A dry run writes nothing the user keeps: the recipe gets a scratch directory, removed when it returns.
+        // A dry run writes nothing the user keeps: the recipe gets a scratch directory, removed when it returns; a launch
+        // plan it writes (WriteLaunchFile) creates the real run directory, where submitting it runs this plan.
         string? scratch = request.DryRun ? Directory.CreateTempSubdirectory("ziya2-dry-run-").FullName : null;
         try
         {
-            RunDirectory runDir;
-            try
+            var (path, error) = scratch is not null ? (scratch, null) : _job.Agree(() =>
             {
-                var path = scratch ?? (request.Resume ? RunDirectory.ForResume(request.RecipePath, request.RunDirectory, request.ConfigFiles) : request.RunDirectory ?? RunDirectory.DefaultFor(request.RecipePath, request.ConfigFiles));
-                runDir = RunDirectory.Prepare(path, request.RecipePath, compiled.Hash, ResolvedConfig(p), request.Force);
+                try
+                {
+                    var chosen = request.Resume ? RunDirectory.ForResume(request.RecipePath, request.RunDirectory, request.ConfigFiles) : request.RunDirectory ?? RunDirectory.DefaultFor(request.RecipePath, request.ConfigFiles);
+                    return (RunDirectory.Prepare(chosen, request.RecipePath, compiled.Hash, ResolvedConfig(p), request.Force).Path, null);
+                }
+                catch (RunDirectoryException e) { return (null, e.Message); }
+            });
+            if (error is not null)
+            {
+                if (_job.IsMain) stderr.WriteLine($"error: {error}");
+                return ExitCodes.InvalidInput;
             }
-            catch (RunDirectoryException e) { stderr.WriteLine($"error: {e.Message}"); return ExitCodes.InvalidInput; }
-            return await ExecuteAsync(request, p, compiled, runDir, cancellation);
+            RunDirectory runDir;
+            try { runDir = scratch is not null ? RunDirectory.Prepare(scratch, request.RecipePath, compiled.Hash, ResolvedConfig(p), force: true) : RunDirectory.Join(path!); }
+            catch (RunDirectoryException e) { stderr.WriteLine($"[{_job.Launch}] error: {e.Message}"); return _job.Fail(ExitCodes.InvalidInput, _log); }
+            var planned = request.DryRun ? request.RunDirectory ?? RunDirectory.DefaultFor(request.RecipePath, request.ConfigFiles) : runDir.Path;
+            return await ExecuteAsync(request, p, compiled, runDir, planned, cancellation);
         }
         finally { if (scratch is not null) try { Directory.Delete(scratch, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
     }
 
-    async Task<int> ExecuteAsync(RunRequest request, Prepared p, CompiledRecipe compiled, RunDirectory runDir, CancellationToken cancellation)
+    async Task<int> ExecuteAsync(RunRequest request, Prepared p, CompiledRecipe compiled, RunDirectory runDir, string plannedRunDirectory, CancellationToken signal)
     {
-        using var runLoggers = Logging.Create(request.LogFormat, request.LogLevel, runDir.LogFile);
+        bool main = _job.IsMain;
+        // Rank 0 speaks for the job on the console; the others log there only warnings and errors (tagged with their
+        // rank), everything into their own log file, and their standard output goes to a file beside it.
+        using var runLoggers = Logging.Create(request.LogFormat, request.LogLevel, runDir.RankLogFile(_job.Launch.Rank), consoleLevel: main ? null : LogLevel.Warning, scopes: !main);
         var log = runLoggers.CreateLogger("recipe");
+        using var rankScope = main ? null : log.BeginScope(_job.Launch.ToString());   // no properties: nothing to collide with the recipe's own
+        var consoleOut = Console.Out;
+        using var rankOut = main ? null : new StreamWriter(Path.Combine(runDir.Path, "logs", $"stdout.rank-{_job.Launch.Rank:D5}.txt")) { AutoFlush = true };
+        if (rankOut is not null) Console.SetOut(rankOut);
+        // One interruption for the whole job: this rank's signal, or another rank's, heard at a collective.
+        var cancellation = signal;
+        if (!_job.Alone) { JobInterruption.Follow(signal); cancellation = JobInterruption.Token; }
         log.LogInformation("Run directory {RunDir}; recipe {Recipe} ({Hash}, {How} in {Ms:F0} ms); {Plugins} plugin(s), {Components} component(s)",
             runDir.Path, RecipeDiagnostic.DisplayPath(compiled.Sources.EntryPath), compiled.Hash[..12], compiled.FromCache ? "cache hit" : "compiled",
             compiled.CompileTime.TotalMilliseconds, p.Catalog.Plugins.Count, p.Catalog.Usable.Count());
+        if (!_job.Alone)
+        {
+            var threads = _job.ThreadsPerRank();
+            if (threads is { } n) TorchSharp.torch.set_num_threads(n);
+            log.LogInformation("Data-parallel job: {World} ranks ({Launcher}), {Local} on this node; {Threads} thread(s) per rank{Why}", _job.Launch.WorldSize, _job.Launch.Launcher,
+                _job.Launch.LocalWorldSize, TorchSharp.torch.get_num_threads(), threads is null ? "" : " (the node's cores shared out; set OMP_NUM_THREADS to choose)");
+        }
 
-        var events = new EventBus();
-        events.Subscribe(new MetricsFile(runDir.MetricsFile));
-        var progress = Interactive() ? (IProgressFactory)new SpectreProgressFactory(AnsiConsole.Console) : new PlainProgressFactory(log, TimeSpan.FromSeconds(p.Run.ProgressSeconds));
-        using var console = new ConsoleProgress(progress, log);
-        events.Subscribe(console);
+        // Rank 0 alone records metrics and shows progress; the others' events go nowhere (their engines publish none).
+        var events = main ? new EventBus() : (IEventBus)new SilentEventBus();
+        IDisposable? console = null;
+        if (main)
+        {
+            events.Subscribe(new MetricsFile(runDir.MetricsFile));
+            var progress = Interactive() ? (IProgressFactory)new SpectreProgressFactory(AnsiConsole.Console) : new PlainProgressFactory(log, TimeSpan.FromSeconds(p.Run.ProgressSeconds));
+            var consoleProgress = new ConsoleProgress(progress, log);
+            events.Subscribe(consoleProgress);
+            console = consoleProgress;
+        }
         var clock = Stopwatch.StartNew();
-        HostRecipeGlobals? globals = null;
         try
         {
             var environment = new DeferredEnvironment();
             using var container = new ComponentContainer(p.Catalog, runLoggers, events, environment);
-            globals = new HostRecipeGlobals(p.Config, container, events, log, runDir, request.RecipePath, p.Run.Seed, cancellation, request.DryRun);
+            var globals = new HostRecipeGlobals(p.Config, container, events, log, runDir, request.RecipePath, p.Run.Seed, cancellation, request.DryRun)
+            {
+                Job = _job,
+                Rerun = RerunCommand(request, plannedRunDirectory),
+                LaunchFiles = (fileName, contents) => WriteLaunchFile(request, p, compiled, plannedRunDirectory, fileName, contents),
+            };
             environment.Target = globals;
             await p.Assembly!.RunAsync(globals);
+            _job.Finish();
             if (cancellation.IsCancellationRequested)
             {
                 // The recipe saw the interruption and stopped cleanly (a trainer checkpoints first): a success for a
                 // scheduler that preempts jobs (Slurm), and the next identical invocation resumes.
-                runDir.WriteStatus("interrupted", request.RecipePath, compiled.Hash, null);
+                if (main) runDir.WriteStatus("interrupted", request.RecipePath, compiled.Hash, null);
                 log.LogWarning("Interrupted after {Seconds:F1} s; the recipe stopped cleanly. Resume with the same command and --run-dir {RunDir} (or --resume)",
                     clock.Elapsed.TotalSeconds, runDir.Path);
                 return ExitCodes.Ok;
             }
-            runDir.WriteStatus("completed", request.RecipePath, compiled.Hash, null);
+            if (main) runDir.WriteStatus("completed", request.RecipePath, compiled.Hash, null);
             log.LogInformation("Recipe finished in {Seconds:F1} s", clock.Elapsed.TotalSeconds);
             return ExitCodes.Ok;
         }
@@ -194,11 +244,58 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
             var invalid = e is ConfigException or ComponentNotFoundException;
             var cancelled = e is OperationCanceledException && cancellation.IsCancellationRequested;
             var message = cancelled ? "interrupted" : $"{e.GetType().Name}: {e.Message}";
-            stderr.WriteLine($"{where}: error: {message}");
+            var tag = main ? "" : $"[{_job.Launch}] ";
+            // Another rank's failure is reported by that rank; here it is only why this one stops.
+            if (main || e is not (JobRankFailedException or JobInterruptedException)) stderr.WriteLine($"{tag}{where}: error: {message}");
             log.LogDebug(e, "Recipe failed");
-            runDir.WriteStatus(cancelled ? "interrupted" : "failed", request.RecipePath, compiled.Hash, $"{where}: {message}");
-            return invalid ? ExitCodes.InvalidInput : ExitCodes.RunFailed;
+            if (cancelled && !_job.Alone && _job.FailingTogether)
+            {
+                // Every rank stopped at the same point: the job is interrupted, and resumes like a single process.
+                if (main) runDir.WriteStatus("interrupted", request.RecipePath, compiled.Hash, null);
+                return ExitCodes.Ok;
+            }
+            if (main || !_job.FailingTogether) runDir.WriteStatus(cancelled ? "interrupted" : "failed", request.RecipePath, compiled.Hash, $"{tag}{where}: {message}");
+            return _job.Fail(invalid ? ExitCodes.InvalidInput : ExitCodes.RunFailed, log);
         }
+        finally
+        {
+            console?.Dispose();
+            if (rankOut is not null) Console.SetOut(consoleOut);
+        }
+    }
+
+    /// <summary>The command line that runs <paramref name="request"/> again in <paramref name="runDirectory"/>: this executable, absolute paths.</summary>
+    static IReadOnlyList<string> RerunCommand(RunRequest request, string runDirectory)
+    {
+        var self = Environment.ProcessPath ?? "ziya2";
+        var entry = System.Reflection.Assembly.GetEntryAssembly()?.Location;
+        var command = new List<string>();
+        if (Path.GetFileNameWithoutExtension(self) == "dotnet" && entry is { Length: > 0 }) command.AddRange([self, entry]);
+        else command.Add(self);
+        command.AddRange(["run", Path.GetFullPath(request.RecipePath)]);
+        foreach (var c in request.ConfigFiles) command.AddRange(["-c", Path.GetFullPath(c)]);
+        foreach (var o in request.Overrides) command.AddRange(["--set", o]);
+        foreach (var d in request.PluginDirectories) command.AddRange(["--plugins", Path.GetFullPath(d)]);
+        command.AddRange(["--run-dir", Path.GetFullPath(runDirectory), "--log-format", request.LogFormat.ToString().ToLowerInvariant(), "--log-level", request.LogLevel.ToString()]);
+        return command;
+    }
+
+    /// <summary>
+    /// A launch file in the run directory <see cref="RerunCommand"/> names: in a dry run that directory is created now
+    /// (status "planned", the resolved config), so the plan's own run finds it and a changed config is refused there.
+    /// Rank 0 writes; the others only say where.
+    /// </summary>
+    string WriteLaunchFile(RunRequest request, Prepared p, CompiledRecipe compiled, string runDirectory, string fileName, Func<string, string> contents)
+    {
+        runDirectory = Path.GetFullPath(runDirectory);
+        if (fileName.IndexOfAny(['/', '\\']) >= 0 || fileName is "." or ".." or "run.json" or "config.toml") throw new ArgumentException($"'{fileName}' is not a launch file name (a plain file name, not run.json or config.toml)");
+        var path = Path.Combine(runDirectory, fileName);
+        if (!_job.IsMain) return path;
+        if (request.DryRun)
+            try { RunDirectory.Prepare(runDirectory, request.RecipePath, compiled.Hash, ResolvedConfig(p), request.Force, planned: true); }
+            catch (RunDirectoryException e) { throw new InvalidOperationException(e.Message, e); }
+        AtomicFile.WriteAllText(path, contents(runDirectory));
+        return path;
     }
 
     static bool Interactive() =>
@@ -245,6 +342,14 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
     /// <summary><c>ziya2 plugins list</c>.</summary>
     public PluginCatalog LoadPlugins(IEnumerable<string> extraDirectories) =>
         PluginLoader.Load(DefaultPluginRoots().Concat(extraDirectories), _log);
+
+    /// <summary>A bus that delivers nothing: ranks other than 0 write no metrics, progress or TensorBoard files.</summary>
+    sealed class SilentEventBus : IEventBus
+    {
+        public IDisposable Subscribe(IEventObserver observer) => new Nothing();
+        public void Publish(RunEvent e) { }
+        sealed class Nothing : IDisposable { public void Dispose() { } }
+    }
 
     /// <summary>Lets the container hand out the environment before the globals that implement it exist.</summary>
     sealed class DeferredEnvironment : IRunEnvironment

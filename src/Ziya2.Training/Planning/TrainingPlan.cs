@@ -40,13 +40,17 @@ public sealed record MemoryEstimate(double Weights, double Gradients, double Opt
 
 /// <summary>
 /// What a run will do before it does it (<c>ziya2 run --dry-run</c>): steps per stage from the token budgets, memory per
-/// GPU and expected wall time, for the Megatron + DeepSpeed setup the paper used. Memory follows ZeRO's accounting for
-/// BF16 mixed precision with AdamW (Rajbhandari et al. 2020): BF16 weights 2 B and gradients 2 B per parameter, and 12 B
-/// of optimizer state (FP32 master weights and two moments), sharded across data-parallel ranks from ZeRO-1 (state),
-/// ZeRO-2 (+ gradients), ZeRO-3 (+ weights). Activations follow Korthikanti et al. (2022): per layer s·b·h·(34 + 5·a·s/h)
-/// bytes without recomputation, 2·s·b·h (the layer input) with full activation checkpointing plus one layer being
-/// recomputed; with pipeline parallelism the first stage holds up to PP micro-batches in flight (1F1B). The FP32 islands
-/// (RoPE, RMSNorm, softmax) add to activations beyond this; treat the figure as an estimate, not a promise.
+/// GPU and expected wall time. Memory follows ZeRO's accounting (Rajbhandari et al. 2020) for this engine's
+/// data-parallel training: weights and gradients in the model's dtype (<see cref="WeightBytes"/>: 2 for BF16 weights
+/// trained against FP32 masters, 4 for FP32); optimizer state without ZeRO two moments in the weights' dtype, with
+/// ZeRO-1/2 16 B per parameter sharded across the data-parallel ranks (FP32 master 4, two FP32 moments 8, the FP32
+/// gradient slice 4). ZeRO-2 releases the model's gradients after every micro-batch, so they exist only during a
+/// backward, which frees activations as it makes gradients: counted as the larger of the two (plus one layer's
+/// activations) instead of their sum. ZeRO-3 (weights sharded) and pipeline parallelism are counted for the Megatron +
+/// DeepSpeed setup the paper used; this engine runs neither. Activations follow Korthikanti et al. (2022): per layer
+/// s·b·h·(34 + 5·a·s/h) bytes without recomputation, 2·s·b·h (the layer input) with full activation checkpointing plus
+/// one layer being recomputed; with pipeline parallelism the first stage holds up to PP micro-batches in flight (1F1B).
+/// The FP32 islands (RoPE, RMSNorm, softmax) add to activations beyond this; treat the figure as an estimate.
 /// </summary>
 public sealed class TrainingPlan
 {
@@ -58,8 +62,11 @@ public sealed class TrainingPlan
     public required long GlobalBatchTokens { get; init; }
     public required bool ActivationCheckpointing { get; init; }
     public required PlanOptions Hardware { get; init; }
+    /// <summary>Bytes per weight (and per gradient) of the model: 2 (BF16 weights) or 4 (FP32).</summary>
+    public int WeightBytes { get; init; } = 2;
 
-    int DataParallel => Hardware.Gpus / Hardware.PipelineParallel;
+    /// <summary>Data-parallel replicas: the GPUs over the pipeline stages.</summary>
+    public int DataParallel => Hardware.Gpus / Hardware.PipelineParallel;
 
     /// <summary>Micro-batches each data-parallel replica accumulates per step to reach at least the global batch asked for.</summary>
     public long GradientAccumulation => Math.Max(1, (long)Math.Ceiling((double)GlobalBatchTokens / ((long)SequenceLength * MicroBatch * DataParallel)));
@@ -70,18 +77,26 @@ public sealed class TrainingPlan
     /// <summary>Optimizer steps of a stage: its tokens over the tokens a step takes, rounded up.</summary>
     public long Steps(PlannedStage stage) => (long)Math.Ceiling(stage.Tokens / StepTokens);
 
-    public MemoryEstimate MemoryPerGpu()
+    /// <summary>Memory per GPU at the configured ZeRO stage.</summary>
+    public MemoryEstimate MemoryPerGpu() => MemoryPerGpu(Hardware.ZeroStage);
+
+    /// <summary>Memory per GPU at ZeRO stage <paramref name="zeroStage"/> (0–3).</summary>
+    public MemoryEstimate MemoryPerGpu(int zeroStage)
     {
         double n = (double)Model.Parameters / Hardware.PipelineParallel, dp = DataParallel;
-        double weights = 2 * n, grads = 2 * n, state = 12 * n;
-        if (Hardware.ZeroStage >= 1) state /= dp;
-        if (Hardware.ZeroStage >= 2) grads /= dp;
-        if (Hardware.ZeroStage >= 3) weights /= dp;
+        double weights = WeightBytes * n, grads = WeightBytes * n, state = zeroStage >= 1 ? 16 * n / dp : 2 * WeightBytes * n;
+        if (zeroStage >= 3) (weights, grads) = (weights / dp, grads / dp);   // DeepSpeed's ZeRO-3: everything sharded
         double s = SequenceLength, b = MicroBatch, h = Model.HiddenSize, a = Model.Heads, layers = (double)Model.Layers / Hardware.PipelineParallel;
         double fullLayer = s * b * h * (34 + 5 * a * s / h);
         double activations = ActivationCheckpointing ? layers * 2 * s * b * h + fullLayer : layers * fullLayer;
         if (Hardware.PipelineParallel > 1) activations *= Math.Min(Hardware.PipelineParallel, GradientAccumulation);   // 1F1B: micro-batches in flight on the first stage
         activations += s * b * Model.VocabSize * (2 + 4);   // BF16 logits and their FP32 copy for the loss
+        if (zeroStage == 2)
+        {
+            // Gradients live only during a backward, which frees activations as it makes them: the larger of the two.
+            double peak = Math.Max(grads + fullLayer, activations);
+            return new MemoryEstimate(weights, peak - activations, state, activations);
+        }
         return new MemoryEstimate(weights, grads, state, activations);
     }
 
@@ -113,9 +128,16 @@ public sealed class TrainingPlan
         sb.AppendLine(c, $"{"total",-10} {Format(tokens),12} {steps,10:N0} {"",-10} {FormatTime(total),12}");
         var m = MemoryPerGpu();
         const double GiB = 1024.0 * 1024 * 1024;
-        sb.AppendLine(c, $"Memory per GPU (ZeRO-{Hardware.ZeroStage}, activation checkpointing {(ActivationCheckpointing ? "on" : "off")}): " +
+        string Fits(MemoryEstimate e) => e.Total / GiB > Hardware.GpuMemoryGib ? "  ← DOES NOT FIT" : "";
+        sb.AppendLine(c, $"Memory per GPU (ZeRO-{Hardware.ZeroStage}, activation checkpointing {(ActivationCheckpointing ? "on" : "off")}, {(WeightBytes == 2 ? "BF16" : "FP32")} weights): " +
                          $"weights {m.Weights / GiB:F1} + gradients {m.Gradients / GiB:F1} + optimizer {m.OptimizerState / GiB:F1} + activations {m.Activations / GiB:F1} = " +
-                         $"{m.Total / GiB:F1} GiB of {Hardware.GpuMemoryGib:F0} GiB{(m.Total / GiB > Hardware.GpuMemoryGib ? "  ← DOES NOT FIT" : "")}");
+                         $"{m.Total / GiB:F1} GiB of {Hardware.GpuMemoryGib:F0} GiB{Fits(m)}");
+        if (DataParallel > 1)
+        {
+            var stages = new[] { 0, 1, 2 }.Select(z => (Stage: z, Total: MemoryPerGpu(z).Total / GiB))
+                .Select(x => string.Create(c, $"ZeRO-{x.Stage} {x.Total:F1} GiB{(x.Total > Hardware.GpuMemoryGib ? " (does not fit)" : "")}"));
+            sb.AppendLine(c, $"By ZeRO stage over {DataParallel} data-parallel ranks: {string.Join(", ", stages)}");
+        }
         sb.AppendLine(c, $"Throughput: {FlopsPerGpu / 1e12:F0} TFLOP/s per GPU × {Hardware.Gpus} GPUs = {TokensPerSecond:N0} tokens/s");
         return sb.ToString();
     }

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace Ziya2.Training.Distributed;
+namespace Ziya2.Distributed;
 
 /// <summary>
 /// MPI_COMM_WORLD through MPICH's C ABI (<c>libmpich.so.12</c>: Debian's mpich, and the MPICH family — Intel MPI,
@@ -30,7 +30,10 @@ public sealed partial class MpiProcessGroup : IProcessGroup
     [LibraryImport(Library)] private static unsafe partial int MPI_Bcast(void* buffer, int count, int type, int root, int comm);
     [LibraryImport(Library)] private static unsafe partial int MPI_Reduce_scatter_block(void* send, void* receive, int count, int type, int op, int comm);
     [LibraryImport(Library)] private static unsafe partial int MPI_Allgather(void* send, int sendCount, int sendType, void* receive, int receiveCount, int receiveType, int comm);
-    [LibraryImport(Library)] private static partial int MPI_Barrier(int comm);
+    [LibraryImport(Library)] private static partial int MPI_Ibarrier(int comm, out int request);
+    [LibraryImport(Library)] private static partial int MPI_Test(ref int request, out int flag, nint status);
+    [LibraryImport(Library)] private static partial int MPI_Abort(int comm, int errorCode);
+    static readonly nint StatusIgnore = 1;   // MPI_STATUS_IGNORE in MPICH's mpi.h
 
     MpiProcessGroup(int rank, int size, int localRank) => (Rank, WorldSize, LocalRank) = (rank, size, localRank);
 
@@ -38,8 +41,11 @@ public sealed partial class MpiProcessGroup : IProcessGroup
     public int WorldSize { get; }
     public int LocalRank { get; }
 
-    /// <summary>Initialises MPI (once) and returns MPI_COMM_WORLD; a missing MPICH library is an error that says what to install.</summary>
-    internal static MpiProcessGroup Start(int localRank)
+    /// <summary>
+    /// Initialises MPI (once) and returns MPI_COMM_WORLD; a missing MPICH library is an error that says what to install,
+    /// and an MPI that sees another job than the launcher describes (another MPI's launcher) is refused.
+    /// </summary>
+    internal static MpiProcessGroup Start(LaunchEnvironment launch)
     {
         try
         {
@@ -53,11 +59,14 @@ public sealed partial class MpiProcessGroup : IProcessGroup
         }
         catch (DllNotFoundException e)
         {
-            throw new InvalidOperationException($"this process was started as one rank of an MPI job, but {Library} cannot be loaded ({e.Message}); install MPICH (Debian: apt-get install mpich)", e);
+            throw new InvalidOperationException($"this process was started as {launch}, but {Library} cannot be loaded ({e.Message}); install MPICH (Debian: apt-get install mpich)", e);
         }
         Check(MPI_Comm_rank(CommWorld, out var rank), "MPI_Comm_rank");
         Check(MPI_Comm_size(CommWorld, out var size), "MPI_Comm_size");
-        return new MpiProcessGroup(rank, size, localRank);
+        if (size != launch.WorldSize || rank != launch.Rank)
+            throw new InvalidOperationException($"{launch.Launcher} started this process as rank {launch.Rank} of {launch.WorldSize}, but MPI ({Library}) sees rank {rank} of {size}: " +
+                "the launcher is not MPICH's (use MPICH's mpiexec, or srun --mpi=pmi2)");
+        return new MpiProcessGroup(rank, size, launch.LocalRank);
     }
 
     static void Check(int code, string call)
@@ -124,5 +133,24 @@ public sealed partial class MpiProcessGroup : IProcessGroup
         }
     }
 
-    public void Barrier() => Check(MPI_Barrier(CommWorld), "MPI_Barrier");
+    /// <summary>
+    /// A non-blocking barrier tested with growing sleeps (to 5 ms): MPICH's blocking calls spin on a core while they
+    /// wait, which on a node with as many ranks as cores takes it from the rank everyone waits for.
+    /// </summary>
+    public void Barrier()
+    {
+        Check(MPI_Ibarrier(CommWorld, out var request), "MPI_Ibarrier");
+        for (int wait = 0; ; wait = Math.Min(5, wait + 1))
+        {
+            Check(MPI_Test(ref request, out var done, StatusIgnore), "MPI_Test");
+            if (done != 0) return;
+            if (wait == 0) Thread.Yield(); else Thread.Sleep(wait);
+        }
+    }
+
+    public void Abort(int exitCode)
+    {
+        MPI_Abort(CommWorld, exitCode);
+        Environment.Exit(exitCode);   // MPI_Abort does not return; if an MPI ever did, this rank still ends
+    }
 }

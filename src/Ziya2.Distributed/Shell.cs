@@ -1,9 +1,12 @@
 using System.Diagnostics;
 
-namespace Ziya2.DataFactory.Cluster;
+namespace Ziya2.Distributed;
 
-/// <summary>What the executors need of the shell: quoting, the command that started ziya2, running a scheduler tool.</summary>
-static class Shell
+/// <summary>
+/// What launching work on a cluster needs of the shell: quoting words for bash scripts (sbatch, run.sh), the command
+/// that started this ziya2, running a launcher or scheduler tool (mpiexec, sbatch, kubectl).
+/// </summary>
+public static class Shell
 {
     /// <summary>A bash word: single-quoted unless it is plainly safe.</summary>
     public static string Quote(string word) =>
@@ -17,13 +20,13 @@ static class Shell
         return Path.GetFileNameWithoutExtension(process) == "dotnet" && entry is { Length: > 0 } ? $"{Quote(process)} {Quote(entry)}" : Quote(process);
     }
 
-    /// <summary>Runs <paramref name="file"/>; a missing program is an <see cref="IOException"/> that says so.</summary>
+    /// <summary>Runs <paramref name="file"/> to its end; a missing program is an <see cref="IOException"/> that says so.</summary>
     public static (int Code, string Out, string Err) Run(string file, params string[] args)
     {
         var psi = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
         Process process;
         try { process = Process.Start(psi)!; }
-        catch (System.ComponentModel.Win32Exception e) { throw new IOException($"cannot run {file} ({e.Message}); is Slurm installed here?", e); }
+        catch (System.ComponentModel.Win32Exception e) { throw new IOException($"cannot run {file} ({e.Message}); is it installed here?", e); }
         using (process)
         {
             var stdout = process.StandardOutput.ReadToEndAsync();

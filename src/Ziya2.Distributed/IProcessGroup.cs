@@ -1,10 +1,10 @@
-namespace Ziya2.Training.Distributed;
+namespace Ziya2.Distributed;
 
 /// <summary>
-/// The processes of one training job and the collectives between them — what torch.distributed's process group is to
-/// PyTorch. Every rank calls every collective in the same order with buffers of the same length; a collective returns
-/// when this rank's part is done. <see cref="ProcessGroups.Current"/> is the job's group, found from the launcher's
-/// environment (mpiexec, srun); a process started alone is a group of one, and needs no MPI.
+/// The processes of one job and the collectives between them — what torch.distributed's process group is to PyTorch,
+/// over host memory. Every rank calls every collective in the same order with buffers of the same length; a collective
+/// returns when this rank's part is done. <see cref="ProcessGroups.Current"/> is the job's group, found from the
+/// launcher's environment (<see cref="LaunchEnvironment"/>); a process started alone is a group of one, and needs no MPI.
 /// </summary>
 public interface IProcessGroup
 {
@@ -38,6 +38,15 @@ public interface IProcessGroup
     /// <summary>Every rank's <paramref name="slice"/>, in rank order, into <paramref name="values"/> on every rank.</summary>
     void AllGather(ReadOnlySpan<float> slice, Span<float> values);
 
-    /// <summary>Returns when every rank has called it.</summary>
+    /// <summary>
+    /// Returns when every rank has called it. A rank that arrives early sleeps between checks instead of spinning, so a
+    /// rank waiting while rank 0 prepares data or evaluates leaves the cores to it.
+    /// </summary>
     void Barrier();
+
+    /// <summary>
+    /// Ends every process of the job with <paramref name="exitCode"/>, now: what a rank does when it fails while the
+    /// others may be waiting in a collective for it (exiting normally would leave them waiting forever). Does not return.
+    /// </summary>
+    void Abort(int exitCode);
 }

@@ -1,4 +1,4 @@
-namespace Ziya2.Training.Distributed;
+namespace Ziya2.Distributed;
 
 /// <summary>A job of one process: every collective is the identity.</summary>
 public sealed class SingleProcessGroup : IProcessGroup
@@ -15,4 +15,5 @@ public sealed class SingleProcessGroup : IProcessGroup
     public void ReduceScatterSum(ReadOnlySpan<float> values, Span<float> slice) => values.CopyTo(slice);
     public void AllGather(ReadOnlySpan<float> slice, Span<float> values) => slice.CopyTo(values);
     public void Barrier() { }
+    public void Abort(int exitCode) => Environment.Exit(exitCode);
 }
