@@ -18,8 +18,23 @@ internal static unsafe class Nccl
     [StructLayout(LayoutKind.Sequential)]
     public struct UniqueId { public fixed byte Internal[128]; }
 
-    static readonly Lazy<Api> Loaded = new(Load);
+    static readonly Lazy<Api> Loaded = new(() => Load(Environment.GetEnvironmentVariable("ZIYA2_NCCL_LIBRARY")));
     public static Api Functions => Loaded.Value;
+
+    /// <summary>
+    /// A communicator of <paramref name="group"/>'s ranks, bootstrapped as NCCL documents it: rank 0 makes the unique id,
+    /// the group (MPI) broadcasts its 128 bytes, every rank joins with its rank. The current CUDA device must be this
+    /// rank's already.
+    /// </summary>
+    public static nint InitCommunicator(Api nccl, Ziya2.Distributed.IProcessGroup group)
+    {
+        var id = new UniqueId();
+        if (group.Rank == 0) nccl.Check(nccl.GetUniqueId(&id), "ncclGetUniqueId");
+        group.Broadcast(new Span<byte>(id.Internal, 128));
+        nint comm;
+        nccl.Check(nccl.CommInitRank(&comm, group.WorldSize, id, group.Rank), "ncclCommInitRank");
+        return comm;
+    }
 
     public sealed class Api
     {
@@ -41,11 +56,12 @@ internal static unsafe class Nccl
         }
     }
 
-    static Api Load()
+    /// <summary>NCCL from <paramref name="library"/> when given, else from the loader's path or libtorch_cuda.so.</summary>
+    public static Api Load(string? library)
     {
         var tried = new List<string>();
         nint handle = 0;
-        foreach (var candidate in new[] { Environment.GetEnvironmentVariable("ZIYA2_NCCL_LIBRARY"), "libnccl.so.2", "libtorch_cuda.so" })
+        foreach (var candidate in library is { Length: > 0 } ? [library] : new[] { "libnccl.so.2", "libtorch_cuda.so" })
         {
             if (string.IsNullOrEmpty(candidate)) continue;
             tried.Add(candidate);

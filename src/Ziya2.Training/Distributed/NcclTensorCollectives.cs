@@ -38,12 +38,7 @@ public sealed unsafe class NcclTensorCollectives : ITensorCollectives
         if (anyFailed[0] > 0) throw new InvalidOperationException(why ?? "NCCL cannot be loaded on another rank (see its log)");
 
         CudaRuntime.SetDevice(device.index < 0 ? 0 : device.index);
-        var id = new Nccl.UniqueId();
-        if (group.Rank == 0) nccl.Check(nccl.GetUniqueId(&id), "ncclGetUniqueId");
-        group.Broadcast(new Span<byte>(id.Internal, 128));
-        nint comm;
-        nccl.Check(nccl.CommInitRank(&comm, group.WorldSize, id, group.Rank), "ncclCommInitRank");
-        return new NcclTensorCollectives(group, nccl, comm, device);
+        return new NcclTensorCollectives(group, nccl, Nccl.InitCommunicator(nccl, group), device);
     }
 
     void OnDevice(Tensor t, string what)

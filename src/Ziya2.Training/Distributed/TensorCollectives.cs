@@ -45,6 +45,7 @@ public static class TensorCollectives
     /// </summary>
     public static ITensorCollectives For(IProcessGroup group, Device device, string backend = "auto")
     {
+        if (backend is not ("auto" or "mpi" or "nccl")) throw new ArgumentException($"collectives '{backend}' is not auto, mpi or nccl");
         if (group.WorldSize == 1 && backend != "nccl") return new HostTensorCollectives(group);
         return backend switch
         {
