@@ -9,5 +9,6 @@
 var factory = Config.Get<FactorySettings>("factory");
 if (factory.Inputs.Count == 0) throw new InvalidOperationException("factory.inputs names no input; set it in the config or with --set");
 var output = factory.Output is { Length: > 0 } o ? Path.GetFullPath(o) : Path.Combine(RunDirectory, "data");
-var outcome = RunFactory(factory.Inputs, output, factory, Config.Get<EvaluationSettings>("evaluation"));
+// Under mpiexec/srun, rank 0 runs the factory and the other ranks find it done (the factory's own scale-out is [factory] executor).
+var outcome = MainProcessFirst(() => RunFactory(factory.Inputs, output, factory, Config.Get<EvaluationSettings>("evaluation")));
 Log.LogInformation("Factory done: {Kept} documents in {Dir}", outcome.Funnel[^1].Documents, outcome.Kept);
