@@ -94,9 +94,9 @@ public sealed class DataParallelRunTests : IDisposable
         {
             if (mode == "rank0" && Launch.IsMain) throw new InvalidOperationException("rank 0's preparation failed");
             if (mode == "pause" && Launch.IsMain) { var until = DateTime.UtcNow.AddSeconds(8); while (DateTime.UtcNow < until) Thread.Sleep(20); }
-            // Rank 0 comes first: the others find its file.
+            // Rank 0 comes first: the others find its file (a nested call runs in the same turn).
             var mark = Path.Combine(RunDirectory, "first");
-            if (!File.Exists(mark)) File.WriteAllText(mark, Launch.Rank.ToString());
+            MainProcessFirst(() => { if (!File.Exists(mark)) File.WriteAllText(mark, Launch.Rank.ToString()); });
             return File.ReadAllText(mark);
         });
         File.WriteAllText(Path.Combine(RunDirectory, $"after.{Launch.Rank}"), $"{Launch.Rank} of {Launch.WorldSize}, first {order}");

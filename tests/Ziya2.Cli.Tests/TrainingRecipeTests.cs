@@ -1,3 +1,4 @@
+using System.Text.Json;
 namespace Ziya2.Cli.Tests;
 
 /// <summary>
@@ -94,6 +95,27 @@ public sealed class TrainingRecipeTests : IDisposable
         (code, _, err) = CliRunner.Run(["train", "scaling", "--zero-stage", "3"]);
         Assert.Equal(2, code);
         Assert.Contains("--zero-stage must be 0, 1 or 2", err);
+    }
+
+    [Fact]
+    public void One_build_property_chooses_the_cuda_natives_for_the_host_and_the_tensor_tests()
+    {
+        // Evaluated, not restored: the CUDA package is not in this machine's feed (docs/training.md, "GPUs").
+        foreach (var project in new[] { "src/Ziya2.Cli/Ziya2.Cli.csproj", "tests/Ziya2.Training.Tests/Ziya2.Training.Tests.csproj" })
+        {
+            string Natives(string flavour)
+            {
+                var (code, stdout, err) = CliRunner.Shell($"dotnet msbuild {project} -getItem:PackageReference {flavour}");
+                Assert.True(code == 0, err + stdout);
+                return string.Join(",", JsonDocument.Parse(stdout).RootElement.GetProperty("Items").GetProperty("PackageReference").EnumerateArray()
+                    .Select(i => i.GetProperty("Identity").GetString()).Where(n => n!.StartsWith("libtorch", StringComparison.Ordinal)));
+            }
+            Assert.Equal("libtorch-cpu-linux-x64", Natives(""));
+            Assert.Equal("libtorch-cuda-12.8-linux-x64", Natives("-p:Ziya2Torch=cuda"));
+        }
+        var (bad, output, error) = CliRunner.Shell("dotnet restore src/Ziya2.Cli/Ziya2.Cli.csproj -p:Ziya2Torch=rocm");
+        Assert.NotEqual(0, bad);
+        Assert.Contains("Ziya2Torch='rocm' is not cpu or cuda", output + error);
     }
 
     public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }

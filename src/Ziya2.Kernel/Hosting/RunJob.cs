@@ -53,7 +53,17 @@ sealed class RunJob(LaunchEnvironment launch)
     /// </summary>
     public T MainProcessFirst<T>(Func<T> work, CancellationToken cancellation)
     {
-        if (Alone) return work();
+        // Inside another one (a recipe helper that uses it, called from preparation) each rank already runs in its turn.
+        if (Alone || _preparing > 0) return work();
+        _preparing++;
+        try { return InTurn(work, cancellation); }
+        finally { _preparing--; }
+    }
+
+    int _preparing;
+
+    T InTurn<T>(Func<T> work, CancellationToken cancellation)
+    {
         T result = default!;
         Exception? failure = null;
         void Attempt(bool mine)

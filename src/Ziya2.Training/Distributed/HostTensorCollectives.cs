@@ -26,24 +26,21 @@ public sealed class HostTensorCollectives(IProcessGroup group) : ITensorCollecti
         Back(values, host);
     }
 
-    public void ReduceScatterSum(Tensor values, Tensor slice)
-    {
-        TensorCollectives.RequireFloat32(values, "reduce-scatter");
-        TensorCollectives.RequireFloat32(slice, "reduce-scatter");
-        using var _ = NewDisposeScope();
-        var (input, output) = (OnHost(values), OnHost(slice));
-        group.ReduceScatterSum(Floats(input), Floats(output));
-        Back(slice, output);
-    }
+    public void ReduceScatterSum(Tensor values, Tensor slice) => Exchange(values, slice, "reduce-scatter", group.ReduceScatterSum);
 
-    public void AllGather(Tensor slice, Tensor values)
+    public void AllGather(Tensor slice, Tensor values) => Exchange(slice, values, "all-gather", group.AllGather);
+
+    delegate void SpanExchange(ReadOnlySpan<float> input, Span<float> output);
+
+    /// <summary>A collective from one FP32 tensor into another, each handed to MPI in host memory.</summary>
+    static void Exchange(Tensor input, Tensor output, string what, SpanExchange exchange)
     {
-        TensorCollectives.RequireFloat32(values, "all-gather");
-        TensorCollectives.RequireFloat32(slice, "all-gather");
+        TensorCollectives.RequireFloat32(input, what);
+        TensorCollectives.RequireFloat32(output, what);
         using var _ = NewDisposeScope();
-        var (input, output) = (OnHost(slice), OnHost(values));
-        group.AllGather(Floats(input), Floats(output));
-        Back(values, output);
+        var (from, to) = (OnHost(input), OnHost(output));
+        exchange(Floats(from), Floats(to));
+        Back(output, to);
     }
 
     public void Broadcast(Tensor values, int root = 0)
