@@ -16,7 +16,8 @@
 //   6. report            <run>/report/report.html: funnels, gate, tokenizer gain, curves, evaluation, Table 3 beside ours
 // The plan (stages, tokens, steps, memory per GPU, time) is printed first, always; --dry-run stops there, and for a plan of
 // several GPUs writes <run>/launch.sbatch (nodes × GPUs, srun one rank per GPU) that runs it.
-// Re-running in the same --run-dir resumes where it stopped, or finds every stage complete and rewrites the report.
+// Re-running in the same --run-dir resumes where it stopped; a completed run is answered at once (--force: every stage is
+// found complete and the report rewritten).
 // Data parallel: `mpiexec -n 2 ziya2 run …` or srun runs this recipe on every rank unchanged; rank 0 prepares data,
 // tokenizer and token files first (the others then find them done), every rank trains its part of each batch, rank 0
 // alone evaluates and writes the report.
@@ -235,7 +236,8 @@ if (regime.Scaling.Documents > 0 && trainedStages.Count > 0 && regime.Benchmarks
     else if (regime.Base.Checkpoint is { Length: > 0 } c) HuggingFaceCheckpoint.Load(embedderModel, c);
     var embedder = new ModelEmbedder(embedderModel, baseTokenizer, maxTokens: trainer.SequenceLength);
     var advertising = PhraseMatcher.Load(evaluation.AdvertisingLists.Select(Path.GetFullPath));
-    var questions = regime.Benchmarks.Zip(benchmarks).ToDictionary(b => b.First.Name, b => b.Second.Questions.Take(regime.Scaling.Documents).ToList());
+    // Each benchmark's questions are embedded once, each stage's documents once (the mean of unit embeddings on each side).
+    var questions = regime.Benchmarks.Zip(benchmarks).ToDictionary(b => b.First.Name, b => DataSimilarity.MeanUnit(embedder, b.Second.Questions.Take(regime.Scaling.Documents).ToList()));
     double trained = 0;
     foreach (var r in trainedStages)
     {
@@ -243,10 +245,11 @@ if (regime.Scaling.Documents > 0 && trainedStages.Count > 0 && regime.Benchmarks
         int index = stages.FindIndex(s => s.Name == r.Stage) + 1;
         var docs = InStage(index).SelectMany(s => ReadDocuments(kept[s.CorpusName]).Where(d => LanguageOf(s)?.Invoke(d) ?? true)).Take(regime.Scaling.Documents).ToList();
         var attributes = DataAttributes.Proxy(docs, advertising);
-        foreach (var (bench, texts) in questions)
+        var stageData = DataSimilarity.MeanUnit(embedder, docs.Select(d => d.Text).ToList());
+        foreach (var (bench, testSet) in questions)
         {
             if (!r.Evaluation.TryGetValue(bench + "_answer_loss", out var loss)) continue;
-            double similarity = DataSimilarity.AverageCosine(embedder, docs.Select(d => d.Text).ToList(), texts);
+            double similarity = DataSimilarity.AverageCosine(stageData, testSet);
             // A mean cosine can in principle be negative; the law's attributes live in [0, 1].
             samples.Add((new ScalingSample(trained, attributes.Coherence, attributes.Readability, Math.Clamp(similarity, 0, 1), loss), [r.Stage, bench]));
         }

@@ -15,7 +15,7 @@ static class Program
         var set = new Option<string[]>("--set") { Description = "Override a key: --set a.b=value (type-checked)", Arity = ArgumentArity.ZeroOrMore };
         var plugins = new Option<string[]>("--plugins") { Description = "Extra plugin directory (holds <Name>/<Name>.dll); repeatable", Arity = ArgumentArity.ZeroOrMore };
         var runDir = new Option<string?>("--run-dir") { Description = "Run directory (default runs/<recipe>/<timestamp>)" };
-        var force = new Option<bool>("--force") { Description = "Reuse a run directory created by a different invocation" };
+        var force = new Option<bool>("--force") { Description = "Reuse a run directory created by a different invocation, or run the recipe again where it completed" };
         var resume = new Option<bool>("--resume") { Description = "Continue the latest run of this recipe (runs/<recipe>/*), or the one --run-dir names" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Run the recipe in plan mode (DryRun): it prints stages, budgets, steps, memory and time, and trains nothing" };
         var logFormat = new Option<LogFormat>("--log-format") { Description = "Console log format: text or json", DefaultValueFactory = _ => LogFormat.Text };

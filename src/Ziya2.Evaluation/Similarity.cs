@@ -42,11 +42,19 @@ public static class DataSimilarity
     public static double AverageCosine(ITextEmbedder embedder, IReadOnlyList<string> data, IReadOnlyList<string> test, int batch = 64)
     {
         if (data.Count == 0 || test.Count == 0) throw new ArgumentException("both sides need at least one text");
-        return Dot(MeanUnit(embedder, data, batch), MeanUnit(embedder, test, batch));
+        return AverageCosine(MeanUnit(embedder, data, batch), MeanUnit(embedder, test, batch));
     }
 
-    static double[] MeanUnit(ITextEmbedder embedder, IReadOnlyList<string> texts, int batch)
+    /// <summary>
+    /// The same from each side's <see cref="MeanUnit"/>: a stage's data is embedded once for every benchmark, a
+    /// benchmark's questions once for every stage.
+    /// </summary>
+    public static double AverageCosine(double[] dataMeanUnit, double[] testMeanUnit) => Dot(dataMeanUnit, testMeanUnit);
+
+    /// <summary>The mean of the texts' unit-length embeddings (an all-zero embedding adds nothing but counts).</summary>
+    public static double[] MeanUnit(ITextEmbedder embedder, IReadOnlyList<string> texts, int batch = 64)
     {
+        if (texts.Count == 0) throw new ArgumentException("no text to embed");
         double[]? sum = null;
         for (int start = 0; start < texts.Count; start += batch)
             foreach (var v in embedder.Embed(texts.Skip(start).Take(batch).ToList()))
@@ -60,5 +68,6 @@ public static class DataSimilarity
         return sum!.Select(x => x / texts.Count).ToArray();
     }
 
-    static double Dot(double[] a, double[] b) => a.Zip(b).Sum(p => p.First * p.Second);
+    static double Dot(double[] a, double[] b) =>
+        a.Length == b.Length ? a.Zip(b).Sum(p => p.First * p.Second) : throw new ArgumentException($"embeddings of {a.Length} and {b.Length} values");
 }

@@ -79,8 +79,11 @@ public sealed class DataParallelRunTests : IDisposable
         Assert.True(File.Exists(Path.Combine(run, "report", "report.html")));
         Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(run, "run.json")));
 
-        // The same launch again: both ranks resume every stage to "complete", the report is rewritten.
-        (code, stdout, err, _) = Mpiexec(2, CliRunner.RepoRoot, TimeSpan.FromMinutes(10), args);
+        // The same launch again says the run is complete; with --force both ranks resume every stage to "complete".
+        (code, stdout, err, _) = Mpiexec(2, CliRunner.RepoRoot, TimeSpan.FromMinutes(2), args);
+        Assert.True(code == 0, err + stdout);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(err, "holds this run, completed"));
+        (code, stdout, err, _) = Mpiexec(2, CliRunner.RepoRoot, TimeSpan.FromMinutes(10), [.. args, "--force"]);
         Assert.True(code == 0, err + stdout);
         Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(err, "already complete").Count);
     }

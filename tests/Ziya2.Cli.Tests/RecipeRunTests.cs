@@ -65,11 +65,21 @@ public sealed class RecipeRunTests : IDisposable
         Assert.True(Directory.GetFiles(Path.Combine(run, "report", "charts"), "*.png").Length >= 4);
         Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(run, "run.json")));
 
-        // The same command again: every step resumes to "done" and the report is rewritten.
+        // The same command again: the run is complete, so the answer is that, and nothing in the directory changes.
+        var metricsBefore = File.ReadAllBytes(Path.Combine(run, "metrics.jsonl"));
+        var reportWritten = File.GetLastWriteTimeUtc(Path.Combine(run, "report", "report.html"));
         (code, stdout, err) = CliRunner.Run(args);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains($"{run} holds this run, completed ", err);
+        Assert.Contains("nothing to do (--force runs the recipe again there)", err);
+        Assert.Equal(metricsBefore, File.ReadAllBytes(Path.Combine(run, "metrics.jsonl")));
+        Assert.Equal(reportWritten, File.GetLastWriteTimeUtc(Path.Combine(run, "report", "report.html")));
+        // --force runs the recipe again: every step resumes to "done" and the report is rewritten.
+        (code, stdout, err) = CliRunner.Run([.. args, "--force"]);
         Assert.True(code == 0, err + stdout);
         Assert.Equal(4, System.Text.RegularExpressions.Regex.Matches(err, "already complete").Count);
         Assert.Contains("2 already done", stdout);
+        Assert.NotEqual(reportWritten, File.GetLastWriteTimeUtc(Path.Combine(run, "report", "report.html")));
     }
 
     [Fact]

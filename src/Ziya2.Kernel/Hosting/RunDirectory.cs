@@ -58,13 +58,35 @@ public sealed class RunDirectory
     }
 
     /// <summary>
+    /// Whether <paramref name="path"/> holds a completed run of exactly this invocation (status "completed", the same
+    /// fingerprint): running it again would reproduce what is there, so the host answers instead of re-running.
+    /// </summary>
+    public static bool IsComplete(string path, string recipeHash, string resolvedConfig, out string? finishedUtc)
+    {
+        finishedUtc = null;
+        var file = System.IO.Path.Combine(path, "run.json");
+        if (!File.Exists(file)) return false;
+        try
+        {
+            var run = JsonNode.Parse(File.ReadAllText(file));
+            if (run?["status"]?.GetValue<string>() != "completed" || run["fingerprint"]?.GetValue<string>() != FingerprintOf(recipeHash, resolvedConfig)) return false;
+            finishedUtc = run["updated_utc"]?.GetValue<string>();
+            return true;
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or InvalidOperationException or IOException) { return false; }   // Prepare reports it
+    }
+
+    static string FingerprintOf(string recipeHash, string resolvedConfig) =>
+        Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recipeHash + "\n" + resolvedConfig)));
+
+    /// <summary>
     /// Creates or reopens the directory; throws <see cref="RunDirectoryException"/> for a changed invocation.
     /// <paramref name="planned"/>: a dry run's launch plan goes here, nothing has run (status "planned").
     /// </summary>
     public static RunDirectory Prepare(string path, string recipePath, string recipeHash, string resolvedConfig, bool force, bool planned = false)
     {
         var full = System.IO.Path.GetFullPath(path);
-        var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(recipeHash + "\n" + resolvedConfig)));
+        var fingerprint = FingerprintOf(recipeHash, resolvedConfig);
         var dir = new RunDirectory(full, fingerprint);
         bool resumed = false;
         if (File.Exists(dir.RunFile))
@@ -83,7 +105,8 @@ public sealed class RunDirectory
         }
         Directory.CreateDirectory(System.IO.Path.Combine(full, "logs"));
         AtomicFile.WriteAllText(System.IO.Path.Combine(full, "config.toml"), resolvedConfig);
-        dir.WriteStatus(planned ? "planned" : resumed ? "resumed" : "running", recipePath, recipeHash, null);
+        // A plan written into a directory this invocation already ran in leaves its status alone.
+        if (!(planned && resumed)) dir.WriteStatus(planned ? "planned" : resumed ? "resumed" : "running", recipePath, recipeHash, null);
         return dir;
     }
 

@@ -37,14 +37,14 @@ sealed class RunJob(LaunchEnvironment launch)
         return (flags[0] > 0, mine && (IsMain || flags[1] == 0));
     }
 
-    /// <summary>Rank 0's <paramref name="choose"/>() on every rank: the run directory, or the error that stops every rank.</summary>
-    public (string? Path, string? Error) Agree(Func<(string? Path, string? Error)> choose)
+    /// <summary>Rank 0's <paramref name="choose"/>() on every rank: what it decided (a kind and a value, such as a run directory or an error).</summary>
+    public (string Kind, string Value) Agree(Func<(string Kind, string Value)> choose)
     {
         if (Alone) return choose();
-        var (path, error) = IsMain ? choose() : (null, null);
-        var agreed = Group.Broadcast(error is null ? "ok\n" + path : "error\n" + error);
-        var (kind, value) = (agreed[..agreed.IndexOf('\n')], agreed[(agreed.IndexOf('\n') + 1)..]);
-        return kind == "ok" ? (value, null) : (null, value);
+        var (kind, value) = IsMain ? choose() : ("", "");
+        var agreed = Group.Broadcast(kind + "\n" + value);
+        int cut = agreed.IndexOf('\n');
+        return (agreed[..cut], agreed[(cut + 1)..]);
     }
 
     /// <summary>

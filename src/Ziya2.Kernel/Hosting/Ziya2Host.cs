@@ -152,22 +152,31 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         string? scratch = request.DryRun ? Directory.CreateTempSubdirectory("ziya2-dry-run-").FullName : null;
         try
         {
-            var (path, error) = scratch is not null ? (scratch, null) : _job.Agree(() =>
+            var (kind, value) = scratch is not null ? ("ok", scratch) : _job.Agree(() =>
             {
                 try
                 {
                     var chosen = request.Resume ? RunDirectory.ForResume(request.RecipePath, request.RunDirectory, request.ConfigFiles) : request.RunDirectory ?? RunDirectory.DefaultFor(request.RecipePath, request.ConfigFiles);
-                    return (RunDirectory.Prepare(chosen, request.RecipePath, compiled.Hash, ResolvedConfig(p), request.Force).Path, null);
+                    // The same invocation in a directory where it completed would reproduce what is there: say so instead.
+                    if (!request.Force && RunDirectory.IsComplete(chosen, compiled.Hash, ResolvedConfig(p), out var finished))
+                        return ("complete", $"{Path.GetFullPath(chosen)} holds this run, completed {finished}; nothing to do (--force runs the recipe again there)");
+                    return ("ok", RunDirectory.Prepare(chosen, request.RecipePath, compiled.Hash, ResolvedConfig(p), request.Force).Path);
                 }
-                catch (RunDirectoryException e) { return (null, e.Message); }
+                catch (RunDirectoryException e) { return ("error", e.Message); }
             });
-            if (error is not null)
+            if (kind == "complete")
             {
-                if (_job.IsMain) stderr.WriteLine($"error: {error}");
+                if (_job.IsMain) stderr.WriteLine(value);
+                return ExitCodes.Ok;
+            }
+            if (kind == "error")
+            {
+                if (_job.IsMain) stderr.WriteLine($"error: {value}");
                 return ExitCodes.InvalidInput;
             }
+            var path = value;
             RunDirectory runDir;
-            try { runDir = scratch is not null ? RunDirectory.Prepare(scratch, request.RecipePath, compiled.Hash, ResolvedConfig(p), force: true) : RunDirectory.Join(path!); }
+            try { runDir = scratch is not null ? RunDirectory.Prepare(scratch, request.RecipePath, compiled.Hash, ResolvedConfig(p), force: true) : RunDirectory.Join(path); }
             catch (RunDirectoryException e) { stderr.WriteLine($"[{_job.Launch}] error: {e.Message}"); return _job.Fail(ExitCodes.InvalidInput, _log); }
             var planned = request.DryRun ? request.RunDirectory ?? RunDirectory.DefaultFor(request.RecipePath, request.ConfigFiles) : runDir.Path;
             return await ExecuteAsync(request, p, compiled, runDir, planned, cancellation);
