@@ -53,6 +53,9 @@ public sealed class SentencePieceTokenizer : IVocabularyExtender
         return ids;
     }
 
+    /// <summary>Appends the ids of <paramref name="text"/> without allocating a string or a list per call.</summary>
+    public void EncodeInto(ReadOnlySpan<char> text, List<int> ids) => _bpe.Encode(text, ids);
+
     public string Decode(IReadOnlyList<int> ids) => _bpe.Decode(ids);
 
     public IReadOnlyList<int> SplitForInitialization(string piece) => _bpe.Encode(piece, dummyPrefix: false);

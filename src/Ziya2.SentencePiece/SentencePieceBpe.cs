@@ -7,7 +7,8 @@ namespace Ziya2.SentencePiece;
 /// identity normalization (optionally removing extra spaces), dummy prefix, whitespace escaped as U+2581, characters
 /// (user-defined pieces whole) merged greedily by piece score with <b>leftmost-first</b> ties (Microsoft.ML.Tokenizers
 /// merges rightmost-first and so differs on runs such as "▁▁▁" — notes/libraries.md), unused pieces re-split, and
-/// unknown symbols emitted as UTF-8 byte pieces when byte fallback is on.
+/// unknown symbols emitted as UTF-8 byte pieces when byte fallback is on. Models with byte fallback and no user-defined or
+/// unused pieces take a faster path with the same result (<see cref="BpeSegmentEncoder"/>). Safe to share across threads.
 /// </summary>
 public sealed class SentencePieceBpe
 {
@@ -19,6 +20,7 @@ public sealed class SentencePieceBpe
     readonly Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> _userDefinedLookup;
     readonly int _maxUserDefinedLength;
     readonly int[] _byteIds = new int[256];
+    readonly BpeSegmentEncoder? _fast;
 
     public SentencePieceBpe(SentencePieceModel model)
     {
@@ -43,6 +45,7 @@ public sealed class SentencePieceBpe
         if (model.ByteFallback && _byteIds.Contains(-1)) throw new InvalidDataException("byte_fallback is on but not all 256 <0xNN> pieces exist");
         _lookup = _pieces.GetAlternateLookup<ReadOnlySpan<char>>();
         _userDefinedLookup = _userDefined.GetAlternateLookup<ReadOnlySpan<char>>();
+        if (BpeSegmentEncoder.Applies(model)) _fast = new BpeSegmentEncoder(model, _pieces, _byteIds);
     }
 
     /// <summary>The normalized, whitespace-escaped form SentencePiece segments.</summary>
@@ -66,6 +69,47 @@ public sealed class SentencePieceBpe
     struct Symbol { public int Start, Length, Prev, Next; public bool Frozen; }
 
     public List<int> Encode(string text, bool dummyPrefix = true)
+    {
+        if (_fast is null) return EncodeReference(text, dummyPrefix);
+        var ids = new List<int>(text.Length / 2 + 1);
+        Encode(text, ids, dummyPrefix);
+        return ids;
+    }
+
+    [ThreadStatic] static char[]? _normalized;
+
+    /// <summary>The ids of <paramref name="text"/> appended to <paramref name="ids"/>; on the fast path nothing is allocated per call.</summary>
+    public void Encode(ReadOnlySpan<char> text, List<int> ids, bool dummyPrefix = true)
+    {
+        if (_fast is null) { ids.AddRange(EncodeReference(text.ToString(), dummyPrefix)); return; }
+        var buffer = _normalized is { } b && b.Length >= text.Length + 1 ? b : _normalized = new char[Math.Max(256, (text.Length + 1) * 2)];
+        int length = Normalize(text, dummyPrefix, buffer);
+        if (length > 0) _fast.Encode(buffer.AsSpan(0, length), ids);
+    }
+
+    /// <summary><see cref="Normalize(string, bool)"/> into <paramref name="output"/> (at least one char longer than the text); returns the length.</summary>
+    int Normalize(ReadOnlySpan<char> text, bool dummyPrefix, Span<char> output)
+    {
+        bool collapse = _model.RemoveExtraWhitespaces;
+        if (collapse) text = text.Trim(' ');
+        if (text.Length == 0) return 0;
+        bool prefix = _model.AddDummyPrefix && dummyPrefix, suffix = prefix && _model.TreatWhitespaceAsSuffix;
+        char space = _model.EscapeWhitespaces ? Space : ' ';
+        int at = 0;
+        if (prefix && !suffix) output[at++] = space;
+        for (int i = 0; i < text.Length; i++)
+        {
+            char c = text[i];
+            if (c != ' ') { output[at++] = c; continue; }
+            if (collapse && text[i - 1] == ' ') continue;   // runs of spaces become one (the text is trimmed: i > 0)
+            output[at++] = space;
+        }
+        if (suffix) output[at++] = space;
+        return at;
+    }
+
+    /// <summary>The encoder as SentencePiece writes it (every model; the fast path must agree with it).</summary>
+    internal List<int> EncodeReference(string text, bool dummyPrefix = true)
     {
         var ids = new List<int>();
         var normalized = Normalize(text, dummyPrefix);

@@ -35,6 +35,21 @@ public class DataTests
     }
 
     [Fact]
+    public void Token_files_built_on_several_threads_hold_the_bytes_one_thread_writes()
+    {
+        using var tmp = new TempDir();
+        // More documents than one block (4,096), prompts among them, so blocks and their order both matter.
+        var rng = new Random(5);
+        var docs = Enumerable.Range(0, 9000).Select(i => (string.Concat(Enumerable.Range(0, rng.Next(0, 40)).Select(_ => (char)('a' + rng.Next(26)))), i % 7 == 0 ? (int?)1 : null)).ToArray();
+        var input = Jsonl(tmp, "many.jsonl", docs);
+        using var one = TokenFileBuilder.Build([input], new LetterTokenizer(), tmp.Combine("one"), threads: 1);
+        using var four = TokenFileBuilder.Build([input], new LetterTokenizer(), tmp.Combine("four"), threads: 4);
+        foreach (var f in new[] { "tokens.bin", "offsets.bin", "prompts.bin" })
+            Assert.Equal(File.ReadAllBytes(tmp.Combine("one", f)), File.ReadAllBytes(tmp.Combine("four", f)));
+        Assert.True(one.Documents > 8000);
+    }
+
+    [Fact]
     public void Document_packing_joins_with_eos_and_cuts_windows_that_overlap_by_one()
     {
         using var tmp = new TempDir();

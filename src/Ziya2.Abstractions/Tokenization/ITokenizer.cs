@@ -28,7 +28,10 @@ public enum TokenType
 public sealed record TokenizerVocabulary(IReadOnlyList<string> Pieces, IReadOnlyList<float> Scores, IReadOnlyList<TokenType> Types,
     int UnknownId, int? BosId, int? EosId, int? PadId);
 
-/// <summary>Turns text into token ids and back; the component a recipe gets for <c>Tokenizer("sentencepiece")</c>.</summary>
+/// <summary>
+/// Turns text into token ids and back; the component a recipe gets for <c>Tokenizer("sentencepiece")</c>. Encoding and
+/// decoding must be safe to call from several threads at once: token files are built on every core.
+/// </summary>
 public interface ITokenizer
 {
     /// <summary>The vocabulary (also written into GGUF exports).</summary>
@@ -42,6 +45,13 @@ public interface ITokenizer
     /// are added only through <paramref name="addBos"/> / <paramref name="addEos"/>.
     /// </summary>
     IReadOnlyList<int> Encode(string text, bool addBos = false, bool addEos = false);
+
+    /// <summary>
+    /// The ids of <paramref name="text"/> (no special ids) appended to <paramref name="ids"/>: <see cref="Encode"/> without
+    /// a string or a result to allocate, for streaming a corpus line by line. The default goes through
+    /// <see cref="Encode"/>; a tokenizer that can encode a span in place overrides it.
+    /// </summary>
+    void EncodeInto(ReadOnlySpan<char> text, List<int> ids) => ids.AddRange(Encode(text.ToString()));
 
     /// <summary>Text of <paramref name="ids"/>; control tokens produce nothing.</summary>
     string Decode(IReadOnlyList<int> ids);

@@ -54,11 +54,13 @@ public static class TokenFileBuilder
     /// <summary>
     /// Builds (or finishes building) <paramref name="outputDirectory"/> from <paramref name="inputs"/>; returns the opened file.
     /// <paramref name="include"/> selects the documents of this source (e.g. one language of a mixed factory output);
-    /// keep it the same between a run and its resumption.
+    /// keep it the same between a run and its resumption. Documents are encoded on <paramref name="threads"/> threads
+    /// (0: every core; the tokenizer's <c>Encode</c> is called from several at once) and written in input order.
     /// </summary>
     public static TokenFile Build(IEnumerable<string> inputs, ITokenizer tokenizer, string outputDirectory, FieldMapping? fields = null,
-        CancellationToken cancellation = default, Func<Ziya2.Data.Document, bool>? include = null)
+        CancellationToken cancellation = default, Func<Ziya2.Data.Document, bool>? include = null, int threads = 0)
     {
+        if (threads <= 0) threads = Environment.ProcessorCount;
         var hash = Hash(tokenizer);
         var manifestPath = Path.Combine(outputDirectory, "manifest.json");
         if (File.Exists(manifestPath)) return TokenFile.Open(outputDirectory, hash);
@@ -79,6 +81,36 @@ public static class TokenFileBuilder
             using (var tokens = new BinaryWriter(File.Create(Path.Combine(parts, shard.Name + ".tokens"))))
             using (var docs = new BinaryWriter(File.Create(Path.Combine(parts, shard.Name + ".docs"))))
             {
+                // Blocks of documents are read in order and encoded on every core while the next block is read; they are
+                // written in order, so the files are the bytes one thread writes.
+                var block = new List<Ziya2.Data.Document>();
+                long blockChars = 0;
+                Task<(IReadOnlyList<int> Ids, int Prompt)[]>? encoding = null;
+                void Write()
+                {
+                    if (encoding is null) return;
+                    foreach (var (ids, prompt) in encoding.GetAwaiter().GetResult())
+                    {
+                        if (ids.Count == 0) continue;
+                        foreach (var id in ids) tokens.Write(id);
+                        docs.Write(ids.Count); docs.Write(prompt);
+                    }
+                    encoding = null;
+                }
+                void Flush()
+                {
+                    Write();
+                    var documents = block.ToArray();
+                    encoding = Task.Run(() =>
+                    {
+                        var encoded = new (IReadOnlyList<int> Ids, int Prompt)[documents.Length];
+                        Parallel.For(0, documents.Length, new ParallelOptions { MaxDegreeOfParallelism = threads, CancellationToken = cancellation },
+                            i => encoded[i] = EncodeDocument(tokenizer, documents[i]));
+                        return encoded;
+                    }, cancellation);
+                    block.Clear();
+                    blockChars = 0;
+                }
                 foreach (var record in reader.Read(shard))
                 {
                     cancellation.ThrowIfCancellationRequested();
@@ -90,19 +122,12 @@ public static class TokenFileBuilder
                         continue;
                     }
                     if (include is not null && !include(d)) continue;
-                    IReadOnlyList<int> ids;
-                    int prompt = 0;
-                    if (d.Attributes.TryGetValue("prompt_chars", out var pc) && Convert.ToInt32(pc, System.Globalization.CultureInfo.InvariantCulture) is var chars && chars > 0 && chars <= d.Text.Length)
-                    {
-                        var p = tokenizer.Encode(d.Text[..chars]);
-                        ids = [.. p, .. tokenizer.Encode(d.Text[chars..])];
-                        prompt = p.Count;
-                    }
-                    else ids = tokenizer.Encode(d.Text);
-                    if (ids.Count == 0) continue;
-                    foreach (var id in ids) tokens.Write(id);
-                    docs.Write(ids.Count); docs.Write(prompt);
+                    block.Add(d);
+                    blockChars += d.Text.Length;
+                    if (block.Count >= 4096 || blockChars >= 16 << 20) Flush();
                 }
+                Flush();
+                Write();
             }
             File.WriteAllText(marker, hash);   // after both part files are closed: a killed shard is redone
         }
@@ -137,6 +162,20 @@ public static class TokenFileBuilder
         WriteManifest(outputDirectory, new TokenManifest(TokenManifest.CurrentFormat, hash, tokenizer.VocabSize, documents, total, supervised, shards.Select(s => s.Path).ToList()));
         Directory.Delete(parts, recursive: true);
         return TokenFile.Open(outputDirectory, hash);
+    }
+
+    /// <summary>
+    /// A document's ids: supervised ones (with the <c>prompt_chars</c> attribute format-supervised writes) as prompt +
+    /// answer, so training can mask the prompt; the prompt's length in tokens (0 for plain text).
+    /// </summary>
+    static (IReadOnlyList<int> Ids, int Prompt) EncodeDocument(ITokenizer tokenizer, Ziya2.Data.Document d)
+    {
+        if (d.Attributes.TryGetValue("prompt_chars", out var pc) && Convert.ToInt32(pc, System.Globalization.CultureInfo.InvariantCulture) is var chars && chars > 0 && chars <= d.Text.Length)
+        {
+            var prompt = tokenizer.Encode(d.Text[..chars]);
+            return ([.. prompt, .. tokenizer.Encode(d.Text[chars..])], prompt.Count);
+        }
+        return (tokenizer.Encode(d.Text), 0);
     }
 
     /// <summary>The manifest is written last and atomically: its presence means the directory is complete.</summary>

@@ -33,6 +33,32 @@ public class SentencePieceParityTests
     public void Encodes_and_decodes_every_test_line_exactly_as_sentencepiece() =>
         AssertAllLinesMatch(SentencePieceTokenizer.Load(Path.Combine(Dir, "mini.model")), "expected_base.json");
 
+    [Theory]
+    [InlineData("mini.model")]
+    [InlineData("extended.model")]
+    public void The_fast_path_gives_the_reference_encoders_ids_on_any_text(string model)
+    {
+        var parsed = SentencePieceModel.Load(Path.Combine(Dir, model));
+        Assert.True(BpeSegmentEncoder.Applies(parsed));
+        var bpe = new SentencePieceBpe(parsed);
+        // Pieces of every kind the models know and do not know, glued at random: runs of spaces, digits, Han (in and out
+        // of the vocabulary), code punctuation, emoji (surrogate pairs), lone surrogates, accents, tabs.
+        var alphabet = Expected("expected_base.json").Select(l => l.Text).Concat(["  ", "   ", "\t", "0123456789", "😀", "👍🏽", "\ud800", "é", "ñ", "{}();", "=>", "__init__", "汉字", "龘", "\u3000", "。", "，"]).ToArray();
+        var rng = new Random(7);
+        for (int n = 0; n < 3000; n++)
+        {
+            var text = string.Concat(Enumerable.Range(0, rng.Next(1, 6)).Select(_ =>
+            {
+                var part = alphabet[rng.Next(alphabet.Length)];
+                int from = rng.Next(part.Length), length = rng.Next(0, part.Length - from + 1);
+                return part.Substring(from, length) + (rng.Next(3) == 0 ? " " : "");
+            }));
+            // Twice: the second time the segments come from the cache.
+            Assert.Equal(bpe.EncodeReference(text), bpe.Encode(text));
+            Assert.Equal(bpe.EncodeReference(text), bpe.Encode(text));
+        }
+    }
+
     [Fact]
     public void Special_tokens_follow_the_hf_llama_tokenizer()
     {
