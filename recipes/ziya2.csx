@@ -145,6 +145,7 @@ if (regime.Base.Steps > 0)
     var baseRunner = new StageRunner(model, baseOptimizer, Scheduler("cosine"), trainer, RunDirectory, configHash, Events)
     {
         ExportFormat = null,
+        TokenizerModel = Path.GetFullPath(Config.Get<string>("tokenizer.model")),   // beside every checkpoint's weights
         // Nats per token of the base tokenizer: not comparable with the later stages' numbers (another tokenizer).
         Evaluate = _ => baseHeldOut.ToDictionary(h => h.Key, h => HeldOutLoss.Measure(model, h.Value, trainer.SequenceLength, maxDocuments: regime.HeldOutDocuments).Loss),
     };
@@ -193,6 +194,7 @@ using (var optimizer = ShardedOptimizer.For(Optimizer("adamw"), trainer).Create(
 {
     var runner = new StageRunner(model, optimizer, Scheduler("cosine"), trainer, RunDirectory, configHash, Events)
     {
+        TokenizerModel = Path.Combine(work, "tokenizer", "tokenizer.model"),   // the extended tokenizer, in every checkpoint and export
         Schedule = regime.OneSchedule ? ScheduleSpan.AllStages : ScheduleSpan.PerStage,
         ExportDtype = regime.ExportDtype,
         // Figure 6: the starting model, then every N tokens inside the stages, and every stage's end.
@@ -217,9 +219,9 @@ using (var optimizer = ShardedOptimizer.For(Optimizer("adamw"), trainer).Create(
     results.AddRange(runner.Run(specs, Cancellation));
 }
 foreach (var r in results)
-    Log.LogInformation("Stage {Stage}: {How}; evaluation {Eval}", r.Stage,
+    Log.LogInformation("Stage {Stage}: {How}{Eval}", r.Stage,
         r.Interrupted ? $"interrupted at step {r.Steps}" : r.Resumed && double.IsNaN(r.FirstLoss) ? "already complete" : $"trained, loss {r.FirstLoss:F3} → {r.LastLoss:F3}",
-        string.Join(", ", r.Evaluation.Select(kv => $"{kv.Key} {kv.Value:F3}")));
+        r.Evaluation.Count == 0 ? "" : "; evaluation " + string.Join(", ", r.Evaluation.Select(kv => $"{kv.Key} {kv.Value:F3}")));   // none on ranks other than 0, or when interrupted
 if (Cancellation.IsCancellationRequested) return;
 if (!Launch.IsMain) return;   // the evaluation numbers, the samples, the report and their checks are rank 0's
 
@@ -265,7 +267,11 @@ var stageNames = results.Select(r => r.Stage).ToList();
 string F(double v) => double.IsFinite(v) ? v.ToString("F3", System.Globalization.CultureInfo.InvariantCulture) : "–";
 var evalKeys = results.SelectMany(r => r.Evaluation.Keys).Distinct().ToList();
 var report = new RunReport($"{regime.Title}: data factory → base → tokenizer extension → {stages.Count} stages")
-    .Text("Plan", plan.Render());
+    .Text("Plan", plan.Render())
+    // The plan counts the vocabulary it was told to expect; the model has the rows the extension really added.
+    .Text("Model", $"{model.ParameterCount:N0} parameters with {model.VocabSize:N0} vocabulary rows" +
+                   (model.VocabSize != dimensions.VocabSize ? $" (the plan above counted {dimensions.Parameters:N0} for the {dimensions.VocabSize:N0} rows it assumed: {regime.NewCharacters} characters asked, {added} found in the corpus)" : "") +
+                   $". Paths below are relative to the run directory, {RunDirectory}.");
 foreach (var (name, outcome) in funnels)
 {
     report.BarChart($"Data funnel ({name}): documents left after each factory step", "documents", outcome.Funnel.Select(f => (f.Step, (double)f.Documents)).ToList());
@@ -279,7 +285,7 @@ report.Text("Vocabulary extension", $"{added} Chinese characters added to the ba
     .LineChart("Training loss per stage", "step", "loss", MetricsLog.SeriesByEvent(metrics, stageNames, "loss"))
     .LineChart("Learning rate per stage", "step", "learning rate", MetricsLog.SeriesByEvent(metrics, stageNames, "lr"))
     .LineChart("Throughput", "step", "tokens/s", MetricsLog.SeriesByEvent(metrics, stageNames, "tokens_per_second"))
-    .Table("Stages", ["stage", "steps", "first loss", "last loss", "checkpoint"],
+    .Table("Stages", ["stage", "steps", "first loss", "last loss", "checkpoint (in the run directory)"],
         results.Select(r =>
         {
             // From the metrics log, so a run resumed after completion still shows how each stage went.

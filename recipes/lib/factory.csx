@@ -74,11 +74,21 @@ PipelineResult RunPipelineOnCluster(string executor, string name, IReadOnlyList<
 /// </summary>
 string FormatSupervised(string name, IReadOnlyList<string> inputs, string output, string questionField = "question", string answerField = "answer", int? parallelism = null)
 {
-    var shards = InputShard.Expand(inputs.Select(Path.GetFullPath));
+    var shards = Shards(inputs);
     RunPipeline(name, [new("format-supervised", () => Filter("format-supervised")), new("normalize-whitespace", () => Filter("normalize-whitespace"))],
         shards, output, Config.Fingerprint("filters.format-supervised") + string.Concat(shards.Select(s => "|" + s.Path)),
         new PipelineOptions { Fields = new FieldMapping { Attributes = [questionField, answerField] }, Parallelism = parallelism ?? Environment.ProcessorCount });
     return Path.Combine(output, "kept");
+}
+
+/// <summary>The shards of <paramref name="inputs"/>, saying which files of their directories are not data and left out.</summary>
+IReadOnlyList<InputShard> Shards(IEnumerable<string> inputs)
+{
+    var shards = InputShard.Expand(inputs.Select(Path.GetFullPath), out var skipped);
+    if (skipped.Count > 0)
+        Log.LogWarning("{Count} file(s) in the input directories are not data files and were skipped ({First}): data files are .jsonl, .jsonl.gz, .jsonl.zst, .parquet",
+            skipped.Count, string.Join(", ", skipped.Take(5).Select(Path.GetFileName)) + (skipped.Count > 5 ? ", …" : ""));
+    return shards;
 }
 
 /// <summary>
@@ -91,7 +101,7 @@ string FormatSupervised(string name, IReadOnlyList<string> inputs, string output
     IReadOnlyList<string> inputs, string output, FactorySettings factory, string fingerprintSalt, string? label)
 {
     var options = new PipelineOptions { Parallelism = factory.Parallelism ?? Environment.ProcessorCount, MaxShardBytes = (long)factory.MaxShardMb << 20 };
-    var shards = InputShard.Expand(inputs.Select(Path.GetFullPath));
+    var shards = Shards(inputs);
     var fingerprint = Config.Fingerprint("factory", "filters", "pipelines") + fingerprintSalt + string.Concat(shards.Select(s => "|" + s.Path));
     var runs = new List<PipelineResult>();
     string Run(string name, IReadOnlyList<PipelineStep> steps)

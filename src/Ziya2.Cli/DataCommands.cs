@@ -87,7 +87,10 @@ static class DataCommands
             session.ReportUnknownKeys();
             session.ThrowIfErrors();
 
-            var shards = InputShard.Expand(r.GetValue(o.Input)!);
+            var shards = InputShard.Expand(r.GetValue(o.Input)!, out var skipped);
+            if (skipped.Count > 0)
+                Console.Error.WriteLine($"warning: {skipped.Count} file(s) in the input directories are not data files and were skipped " +
+                                        $"({string.Join(", ", skipped.Take(5).Select(Path.GetFileName))}{(skipped.Count > 5 ? ", …" : "")}): data files are .jsonl, .jsonl.gz, .jsonl.zst, .parquet");
             var output = r.GetValue(o.Output)!;
             var executor = r.GetValue(o.Executor);
             if (executor is not ("local" or "slurm" or "k8s")) throw new ArgumentException($"--executor must be local, slurm or k8s, not '{executor}'");

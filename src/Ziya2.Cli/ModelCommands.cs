@@ -20,7 +20,7 @@ namespace Ziya2.Cli;
 /// options (e.g. <c>precision=bf16_mixed</c>).
 /// </summary>
 /// <summary>A model opened from a checkpoint, and its tokenizer if the checkpoint has one (opened on first use).</summary>
-sealed record ModelContext(ILanguageModel Model, Func<ITokenizer?> Tokenizer);
+sealed record ModelContext(ILanguageModel Model, string Directory, Func<ITokenizer?> Tokenizer);
 
 static class ModelCommands
 {
@@ -118,7 +118,7 @@ static class ModelCommands
             ModelExport.Write(m.Model, r.GetValue(format)!, r.GetValue(output)!, r.GetValue(dtype)!, r.GetValue(format) == "gguf" ? m.Tokenizer() : null);
             if (r.GetValue(format) == "hf")   // a Hugging Face directory carries its tokenizer
                 foreach (var f in new[] { "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "tokenizer.json" })
-                    if (File.Exists(Path.Combine(r.GetValue(checkpoint)!, f))) File.Copy(Path.Combine(r.GetValue(checkpoint)!, f), Path.Combine(r.GetValue(output)!, f), overwrite: true);
+                    if (File.Exists(Path.Combine(m.Directory, f))) File.Copy(Path.Combine(m.Directory, f), Path.Combine(r.GetValue(output)!, f), overwrite: true);
             o.WriteLine($"wrote {r.GetValue(output)} ({r.GetValue(format)}, {r.GetValue(dtype)})");
             return ExitCodes.Ok;
         }));
@@ -156,12 +156,13 @@ static class ModelCommands
     internal static int Run(ParseResult r, Argument<string> checkpoint, Option<string[]> set, Option<string[]> plugins, Option<LogLevel> logLevel, Func<ModelContext, TextWriter, int> body)
     {
         using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
-        var dir = Path.GetFullPath(r.GetValue(checkpoint)!);
         return InvalidInput.Guard(() =>
         {
+            var dir = CheckpointDirectory(r.GetValue(checkpoint)!);
             var configPath = Path.Combine(dir, "config.json");
-            if (!File.Exists(configPath)) throw new InvalidDataException($"{dir}: not a checkpoint (no config.json)");
-            var architecture = JsonNode.Parse(File.ReadAllText(configPath))?["model_type"]?.GetValue<string>() ?? "llama";
+            string? architecture;
+            try { architecture = JsonNode.Parse(File.ReadAllText(configPath))?["model_type"]?.GetValue<string>() ?? "llama"; }
+            catch (Exception e) when (e is JsonException or InvalidOperationException) { throw new InvalidDataException($"{configPath}: not a readable config.json ({e.Message})", e); }
             var overrides = (r.GetValue(set) ?? []).Select(s => "model." + s).Prepend(Overrides.Text("model.checkpoint", dir)).ToList();
             var (component, lifetime) = new Ziya2Host(loggers, Console.Out, Console.Error).CreateComponent(TensorComponentKinds.Model, architecture, "model", overrides, r.GetValue(plugins) ?? []);
             using (lifetime)
@@ -169,7 +170,7 @@ static class ModelCommands
                 TokenizerCommands.OpenTokenizer? tokenizer = null;
                 try
                 {
-                    var context = new ModelContext((ILanguageModel)component, () =>
+                    var context = new ModelContext((ILanguageModel)component, dir, () =>
                         File.Exists(Path.Combine(dir, "tokenizer.model")) ? (tokenizer ??= TokenizerCommands.Open(loggers, dir, r.GetValue(plugins) ?? [])).Tokenizer : null);
                     return body(context, Console.Out);
                 }
@@ -178,12 +179,26 @@ static class ModelCommands
         });
     }
 
+    /// <summary>
+    /// The directory holding the model's <c>config.json</c>: <paramref name="path"/> itself (a Hugging Face checkpoint or
+    /// export), or its <c>model/</c> (a training checkpoint, as a run prints it: <c>…/checkpoints/math-final</c>).
+    /// </summary>
+    internal static string CheckpointDirectory(string path)
+    {
+        var dir = Path.GetFullPath(path);
+        if (File.Exists(Path.Combine(dir, "config.json"))) return dir;
+        if (File.Exists(Path.Combine(dir, "model", "config.json"))) return Path.Combine(dir, "model");
+        throw new InvalidDataException(Directory.Exists(dir)
+            ? $"{dir}: not a checkpoint (no config.json here, nor in model/ as a training checkpoint has it)"
+            : $"{dir}: no such checkpoint directory");
+    }
+
     /// <summary>Ids from <c>--ids</c>, or <c>--text</c> encoded with the checkpoint's tokenizer (bos prepended, as HF LLaMA does).</summary>
     static long[] Tokens(ModelContext m, string? ids, string? text)
     {
         if (ids is not null && text is not null) throw new ArgumentException("give --ids or --text, not both");
         if (text is not null)
-            return (m.Tokenizer() ?? throw new ArgumentException("--text needs a tokenizer.model in the checkpoint directory; pass --ids"))
+            return (m.Tokenizer() ?? throw new ArgumentException("--text needs a tokenizer.model beside the checkpoint's config.json (runs write one into their checkpoints and exports); pass --ids"))
                 .Encode(text, addBos: true).Select(i => (long)i).ToArray();
         if (ids is null) throw new ArgumentException("give --ids or --text");
         return ParseIds(ids);

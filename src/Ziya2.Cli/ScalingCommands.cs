@@ -102,8 +102,11 @@ static class ScalingCommands
         var id = r.Identifiability;
         Console.Out.WriteLine(string.Create(c, $"identifiability: {id.DistinctAttributeRows} distinct (CH, RA, SIM) rows, singular values {string.Join(" ", id.AttributeSingularValues.Select(v => v.ToString("G3", c)))}; " +
                                                $"curvature eigenvalues {string.Join(" ", id.CurvatureEigenvalues.Select(v => v.ToString("G3", c)))}"));
-        Console.Out.WriteLine("  weakest direction (log-parameter loadings): " + string.Join(", ", id.WeakestDirection.Select(kv => string.Create(c, $"{kv.Key} {kv.Value:+0.00;-0.00}"))));
+        Console.Out.WriteLine("  weakest direction (log-parameter loadings): " + string.Join(", ", id.WeakestDirection.Select(kv => string.Create(c, $"{kv.Key} {Loading(kv.Value):+0.00;-0.00;+0.00}"))));
         Console.Out.WriteLine(string.Create(c, $"  {id.NearOptimalStarts} start(s) within 0.1 % of the best: ") + string.Join(", ", id.NearOptimalRanges.Select(kv => string.Create(c, $"{kv.Key} [{kv.Value.Min:G3}, {kv.Value.Max:G3}]"))));
         if (output is not null) Console.Out.WriteLine($"wrote {Path.Combine(output, "fit.json")} and loss-vs-{{coherence,readability,similarity}}.png");
     }
+
+    /// <summary>A loading rounded for printing, with a negative zero made positive (it would print as "-+0.00").</summary>
+    static double Loading(double value) => Math.Round(value, 2) is var r && r == 0 ? 0.0 : r;
 }

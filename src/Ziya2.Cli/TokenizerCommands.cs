@@ -61,15 +61,15 @@ static class TokenizerCommands
                 using var input = File.OpenRead(path);
                 LineReader.ForEach(input, Line);
             }
-            else foreach (var line in Inputs(r.GetValue(text), null)) Line(line);
+            else foreach (var line in Inputs(r.GetValue(text), null, "--text")) Line(line);
             return ExitCodes.Ok;
         }));
 
         var ids = new Option<string?>("--ids") { Description = "JSON array or comma-separated ids" };
-        var decode = new Command("decode", "Print the text of each line's ids (JSON arrays, as encode prints them)") { tokenizer, ids, file, plugins, logLevel };
+        var decode = new Command("decode", "Print the text of each line's ids (JSON arrays or space/comma-separated, as encode prints them; --ids, --file or standard input)") { tokenizer, ids, file, plugins, logLevel };
         decode.SetAction(r => Run(r, plugins, logLevel, r.GetValue(tokenizer)!, t =>
         {
-            foreach (var line in Inputs(r.GetValue(ids), r.GetValue(file)).Where(l => l.Trim().Length > 0))
+            foreach (var line in Inputs(r.GetValue(ids), r.GetValue(file), "--ids").Where(l => l.Trim().Length > 0))
                 Console.Out.WriteLine(t.Decode(ParseIds(line)));
             return ExitCodes.Ok;
         }));
@@ -195,19 +195,29 @@ static class TokenizerCommands
         }
     }
 
-    static IEnumerable<string> Inputs(string? inline, string? file)
+    /// <summary>The lines to work on: <paramref name="inline"/> (the command's <paramref name="inlineOption"/>), a file, or standard input when it is piped.</summary>
+    static IEnumerable<string> Inputs(string? inline, string? file, string inlineOption)
     {
-        if (inline is not null && file is not null) throw new ArgumentException("give --text/--ids or --file, not both");
+        if (inline is not null && file is not null) throw new ArgumentException($"give {inlineOption} or --file, not both");
         if (file is not null) return File.ReadLines(file, Encoding.UTF8);
         if (inline is not null) return inline.Split('\n');
-        throw new ArgumentException("nothing to process: give --text/--ids or --file");
+        if (Console.IsInputRedirected) return StandardInput();
+        throw new ArgumentException($"nothing to process: give {inlineOption} or --file, or pipe the lines in");
+    }
+
+    static IEnumerable<string> StandardInput()
+    {
+        for (string? line; (line = Console.In.ReadLine()) is not null;) yield return line;
     }
 
     static int[] ParseIds(string line)
     {
         line = line.Trim();
-        if (line.StartsWith('[')) return JsonSerializer.Deserialize<int[]>(line) ?? [];
-        return line.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x => int.Parse(x, CultureInfo.InvariantCulture)).ToArray();
+        if (line.StartsWith('['))
+            try { return JsonSerializer.Deserialize<int[]>(line) ?? []; }
+            catch (JsonException e) { throw new ArgumentException($"'{line}' is not a JSON array of ids ({e.Message})", e); }
+        return line.Split([',', ' ', '\t'], StringSplitOptions.RemoveEmptyEntries)
+            .Select(x => int.TryParse(x, NumberStyles.Integer, CultureInfo.InvariantCulture, out var id) ? id : throw new ArgumentException($"'{x}' is not an id (ids are integers, separated by commas or spaces)")).ToArray();
     }
 }
 

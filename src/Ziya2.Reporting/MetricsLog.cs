@@ -6,7 +6,7 @@ namespace Ziya2.Reporting;
 /// <summary>One line of a run's <c>metrics.jsonl</c>: the event (a stage name for training metrics), its step and its numbers.</summary>
 public sealed record MetricRecord(string Event, long Step, IReadOnlyDictionary<string, double> Values);
 
-/// <summary>Reads <c>metrics.jsonl</c> as the host writes it (non-finite values are strings such as "NaN").</summary>
+/// <summary>Reads <c>metrics.jsonl</c> as the host writes it (a value that was not a number is null; older files wrote it as a string such as "NaN").</summary>
 public static class MetricsLog
 {
     /// <summary>Every record in order; a line that is not a JSON object (a torn last line after a kill) is skipped.</summary>
@@ -28,6 +28,7 @@ public static class MetricsLog
                 {
                     if (p.Name is "event" or "step" or "time_utc") continue;
                     if (p.Value.ValueKind == JsonValueKind.Number) values[p.Name] = p.Value.GetDouble();
+                    else if (p.Value.ValueKind == JsonValueKind.Null) values[p.Name] = double.NaN;
                     else if (p.Value.ValueKind == JsonValueKind.String && double.TryParse(p.Value.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var v)) values[p.Name] = v;
                 }
                 records.Add(new MetricRecord(e.GetString() ?? "", s.GetInt64(), values));

@@ -21,17 +21,17 @@ public sealed class RunReport(string title)
         return this;
     }
 
-    /// <summary>A table; cells are shown as given (format numbers before).</summary>
+    /// <summary>A table; cells are shown as given (format numbers before). A table wider than the page scrolls inside its section.</summary>
     public RunReport Table(string heading, IReadOnlyList<string> columns, IEnumerable<IReadOnlyList<string>> rows)
     {
         var body = rows.ToList();
         _sections.Add(_ =>
         {
-            var sb = new StringBuilder($"<h2>{E(heading)}</h2>\n<table>\n<tr>");
+            var sb = new StringBuilder($"<h2>{E(heading)}</h2>\n<div class=\"wide\"><table>\n<tr>");
             foreach (var c in columns) sb.Append($"<th>{E(c)}</th>");
             sb.Append("</tr>\n");
             foreach (var r in body) { sb.Append("<tr>"); foreach (var cell in r) sb.Append($"<td>{E(cell)}</td>"); sb.Append("</tr>\n"); }
-            return sb.Append("</table>\n").ToString();
+            return sb.Append("</table></div>\n").ToString();
         });
         return this;
     }
@@ -96,7 +96,7 @@ public sealed class RunReport(string title)
         sb.Append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>").Append(E(title)).Append("</title>\n<style>")
           .Append("body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}table{border-collapse:collapse;margin:.5em 0 1.5em}")
           .Append("td,th{border:1px solid #ccc;padding:.25em .6em;text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}")
-          .Append("h2{margin-top:1.6em;border-bottom:1px solid #ddd}</style></head><body>\n")
+          .Append("h2{margin-top:1.6em;border-bottom:1px solid #ddd}.wide{max-width:100%;overflow-x:auto}</style></head><body>\n")
           .Append("<h1>").Append(E(title)).Append("</h1>\n<p>Written ").Append(DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)).Append(" UTC.</p>\n");
         foreach (var section in _sections) sb.Append(section(directory));
         sb.Append("</body></html>\n");

@@ -46,6 +46,8 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
     public double EvaluateEveryTokens { get; init; }
     /// <summary>Evaluate before the first step of a fresh run (the starting model).</summary>
     public bool EvaluateBeforeTraining { get; init; }
+    /// <summary>The run's <c>tokenizer.model</c>: copied into every checkpoint and export (null: none).</summary>
+    public string? TokenizerModel { get; init; }
     /// <summary>The job's ranks (default: this process's, from the launcher's environment).</summary>
     public IProcessGroup Group { get; init; } = ProcessGroups.Current;
     /// <summary>The metrics series evaluations are published under.</summary>
@@ -65,7 +67,7 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
             return scores;
         }
         var trainer = new Trainer(model, optimizer, scheduler, options, store, configHash, events,
-            Evaluate is null ? null : (spec, step) => EvaluateAt(spec.Name, step), Group);
+            Evaluate is null ? null : (spec, step) => EvaluateAt(spec.Name, step), Group) { TokenizerModel = TokenizerModel };
         bool lead = Group.Rank == 0;
         long every = EvaluateEveryTokens > 0 ? Math.Max(1, (long)Math.Round(EvaluateEveryTokens / stepTokens)) : 0;
         // The starting model, once: a resumed run has it in its metrics already.
@@ -89,7 +91,11 @@ public sealed class StageRunner(ILanguageModel model, IOptimizer optimizer, ILea
             if (lead && ExportFormat is not null)
             {
                 var export = Path.Combine(runDirectory, "exports", stage.Name);
-                if (!Directory.Exists(export)) ModelExport.Write(model, ExportFormat, export, ExportDtype);
+                if (!Directory.Exists(export))
+                {
+                    ModelExport.Write(model, ExportFormat, export, ExportDtype);
+                    if (ExportFormat == "hf") TokenizerFiles.CopyInto(TokenizerModel, export);   // a Hugging Face directory carries its tokenizer
+                }
             }
             if (lead && Evaluate is not null) result = result with { Evaluation = EvaluateAt(stage.Name, stage.Steps) };
             Group.Barrier();   // the other ranks wait asleep while rank 0 exports and evaluates

@@ -53,6 +53,12 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
 {
     readonly IProcessGroup _group = group ?? ProcessGroups.Current;
     GradientAllReduce? _allReduce;
+
+    /// <summary>
+    /// The <c>tokenizer.model</c> the run trains with, copied (with its Hugging Face tokenizer files) beside every
+    /// checkpoint's weights, so a checkpoint as printed is a checkpoint <c>ziya2 model generate --text</c> can use.
+    /// </summary>
+    public string? TokenizerModel { get; init; }
     IEventBus? Events => _group.Rank == 0 ? events : null;
 
     /// <summary>Tokens in one optimizer step over all ranks.</summary>
@@ -243,7 +249,7 @@ public sealed class Trainer(ILanguageModel model, IOptimizer optimizer, ILearnin
             _group.Barrier();
         }
         if (_group.Rank == 0)
-            checkpoints.Save(stage.Name, step, final, dir => HuggingFaceCheckpoint.Save(model, dir),
+            checkpoints.Save(stage.Name, step, final, dir => { HuggingFaceCheckpoint.Save(model, dir); TokenizerFiles.CopyInto(TokenizerModel, dir); },
                 file => { if (optimizer is ShardedOptimizer) Directory.Move(staged, Path.Combine(Path.GetDirectoryName(file)!, "optimizer")); else optimizer.SaveState(file); },
                 new TrainingState(stage.Name, step, stage.Steps, scheduler.SaveState(), stage.Data.SaveState(), configHash, final, skipped));
         _group.Barrier();

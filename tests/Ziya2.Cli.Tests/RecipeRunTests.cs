@@ -65,6 +65,28 @@ public sealed class RecipeRunTests : IDisposable
         Assert.True(Directory.GetFiles(Path.Combine(run, "report", "charts"), "*.png").Length >= 4);
         Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(run, "run.json")));
 
+        // The report: tables scroll inside their section, the model's real size is explained beside the plan's, paths are
+        // relative to the run directory and said once.
+        Assert.Contains("<div class=\"wide\"><table>", html);
+        Assert.Matches(@"[\d,]+ parameters with [\d,]+ vocabulary rows \(the plan above counted [\d,]+ for the [\d,]+ rows it assumed", html);
+        Assert.Contains("Paths below are relative to the run directory", html);
+
+        // Every directory the run prints as a checkpoint or an export opens with the model commands, its tokenizer beside it.
+        foreach (var dir in new[] { Path.Combine(run, "checkpoints", "math-final"), Path.Combine(run, "exports", "math") })
+        {
+            var (infoCode, info, infoErr) = CliRunner.Run(["model", "info", dir]);
+            Assert.True(infoCode == 0, infoErr + info);
+            var (genCode, generated, genErr) = CliRunner.Run(["model", "generate", dir, "--text", "The town of", "--max-new-tokens", "4"]);
+            Assert.True(genCode == 0, genErr + generated);
+        }
+        Assert.True(File.Exists(Path.Combine(run, "exports", "math", "tokenizer.model")), "an export carries the run's tokenizer");
+        var broken = Path.Combine(_tmp, "broken-export");
+        Directory.CreateDirectory(broken);
+        File.WriteAllText(Path.Combine(broken, "config.json"), "{ \"model_type\": ");
+        var (brokenCode, _, brokenErr) = CliRunner.Run(["model", "info", broken]);
+        Assert.Equal(2, brokenCode);
+        Assert.Contains(Path.Combine(broken, "config.json") + ": not a readable config.json", brokenErr);
+
         // The same command again: the run is complete, so the answer is that, and nothing in the directory changes.
         var metricsBefore = File.ReadAllBytes(Path.Combine(run, "metrics.jsonl"));
         var reportWritten = File.GetLastWriteTimeUtc(Path.Combine(run, "report", "report.html"));
@@ -200,13 +222,18 @@ public sealed class RecipeRunTests : IDisposable
         var runs = Directory.GetDirectories(Path.Combine(_tmp, "runs", "counter")).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(2, runs.Count);
 
+        // --resume finds the newest run; it completed, so there is nothing to continue until --force asks for it again.
         (code, _, err) = Ziya2("--resume");
+        Assert.True(code == 0, err);
+        Assert.Contains($"{runs[1]} holds this run, completed", err);
+        Assert.Equal("1", File.ReadAllText(Path.Combine(runs[1], "count")));
+        (code, _, err) = Ziya2("--resume --force");
         Assert.True(code == 0, err);
         Assert.Contains("invocation 2", err);
         Assert.Equal("2", File.ReadAllText(Path.Combine(runs[1], "count")));   // the newest run continued
         Assert.Equal("1", File.ReadAllText(Path.Combine(runs[0], "count")));
 
-        (code, _, err) = Ziya2($"--resume --run-dir '{runs[0]}'");
+        (code, _, err) = Ziya2($"--resume --force --run-dir '{runs[0]}'");
         Assert.True(code == 0, err);
         Assert.Equal("2", File.ReadAllText(Path.Combine(runs[0], "count")));
         Assert.Equal(2, Ziya2($"--resume --run-dir '{Path.Combine(_tmp, "nowhere")}'").Code);

@@ -10,7 +10,7 @@ public sealed class RunReportTests : IDisposable
         var path = Path.Combine(_dir, "metrics.jsonl");
         File.WriteAllLines(path,
         [
-            """{"event":"general","step":0,"time_utc":"2026-11-27T00:00:00Z","loss":4.5,"mfu":"NaN"}""",
+            """{"event":"general","step":0,"time_utc":"2026-11-27T00:00:00Z","loss":4.5,"mfu":null,"grad_norm":"NaN"}""",   // null as written now; "NaN" as older files have it
             """{"event":"general","step":9,"loss":3.0}""",
             """{"event":"math","step":0,"loss":2.0}""",
             """{"event":"general","step":9,"loss":2.5}""",      // a resumed run repeats a step: the later value wins
@@ -19,6 +19,7 @@ public sealed class RunReportTests : IDisposable
         var records = MetricsLog.Read(path);
         Assert.Equal(4, records.Count);
         Assert.True(double.IsNaN(records[0].Values["mfu"]));
+        Assert.True(double.IsNaN(records[0].Values["grad_norm"]));
         Assert.False(records[0].Values.ContainsKey("time_utc"));
         var (x, y) = MetricsLog.Series(records, "general", "loss");
         Assert.Equal([0.0, 9.0], x);

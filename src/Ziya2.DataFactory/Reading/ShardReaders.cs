@@ -26,11 +26,19 @@ public sealed record InputShard(string Path, InputFormat Format)
 
     /// <summary>
     /// Expands inputs into shards in a stable order: files are shards; a directory containing data files contributes
-    /// each of them; a directory of plain text files is one shard.
+    /// each of them; a directory of plain text files is one shard. An empty directory is an error: nothing to read.
     /// </summary>
-    public static IReadOnlyList<InputShard> Expand(IEnumerable<string> inputs)
+    public static IReadOnlyList<InputShard> Expand(IEnumerable<string> inputs) => Expand(inputs, out _);
+
+    /// <summary>
+    /// <see cref="Expand(IEnumerable{string})"/>, also giving the files it leaves out: those of another format in a
+    /// directory that holds data files (a directory without any is read as text, every file of it).
+    /// </summary>
+    public static IReadOnlyList<InputShard> Expand(IEnumerable<string> inputs, out IReadOnlyList<string> skipped)
     {
         var shards = new List<InputShard>();
+        var left = new List<string>();
+        skipped = left;
         foreach (var input in inputs)
         {
             var full = System.IO.Path.GetFullPath(input);
@@ -41,10 +49,14 @@ public sealed record InputShard(string Path, InputFormat Format)
             }
             else if (Directory.Exists(full))
             {
-                var dataFiles = Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories)
-                    .Where(f => Detect(f) is { } fmt && fmt != InputFormat.TextDirectory).Order(StringComparer.Ordinal).ToList();
+                var files = Directory.EnumerateFiles(full, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+                if (files.Count == 0) throw new ArgumentException($"{input}: an empty directory: nothing to read (give .jsonl, .jsonl.gz, .jsonl.zst or .parquet files, or text files)");
+                var dataFiles = files.Where(f => Detect(f) is { } fmt && fmt != InputFormat.TextDirectory).ToList();
                 if (dataFiles.Count > 0)
+                {
                     shards.AddRange(dataFiles.Select(f => new InputShard(f, Detect(f)!.Value) { Name = System.IO.Path.GetRelativePath(full, f).Replace('/', '_') }));
+                    left.AddRange(files.Except(dataFiles));
+                }
                 else shards.Add(new InputShard(full, InputFormat.TextDirectory) { Name = System.IO.Path.GetFileName(full) });
             }
             else throw new FileNotFoundException($"{input}: no such file or directory");

@@ -3,7 +3,8 @@ namespace Ziya2.Kernel.Configuration;
 /// <summary>One configuration problem: where (key path and origin) and what.</summary>
 public sealed record ConfigError(string Path, string Message, string? Origin = null)
 {
-    public override string ToString() => Origin is null ? $"{Path}: {Message}" : $"{Origin}: {Path}: {Message}";
+    /// <summary>"origin: key: message", leaving out the parts that are empty (a file that cannot be read has no key).</summary>
+    public override string ToString() => string.Join(": ", new[] { Origin, Path, Message }.Where(p => !string.IsNullOrEmpty(p)));
 }
 
 /// <summary>Configuration could not be read or bound; carries every problem found.</summary>

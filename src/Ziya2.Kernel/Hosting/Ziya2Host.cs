@@ -49,8 +49,9 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
     Prepared Prepare(RunRequest request)
     {
         var p = new Prepared();
+        bool configRead = true;
         try { p.Tree = ConfigTree.Load(request.ConfigFiles, request.Overrides); }
-        catch (ConfigException e) { p.Errors.AddRange(e.Errors.Select(x => "config: " + x)); }
+        catch (ConfigException e) { p.Errors.AddRange(e.Errors.Select(x => "config: " + x)); configRead = false; }
         p.Config = new RecipeConfig(p.Tree);
         var configErrors = new List<ConfigError>();
 
@@ -67,6 +68,8 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         }
         catch (RecipeException e) { p.Errors.AddRange(e.Diagnostics.Select(d => d.ToString())); }
 
+        // A configuration that could not be read has no keys to check: what is missing from it is not news.
+        if (!configRead) return p;
         p.Run = p.Config.Prebind("run", typeof(RunOptions), configErrors) as RunOptions ?? new RunOptions();
         if (p.Compiled is { } compiled)
         {
@@ -119,7 +122,7 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
         var m = p.Compiled!.Manifest;
         stdout.WriteLine($"{RecipeDiagnostic.DisplayPath(p.Compiled.Sources.EntryPath)}: OK ({p.Compiled.Sources.Files.Count} source file(s), " +
                          $"{(p.Compiled.FromCache ? "cached" : "compiled")} in {p.Compiled.CompileTime.TotalMilliseconds:F0} ms)");
-        foreach (var c in m.Components)
+        foreach (var c in m.Components.DistinctBy(c => (c.Kind, c.Name, c.Section)))
         {
             var d = p.Catalog.Get(KnownComponentKinds.Find(c.Kind)!, c.Name);
             stdout.WriteLine($"  {c.Kind} '{c.Name}' ← {d.Plugin.Name} {d.Plugin.Version}, options [{c.Section}] ({d.OptionsType.Name})");
@@ -129,8 +132,22 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
             var steps = PipelineResolution.Resolve(p.Tree, p.Catalog, name, p.Config.Prebind, [])!;
             stdout.WriteLine($"  pipeline '{name}' [{PipelineDefinitions.PathOf(name)}]: {steps.Count} step(s): {string.Join(", ", steps.Select(s => s.Label))}");
         }
-        foreach (var b in m.Bindings) stdout.WriteLine($"  config [{b.Path}] → {b.TypeName}");
+        foreach (var b in m.Bindings.DistinctBy(b => (b.Path, b.TypeName))) stdout.WriteLine($"  config [{b.Path}] → {DisplayType(b.TypeName)}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>A bound type as a reader knows it: C#'s own names, "X (recipe)" for a recipe's class, "T?" for a nullable.</summary>
+    internal static string DisplayType(string typeName)
+    {
+        var nullable = System.Text.RegularExpressions.Regex.Match(typeName, @"^System\.Nullable`1\[\[([^,\]]+)");
+        if (nullable.Success) return DisplayType(nullable.Groups[1].Value) + "?";
+        if (System.Text.RegularExpressions.Regex.Match(typeName, @"^Submission#\d+\+(.+)$") is { Success: true } recipe) return $"{recipe.Groups[1].Value.Replace('+', '.')} (recipe)";
+        return typeName switch
+        {
+            "System.String" => "string", "System.Boolean" => "bool", "System.Int32" => "int", "System.Int64" => "long",
+            "System.Double" => "double", "System.Single" => "float", "System.String[]" => "string[]",
+            _ => typeName.Replace('+', '.'),
+        };
     }
 
     /// <summary><c>ziya2 run</c>: validate, prepare the run directory, execute the recipe.</summary>
@@ -254,13 +271,17 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
             var cancelled = e is OperationCanceledException && cancellation.IsCancellationRequested;
             var message = cancelled ? "interrupted" : $"{e.GetType().Name}: {e.Message}";
             var tag = main ? "" : $"[{_job.Launch}] ";
-            // Another rank's failure is reported by that rank; here it is only why this one stops.
-            if (main || e is not (JobRankFailedException or JobInterruptedException)) stderr.WriteLine($"{tag}{where}: error: {message}");
+            // Another rank's failure is reported by that rank; here it is only why this one stops. A clean interruption is no error.
+            if (!cancelled && (main || e is not (JobRankFailedException or JobInterruptedException))) stderr.WriteLine($"{tag}{where}: error: {message}");
             log.LogDebug(e, "Recipe failed");
-            if (cancelled && !_job.Alone && _job.FailingTogether)
+            if (cancelled && (_job.Alone || _job.FailingTogether))
             {
-                // Every rank stopped at the same point: the job is interrupted, and resumes like a single process.
+                // The recipe stopped by throwing at the interruption (an engine that was mid-shard, say): a clean stop as
+                // much as a return, since every engine resumes — the same answer, exit 0, as a recipe that returned.
+                // Under data parallelism every rank stopped at the same point.
                 if (main) runDir.WriteStatus("interrupted", request.RecipePath, compiled.Hash, null);
+                log.LogWarning("Interrupted after {Seconds:F1} s; the recipe stopped cleanly. Resume with the same command and --run-dir {RunDir} (or --resume)",
+                    clock.Elapsed.TotalSeconds, runDir.Path);
                 return ExitCodes.Ok;
             }
             if (main || !_job.FailingTogether) runDir.WriteStatus(cancelled ? "interrupted" : "failed", request.RecipePath, compiled.Hash, $"{tag}{where}: {message}");

@@ -96,6 +96,6 @@ public class EventBusTests
         var line = Assert.Single(File.ReadAllLines(path));
         Assert.Contains("\"event\":\"general\",\"step\":9", line);
         Assert.Contains("\"loss\":2.5", line);
-        Assert.Contains("\"mfu\":\"NaN\"", line);
+        Assert.Contains("\"mfu\":null", line);   // JSON has no NaN: a value that is not a number is null
     }
 }

@@ -135,11 +135,18 @@ public class HostTests
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("\"status\": \"interrupted\"", File.ReadAllText(env.Tmp.Combine("run", "run.json")));
 
-        // A recipe that lets the cancellation escape has not stopped cleanly: exit 1.
+        // A recipe that stops by letting the cancellation escape (an engine mid-shard) stops as cleanly — every engine
+        // resumes — and says so: exit 0, status interrupted, no error line. Any other exception is a failure.
         using var env2 = new Env();
         using var cts2 = new CancellationTokenSource();
         cts2.CancelAfter(TimeSpan.FromMilliseconds(300));
-        Assert.Equal(ExitCodes.RunFailed, await env2.Host.RunAsync(env2.Request("while (true) { Cancellation.ThrowIfCancellationRequested(); Thread.Sleep(10); }\n"), cts2.Token));
+        Assert.Equal(ExitCodes.Ok, await env2.Host.RunAsync(env2.Request("while (true) { Cancellation.ThrowIfCancellationRequested(); Thread.Sleep(10); }\n"), cts2.Token));
+        Assert.Contains("\"status\": \"interrupted\"", File.ReadAllText(env2.Tmp.Combine("run", "run.json")));
+        Assert.DoesNotContain("error", env2.Err.ToString());
+        using var env3 = new Env();
+        using var cts3 = new CancellationTokenSource();
+        cts3.CancelAfter(TimeSpan.FromMilliseconds(300));
+        Assert.Equal(ExitCodes.RunFailed, await env3.Host.RunAsync(env3.Request("while (!Cancellation.IsCancellationRequested) Thread.Sleep(10);\nthrow new IOException(\"disk full while stopping\");\n"), cts3.Token));
     }
 
     [Fact]
