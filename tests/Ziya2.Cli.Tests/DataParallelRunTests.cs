@@ -55,7 +55,10 @@ public sealed class DataParallelRunTests : IDisposable
         // Rank 0 ran the factory; rank 1 found every pipeline done (its log), and logged nothing on the console.
         Assert.Single(System.Text.RegularExpressions.Regex.Matches(err, @"Data web/dp: [\d,]+ of [\d,]+ documents kept, \d+ rejected"));
         Assert.DoesNotContain("rank 1 of 2", err);
-        Assert.Contains("Data factory web/dp", File.ReadAllText(Path.Combine(run, "logs", "ziya2.rank-00001.log")));
+        var rank1Log = File.ReadAllText(Path.Combine(run, "logs", "ziya2.rank-00001.log"));
+        Assert.Contains("Data factory web/dp", rank1Log);
+        Assert.Contains("Stage math: trained, loss", rank1Log);                            // rank 1 evaluates nothing,
+        Assert.DoesNotMatch(new System.Text.RegularExpressions.Regex(@"evaluation\s*$", System.Text.RegularExpressions.RegexOptions.Multiline), rank1Log);   // and says no empty "evaluation"
         var rank1 = File.ReadAllText(Path.Combine(run, "logs", "stdout.rank-00001.txt"));
         Assert.Contains("Ziya2 tiny run plan", rank1);
         Assert.Matches(@"2 shard\(s\), 2 already done", rank1);
