@@ -204,6 +204,8 @@ public sealed class BenchmarkSettings
     public int Shots { get; set; } = 5;
     public int Limit { get; set; } = int.MaxValue;
     public int MaxNewTokens { get; set; } = 512;
+    /// <summary>HumanEval without bubblewrap: run model-written code unconfined anyway (it can read files and use the network).</summary>
+    public bool UnsafeExec { get; set; }
 
     /// <summary>Reads the files once: a function that scores a model, and the test questions (for the scaling law's similarity).</summary>
     public LoadedBenchmark Load(Func<string, string> resolve)
@@ -222,7 +224,7 @@ public sealed class BenchmarkSettings
                 var m = new MathBenchmark { Name = Name, Style = maths.Style, Test = maths.Test, Shots = maths.Shots };
                 return new((scorer, ct) => m.Run(scorer, Shots, MaxNewTokens, Limit, ct), [.. m.Test.Select(p => p.Question)]);
             default:
-                var code = HumanEvalBenchmark.Read(root);
+                var code = HumanEvalBenchmark.Read(root, UnsafeExec);   // confined (bubblewrap), or skipped saying why
                 return new((scorer, ct) => code.Run(scorer, MaxNewTokens, Limit, ct) with { Benchmark = Name }, [.. code.Problems.Select(p => p.Prompt)]);
         }
     }

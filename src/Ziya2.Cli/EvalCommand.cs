@@ -23,7 +23,8 @@ static class EvalCommand
         var gsm8kShots = new Option<string?>("--gsm8k-shots") { Description = "GSM8K train.jsonl for the few-shot examples" };
         var math = new Option<string?>("--math") { Description = "MATH test directory (*.json) or JSONL" };
         var mathShots = new Option<string?>("--math-shots") { Description = "MATH train directory or JSONL for the few-shot examples" };
-        var humaneval = new Option<string?>("--humaneval") { Description = "HumanEval.jsonl" };
+        var humaneval = new Option<string?>("--humaneval") { Description = "HumanEval.jsonl (completions run in a bubblewrap sandbox)" };
+        var unsafeExec = new Option<bool>("--unsafe-exec") { Description = "Without bubblewrap, run HumanEval's model-written code in a plain subprocess anyway: it can read your files and use the network" };
         var heldout = new Option<string[]>("--heldout") { Description = "Held-out perplexity of a source: name=DIR, a token directory made with the same tokenizer ('ziya2 data tokenize')", Arity = ArgumentArity.ZeroOrMore };
         var shots = new Option<int>("--shots") { Description = "Few-shot examples (paper: 5)", DefaultValueFactory = _ => 5 };
         var limit = new Option<int>("--limit") { Description = "At most this many items per subject / benchmark", DefaultValueFactory = _ => int.MaxValue };
@@ -36,10 +37,13 @@ static class EvalCommand
         var similarity = new Option<string[]>("--similarity") { Description = "Scaling samples: benchmark=value, the data's similarity to each benchmark", Arity = ArgumentArity.ZeroOrMore };
         var command = new Command("eval", "Evaluate a checkpoint on MMLU, CMMLU, C-Eval, GSM8K, MATH and HumanEval (OpenCompass-style prompts)")
         {
-            checkpoint, set, tokenizer, mmlu, cmmlu, ceval, gsm8k, gsm8kShots, math, mathShots, humaneval, heldout, shots, limit, maxNew, output,
+            checkpoint, set, tokenizer, mmlu, cmmlu, ceval, gsm8k, gsm8kShots, math, mathShots, humaneval, unsafeExec, heldout, shots, limit, maxNew, output,
             samples, tokens, coherence, readability, similarity, plugins, logLevel,
         };
-        command.SetAction((r, ct) => Task.FromResult(ModelCommands.Run(r, checkpoint, set, plugins, logLevel, (m, stdout) =>
+        command.SetAction((r, ct) => Task.FromResult(r.GetValue(humaneval) is not null && HumanEvalBenchmark.SandboxFor(r.GetValue(unsafeExec)) is (null, var refused)
+            // Refused before the model is loaded: model-written code runs confined or not at all, unless asked for by name.
+            ? Refuse(refused!)
+            : ModelCommands.Run(r, checkpoint, set, plugins, logLevel, (m, stdout) =>
         {
             using var loggers = Logging.Create(LogFormat.Text, r.GetValue(logLevel));
             TokenizerCommands.OpenTokenizer? own = r.GetValue(tokenizer) is { } path ? TokenizerCommands.Open(loggers, path, r.GetValue(plugins) ?? []) : null;
@@ -64,7 +68,13 @@ static class EvalCommand
                 if (r.GetValue(ceval) is { } c) Add(MultipleChoiceBenchmark.Ceval(c).Run(scorer, k, n, ct));
                 if (r.GetValue(gsm8k) is { } g) Add(MathBenchmark.Gsm8k(g, r.GetValue(gsm8kShots)).Run(scorer, k, budget, n, ct));
                 if (r.GetValue(math) is { } mm) Add(MathBenchmark.Math(mm, r.GetValue(mathShots)).Run(scorer, k, budget, n, ct));
-                if (r.GetValue(humaneval) is { } h) Add(HumanEvalBenchmark.Read(h).Run(scorer, budget, n, ct));
+                if (r.GetValue(humaneval) is { } h)
+                {
+                    var code = HumanEvalBenchmark.Read(h, r.GetValue(unsafeExec));
+                    Console.Error.WriteLine(code.Sandbox!.Confined ? $"HumanEval: completions run in {code.Sandbox.Description}"
+                        : $"warning: HumanEval: completions run UNCONFINED ({code.Sandbox.Description}): model-written code can read your files and use the network");
+                    Add(code.Run(scorer, budget, n, ct));
+                }
                 foreach (var spec in r.GetValue(heldout) ?? [])
                 {
                     var parts = spec.Split('=', 2);
@@ -117,5 +127,11 @@ static class EvalCommand
         var scored = results.Where(x => x.Skipped is null && x.Metric != "perplexity" && double.IsFinite(x.AnswerLoss)).ToList();
         ScalingSamples.Append(path, scored.Select(x => (new ScalingSample(tokens, coherence, readability, sims[x.Benchmark], x.AnswerLoss),
             (IReadOnlyList<string>)[x.Benchmark, Path.GetFullPath(checkpoint)])), ["benchmark", "checkpoint"]);
+    }
+
+    static int Refuse(string why)
+    {
+        Console.Error.WriteLine($"error: {why}");
+        return ExitCodes.InvalidInput;
     }
 }

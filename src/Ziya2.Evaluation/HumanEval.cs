@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Ziya2.Evaluation;
 
 /// <summary>A HumanEval task: the function signature and docstring to complete, its tests and entry point.</summary>
@@ -10,10 +8,9 @@ public sealed record ExecutionResult(bool Passed, string Outcome);
 
 /// <summary>
 /// HumanEval (<c>HumanEval.jsonl</c>: task_id, prompt, canonical_solution, test, entry_point): a greedy completion of each
-/// prompt, cut at the next top-level statement, run with the task's tests in a separate Python process (pass@1).
-/// The process gets a scratch directory, an empty environment, isolated mode (<c>-I</c>), CPU-time and memory limits and a
-/// wall-clock timeout. That contains mistakes, not malice: it is not a security sandbox — evaluate untrusted models in a
-/// container.
+/// prompt, cut at the next top-level statement, run with the task's tests (pass@1) in the <see cref="Sandbox"/> —
+/// bubblewrap, with no network, no view of the machine and limits (<see cref="CodeSandbox"/>). Without one, the
+/// benchmark is skipped and says why, unless an unconfined subprocess was asked for by name.
 /// </summary>
 public sealed class HumanEvalBenchmark
 {
@@ -22,11 +19,29 @@ public sealed class HumanEvalBenchmark
     public required IReadOnlyList<CodeProblem> Problems { get; init; }
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(10);
 
-    public static HumanEvalBenchmark Read(string jsonl) => new()
+    /// <summary>Where completions run; null: nowhere (the benchmark is skipped with <see cref="Unavailable"/>).</summary>
+    public CodeSandbox? Sandbox { get; init; }
+
+    /// <summary>Why there is no <see cref="Sandbox"/> (shown when the benchmark is skipped).</summary>
+    public string? Unavailable { get; init; }
+
+    /// <summary>The problems of <paramref name="jsonl"/>, run in the bubblewrap sandbox when this machine has one, else (only with <paramref name="unsafeExec"/>) unconfined.</summary>
+    public static HumanEvalBenchmark Read(string jsonl, bool unsafeExec = false)
     {
-        Problems = Jsonl.Read(jsonl, (e, where) => new CodeProblem(Jsonl.Field(e, "task_id", where), Jsonl.Field(e, "prompt", where),
-            Jsonl.Field(e, "canonical_solution", where), Jsonl.Field(e, "test", where), Jsonl.Field(e, "entry_point", where))),
-    };
+        var problems = Jsonl.Read(jsonl, (e, where) => new CodeProblem(Jsonl.Field(e, "task_id", where), Jsonl.Field(e, "prompt", where),
+            Jsonl.Field(e, "canonical_solution", where), Jsonl.Field(e, "test", where), Jsonl.Field(e, "entry_point", where)));
+        var (sandbox, why) = SandboxFor(unsafeExec);
+        return new HumanEvalBenchmark { Problems = problems, Sandbox = sandbox, Unavailable = why };
+    }
+
+    /// <summary>The sandbox this machine offers, or the unconfined subprocess when <paramref name="unsafeExec"/>, or neither and why.</summary>
+    public static (CodeSandbox? Sandbox, string? Why) SandboxFor(bool unsafeExec)
+    {
+        if (CodeSandbox.Find(out var why) is { } sandbox) return (sandbox, null);
+        if (unsafeExec && FindPython() is { } python) return (CodeSandbox.Unconfined(python), null);
+        return (null, unsafeExec ? "no python3 on PATH" : $"HumanEval runs code the model wrote, and it is only run confined: {why}. " +
+                                                          "To run it unconfined anyway, pass --unsafe-exec (ziya2 eval) or set unsafe_exec = true ([[regime.benchmarks]])");
+    }
 
     /// <summary>python3 on PATH, or null.</summary>
     public static string? FindPython() =>
@@ -36,44 +51,14 @@ public sealed class HumanEvalBenchmark
     /// <summary>The program a completion is judged by: prompt + completion, the task's tests, then <c>check(entry_point)</c>.</summary>
     public static string Program(CodeProblem p, string completion) => $"{p.Prompt}{completion}\n\n{p.Test}\n\ncheck({p.EntryPoint})\n";
 
-    /// <summary>Runs <paramref name="program"/>; passed when it exits 0 within the timeout.</summary>
-    public ExecutionResult Execute(string program, string python)
-    {
-        var dir = Directory.CreateTempSubdirectory("ziya2-humaneval-").FullName;
-        try
-        {
-            File.WriteAllText(Path.Combine(dir, "program.py"), program);
-            int cpu = Math.Max(1, (int)Math.Ceiling(Timeout.TotalSeconds));
-            var psi = new ProcessStartInfo("bash", ["-c", $"ulimit -t {cpu}; ulimit -v 4194304; exec \"$0\" -I -B program.py", python])
-            {
-                WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
-            };
-            psi.Environment.Clear();
-            psi.Environment["PATH"] = "/usr/bin:/bin";
-            using var process = Process.Start(psi)!;
-            process.StandardInput.Close();
-            var stderr = process.StandardError.ReadToEndAsync();
-            _ = process.StandardOutput.ReadToEndAsync();
-            if (!process.WaitForExit(Timeout))
-            {
-                process.Kill(entireProcessTree: true);
-                process.WaitForExit();
-                return new ExecutionResult(false, "timed out");
-            }
-            if (process.ExitCode == 0) return new ExecutionResult(true, "passed");
-            // A child the program left behind may still hold stderr open: wait for it briefly, never forever.
-            var message = stderr.Wait(TimeSpan.FromSeconds(2)) ? stderr.Result : "";
-            var last = message.Split('\n', StringSplitOptions.RemoveEmptyEntries).LastOrDefault() ?? $"exit {process.ExitCode}";
-            return new ExecutionResult(false, last.Length > 200 ? last[..200] : last);
-        }
-        finally { try { Directory.Delete(dir, recursive: true); } catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } }
-    }
+    /// <summary>Runs <paramref name="program"/> in the sandbox; passed when it exits 0 within the timeout.</summary>
+    public ExecutionResult Execute(string program) =>
+        (Sandbox ?? throw new InvalidOperationException(Unavailable ?? "no sandbox to run code in")).Run(program, Timeout);
 
     public BenchmarkResult Run(LanguageModelScorer scorer, int maxNewTokens = 384, int limit = int.MaxValue, CancellationToken cancellation = default)
     {
-        if (FindPython() is not { } python)
-            return new BenchmarkResult("humaneval", "pass@1", double.NaN, 0, double.NaN, new Dictionary<string, double>())
-                { Skipped = "no python3 on PATH: HumanEval runs each completion's tests in Python; install python3 to score it" };
+        if (Sandbox is null)
+            return new BenchmarkResult("humaneval", "pass@1", double.NaN, 0, double.NaN, new Dictionary<string, double>()) { Skipped = Unavailable };
         int passed = 0, total = 0;
         double nll = 0;
         long tokens = 0;
@@ -82,7 +67,7 @@ public sealed class HumanEvalBenchmark
         {
             cancellation.ThrowIfCancellationRequested();
             var completion = scorer.Generate(p.Prompt, maxNewTokens, Stops);
-            var result = Execute(Program(p, completion), python);
+            var result = Execute(Program(p, completion));
             outcomes[p.TaskId] = result.Passed ? 1 : 0;
             passed += result.Passed ? 1 : 0; total++;
             var gold = scorer.ContinuationLogLikelihoods(p.Prompt, [p.CanonicalSolution])[0];

@@ -66,5 +66,33 @@ public sealed class EvalCommandTests : IDisposable
         Assert.Contains("name at least one benchmark", err);
     }
 
+    [Fact]
+    public void HumanEval_runs_confined_and_without_bubblewrap_is_refused_unless_unsafe_exec_is_given()
+    {
+        var checkpoint = Path.Combine(_tmp, "ckpt-h");
+        var (code, _, err) = CliRunner.Run(["model", "init", "--set", "preset=tiny", "--set", "vocab_size=1200", "--set", "max_position_embeddings=1024",
+            "--tokenizer", "tests/fixtures/tokenizer/mini.model", "--out", checkpoint]);
+        Assert.True(code == 0, err);
+        string[] args = ["eval", checkpoint, "--humaneval", "tests/fixtures/benchmarks/humaneval/HumanEval.jsonl", "--max-new-tokens", "4"];
+        var noBubblewrap = new Dictionary<string, string> { ["ZIYA2_BWRAP"] = Path.Combine(_tmp, "no-bwrap") };
+        (code, var stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. args], CliRunner.RepoRoot, noBubblewrap);
+        Assert.Equal(2, code);
+        Assert.Contains("bubblewrap (bwrap) is not installed", err);
+        Assert.Contains("pass --unsafe-exec", err);
+        Assert.DoesNotContain("humaneval", stdout);                       // refused before the model ran
+
+        (code, stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. args, "--unsafe-exec"], CliRunner.RepoRoot, noBubblewrap);
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("HumanEval: completions run UNCONFINED", err);
+        Assert.Contains("humaneval  pass@1", stdout);
+
+        if (File.Exists("/usr/bin/bwrap") || Environment.GetEnvironmentVariable("ZIYA2_REQUIRE_SANDBOX") == "1")
+        {
+            (code, stdout, err) = CliRunner.Run(args);
+            Assert.True(code == 0, err + stdout);
+            Assert.Contains("HumanEval: completions run in bubblewrap", err);
+        }
+    }
+
     public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
 }

@@ -201,31 +201,101 @@ public sealed class GenerationBenchmarkTests(TinyModel tiny) : IClassFixture<Tin
 
 public sealed class HumanEvalTests(TinyModel tiny) : IClassFixture<TinyModel>
 {
-    static string Python => HumanEvalBenchmark.FindPython() ?? throw new InvalidOperationException("python3 is needed for HumanEval tests (.ci/run installs it)");
-
-    [Fact]
-    public void Completions_pass_or_fail_by_running_the_tests_with_a_timeout()
+    /// <summary>The bubblewrap sandbox; .ci/run installs bubblewrap and sets ZIYA2_REQUIRE_SANDBOX=1, so there it must exist.</summary>
+    static CodeSandbox Sandbox()
     {
-        var bench = HumanEvalBenchmark.Read(TinyModel.Fixture("humaneval", "HumanEval.jsonl"));
+        var sandbox = CodeSandbox.Find(out var why);
+        if (Environment.GetEnvironmentVariable("ZIYA2_REQUIRE_SANDBOX") == "1") Assert.True(sandbox is not null, why);
+        Skip.If(sandbox is null, why);
+        return sandbox!;
+    }
+
+    static HumanEvalBenchmark Bench(CodeSandbox sandbox, int seconds = 10) =>
+        new() { Problems = HumanEvalBenchmark.Read(TinyModel.Fixture("humaneval", "HumanEval.jsonl")).Problems, Sandbox = sandbox, Timeout = TimeSpan.FromSeconds(seconds) };
+
+    [SkippableFact]
+    public void Completions_pass_or_fail_by_running_the_tests_in_the_sandbox()
+    {
+        var bench = Bench(Sandbox());
         var add = bench.Problems[0];
-        Assert.True(bench.Execute(HumanEvalBenchmark.Program(add, add.CanonicalSolution), Python).Passed);
-        var wrong = bench.Execute(HumanEvalBenchmark.Program(add, "    return a - b\n"), Python);
+        Assert.True(bench.Execute(HumanEvalBenchmark.Program(add, add.CanonicalSolution)).Passed);
+        var wrong = bench.Execute(HumanEvalBenchmark.Program(add, "    return a - b\n"));
         Assert.False(wrong.Passed);
         Assert.Contains("AssertionError", wrong.Outcome);
-        var quick = new HumanEvalBenchmark { Problems = bench.Problems, Timeout = TimeSpan.FromSeconds(2) };
-        var clock = System.Diagnostics.Stopwatch.StartNew();
-        var loop = quick.Execute(HumanEvalBenchmark.Program(add, "    while True:\n        pass\n"), Python);
-        Assert.False(loop.Passed);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"{clock.Elapsed}");
-        // The program runs in its own scratch directory with an empty environment.
-        var env = bench.Execute("import os, sys\nsys.exit(0 if 'HOME' not in os.environ and os.listdir('.') == ['program.py'] else 1)\n", Python);
-        Assert.True(env.Passed, env.Outcome);
 
         var result = bench.Run(tiny.Scorer, maxNewTokens: 24);
         Assert.Equal(2, result.Count);
         Assert.Equal(["Fixture/0", "Fixture/1"], result.Breakdown.Keys);
         Assert.True(double.IsFinite(result.AnswerLoss));
     }
+
+    [SkippableFact]
+    public void Code_that_reads_writes_connects_forks_allocates_or_loops_is_contained_and_fails()
+    {
+        var sandbox = Sandbox();
+        var bench = Bench(sandbox, seconds: 3);
+        var home = Directory.CreateTempSubdirectory("ziya2-sandbox-").FullName;
+        try
+        {
+            var secret = Path.Combine(home, "secret.txt");
+            File.WriteAllText(secret, "the user's file");
+            var pwned = Path.Combine(home, "pwned");
+            using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+            var attempts = new Dictionary<string, string>
+            {
+                ["read a file outside"] = $"print(open({Py(secret)}).read())",
+                ["read the system's files"] = "print(open('/etc/passwd').read())",
+                ["write outside"] = $"open({Py(pwned)}, 'w').write('x')",
+                ["connect to the host"] = $"import socket\nsocket.create_connection(('127.0.0.1', {port}), timeout=2)",
+                ["reach the network"] = "import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=2)",
+                ["fork without end"] = "import os\nwhile True:\n    os.fork()",
+                ["allocate 10 GB"] = "x = bytearray(10 * 2**30)",
+                ["loop forever"] = "while True:\n    pass",
+                // Nothing of this process's environment (DOTNET_*, the user's HOME) reaches the code.
+                ["read the environment"] = "import os, sys\nsys.exit(1 if os.environ.get('HOME') != '/tmp' or any(k.startswith(('DOTNET', 'ZIYA2', 'CI')) for k in os.environ) else 0)",
+            };
+            foreach (var (what, code) in attempts)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                var outcome = bench.Execute(code + "\n");
+                if (what == "read the environment") { Assert.True(outcome.Passed, $"{what}: {outcome.Outcome}"); continue; }   // nothing of ours is there
+                Assert.False(outcome.Passed, $"{what} succeeded: {outcome.Outcome}");
+                Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), $"{what}: {clock.Elapsed}");
+            }
+            Assert.False(File.Exists(pwned), "the sandbox wrote outside");
+            Assert.False(listener.Pending(), "the sandbox reached the host's loopback");
+            // Writing inside is allowed: its private /tmp, which is gone afterwards.
+            Assert.True(bench.Execute("open('/tmp/scratch', 'w').write('ok')\nassert open('/tmp/scratch').read() == 'ok'\n").Passed);
+            Assert.True(bench.Execute("import os\nassert not os.path.exists('/tmp/scratch')\n").Passed);
+        }
+        finally { Directory.Delete(home, recursive: true); }
+        // The fork bomb's processes are gone with it.
+        Thread.Sleep(500);
+        Assert.DoesNotContain(System.Diagnostics.Process.GetProcesses(), p => { try { return p.ProcessName == "python3" && p.StartTime > DateTime.Now.AddMinutes(-1); } catch (Exception) { return false; } });
+    }
+
+    [Fact]
+    public void Without_a_sandbox_HumanEval_is_skipped_saying_why_unless_asked_to_run_unconfined()
+    {
+        var problems = HumanEvalBenchmark.Read(TinyModel.Fixture("humaneval", "HumanEval.jsonl")).Problems;
+        var none = new HumanEvalBenchmark { Problems = problems, Unavailable = "bubblewrap (bwrap) is not installed" };
+        var skipped = none.Run(tiny.Scorer, maxNewTokens: 4);
+        Assert.Equal("bubblewrap (bwrap) is not installed", skipped.Skipped);
+        Assert.Equal(0, skipped.Count);
+        var (_, why) = HumanEvalBenchmark.SandboxFor(unsafeExec: false);
+        if (why is not null) Assert.Contains("--unsafe-exec", why);
+        // Unconfined on request: limited (time), but it is a plain subprocess and says so.
+        var unconfined = CodeSandbox.Unconfined(HumanEvalBenchmark.FindPython() ?? "/usr/bin/python3");
+        Assert.False(unconfined.Confined);
+        Assert.Contains("--unsafe-exec", unconfined.Description);
+        var quick = new HumanEvalBenchmark { Problems = problems, Sandbox = unconfined, Timeout = TimeSpan.FromSeconds(2) };
+        Assert.True(quick.Execute(HumanEvalBenchmark.Program(problems[0], problems[0].CanonicalSolution)).Passed);
+        Assert.Equal("timed out", quick.Execute("while True:\n    pass\n").Outcome);
+    }
+
+    static string Py(string path) => "'" + path.Replace("\\", "\\\\").Replace("'", "\\'") + "'";
 }
 
 public sealed class SimilarityTests(TinyModel tiny) : IClassFixture<TinyModel>
