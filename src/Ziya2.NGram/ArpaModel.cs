@@ -130,7 +130,8 @@ public sealed class ArpaModel
         }
         if (counts.Count == 0) Fail("no n-gram counts after \\data\\");
 
-        var vocabulary = new Dictionary<string, int>((int)Math.Min(counts[0], int.MaxValue), StringComparer.Ordinal);
+        // The declared counts size the tables only up to a bound: a header can claim anything, the lines below must prove it.
+        var vocabulary = new Dictionary<string, int>((int)Math.Min(counts[0], ProbingTable.MaxInitial), StringComparer.Ordinal);
         var tables = counts.Select(c => new ProbingTable(c)).ToArray();
         var ids = new int[counts.Count];
         for (int n = 1; n <= counts.Count; n++)

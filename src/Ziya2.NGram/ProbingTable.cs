@@ -7,17 +7,18 @@ namespace Ziya2.NGram;
 /// </summary>
 sealed class ProbingTable
 {
-    readonly ulong[] _keys;
-    readonly float[] _prob, _backoff;
-    readonly int _mask;
+    /// <summary>Entries a table is first sized for at most: a header's declared count is only a hint (a hostile one says billions).</summary>
+    public const long MaxInitial = 1 << 22;
+    ulong[] _keys;
+    float[] _prob, _backoff;
+    int _mask;
 
-    public ProbingTable(long count)
+    /// <summary>A table sized for <paramref name="expected"/> entries (at most <see cref="MaxInitial"/>); it grows as entries come.</summary>
+    public ProbingTable(long expected)
     {
         long capacity = 16;
-        while (capacity < count * 3 / 2 + 1) capacity <<= 1;
-        if (capacity > Array.MaxLength) throw new InvalidDataException($"{count:N0} n-grams of one order exceed what one table holds");
-        _keys = new ulong[capacity]; _prob = new float[capacity]; _backoff = new float[capacity];
-        _mask = (int)(capacity - 1);
+        while (capacity < Math.Min(expected, MaxInitial) * 3 / 2 + 1) capacity <<= 1;
+        (_keys, _prob, _backoff, _mask) = (new ulong[capacity], new float[capacity], new float[capacity], (int)(capacity - 1));
     }
 
     public int Count { get; private set; }
@@ -25,12 +26,28 @@ sealed class ProbingTable
     /// <summary>Adds or replaces an entry.</summary>
     public void Set(ulong key, float prob, float backoff)
     {
+        if ((Count + 1) * 3L > _keys.LongLength * 2) Grow();   // keep the load at 2/3
         for (int i = (int)key & _mask; ; i = (i + 1) & _mask)
         {
             if (_keys[i] == 0) { _keys[i] = key; Count++; }
             else if (_keys[i] != key) continue;
             _prob[i] = prob; _backoff[i] = backoff;
             return;
+        }
+    }
+
+    void Grow()
+    {
+        long capacity = _keys.LongLength * 2;
+        if (capacity > Array.MaxLength) throw new InvalidDataException($"more than {Count:N0} n-grams of one order exceed what one table holds");
+        var (keys, prob, backoff) = (_keys, _prob, _backoff);
+        (_keys, _prob, _backoff, _mask) = (new ulong[capacity], new float[capacity], new float[capacity], (int)(capacity - 1));
+        for (int j = 0; j < keys.Length; j++)
+        {
+            if (keys[j] == 0) continue;
+            int i = (int)keys[j] & _mask;
+            while (_keys[i] != 0) i = (i + 1) & _mask;
+            (_keys[i], _prob[i], _backoff[i]) = (keys[j], prob[j], backoff[j]);
         }
     }
 
