@@ -9,10 +9,9 @@ public sealed class EvalCommandTests : IDisposable
     [Fact]
     public void Eval_scores_every_benchmark_format_writes_results_and_appends_scaling_samples()
     {
-        var checkpoint = Path.Combine(_tmp, "ckpt");
-        var (code, _, err) = CliRunner.Run(["model", "init", "--set", "preset=tiny", "--set", "vocab_size=1200", "--set", "max_position_embeddings=1024",
-            "--tokenizer", "tests/fixtures/tokenizer/mini.model", "--out", checkpoint]);
-        Assert.True(code == 0, err);
+        var checkpoint = Checkpoint("ckpt");
+        int code;
+        string err;
         const string F = "tests/fixtures/benchmarks";
         var results = Path.Combine(_tmp, "results.json");
         var samples = Path.Combine(_tmp, "samples.csv");
@@ -69,10 +68,9 @@ public sealed class EvalCommandTests : IDisposable
     [Fact]
     public void HumanEval_runs_confined_and_without_bubblewrap_is_refused_unless_unsafe_exec_is_given()
     {
-        var checkpoint = Path.Combine(_tmp, "ckpt-h");
-        var (code, _, err) = CliRunner.Run(["model", "init", "--set", "preset=tiny", "--set", "vocab_size=1200", "--set", "max_position_embeddings=1024",
-            "--tokenizer", "tests/fixtures/tokenizer/mini.model", "--out", checkpoint]);
-        Assert.True(code == 0, err);
+        var checkpoint = Checkpoint("ckpt-h");
+        int code;
+        string err;
         string[] args = ["eval", checkpoint, "--humaneval", "tests/fixtures/benchmarks/humaneval/HumanEval.jsonl", "--max-new-tokens", "4"];
         var noBubblewrap = new Dictionary<string, string> { ["ZIYA2_BWRAP"] = Path.Combine(_tmp, "no-bwrap") };
         (code, var stdout, err) = CliRunner.Program("dotnet", [CliRunner.CliAssembly, .. args], CliRunner.RepoRoot, noBubblewrap);
@@ -92,6 +90,16 @@ public sealed class EvalCommandTests : IDisposable
             Assert.True(code == 0, err + stdout);
             Assert.Contains("HumanEval: completions run in bubblewrap", err);
         }
+    }
+
+    /// <summary>A tiny random LLaMA with the fixture tokenizer beside it.</summary>
+    string Checkpoint(string name)
+    {
+        var checkpoint = Path.Combine(_tmp, name);
+        var (code, _, err) = CliRunner.Run(["model", "init", "--set", "preset=tiny", "--set", "vocab_size=1200", "--set", "max_position_embeddings=1024",
+            "--tokenizer", "tests/fixtures/tokenizer/mini.model", "--out", checkpoint]);
+        Assert.True(code == 0, err);
+        return checkpoint;
     }
 
     public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
