@@ -51,6 +51,8 @@ sealed class SafetensorsFile
         stream.ReadExactly(header);
         long dataStart = 8 + (long)headerLength, dataLength = length - dataStart;
 
+        // JSON's reader accepts invalid UTF-8 inside strings and throws only when a name is read; refuse it here.
+        if (!System.Text.Unicode.Utf8.IsValid(header)) throw Bad("header is not valid UTF-8");
         JsonDocument doc;
         try { doc = JsonDocument.Parse(header); }
         catch (JsonException e) { throw Bad($"header is not valid JSON: {e.Message}"); }

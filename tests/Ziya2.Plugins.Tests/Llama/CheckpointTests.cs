@@ -110,6 +110,16 @@ public class CheckpointTests
         Assert.Contains("exceeds the", Refusal(p => { var b = File.ReadAllBytes(p); BinaryPrimitives.WriteUInt64LittleEndian(b, ulong.MaxValue / 2); File.WriteAllBytes(p, b); }));
 
     [Fact]
+    public void Header_with_invalid_utf8_in_a_name_is_refused() => Assert.Contains("not valid UTF-8", Refusal(p =>
+    {
+        // Found by bench/fuzz.sh safetensors: the JSON reader accepts the bytes and throws InvalidOperationException when the name is read.
+        var b = File.ReadAllBytes(p);
+        int name = Array.IndexOf(b, (byte)'"', 8) + 1;
+        b[name] = 0xC3;   // a lead byte with no continuation
+        File.WriteAllBytes(p, b);
+    }));
+
+    [Fact]
     public void Overlapping_offsets_are_refused() => Assert.Contains("overlap", Refusal(p =>
     {
         var (h, data) = Split(p);
