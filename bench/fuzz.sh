@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 target="${1:?usage: bench/fuzz.sh TARGET SECONDS}"; seconds="${2:?usage: bench/fuzz.sh TARGET SECONDS}"
 case "$target" in
   safetensors) assemblies=(Ziya2.Abstractions.Tensors) ;;
-  config-json) assemblies=(Ziya2.Plugins.Llama Ziya2.Training) ;;
+  config-json) assemblies=(Ziya2.Abstractions.Tensors Ziya2.Plugins.Llama Ziya2.Training) ;;
   sentencepiece) assemblies=(Ziya2.SentencePiece) ;;
   arpa) assemblies=(Ziya2.NGram) ;;
   toml) assemblies=(Ziya2.Kernel Tomlyn) ;;

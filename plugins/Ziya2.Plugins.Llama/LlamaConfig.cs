@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Ziya2.Models.Checkpoints;
 
 namespace Ziya2.Plugins.Llama;
 
@@ -70,30 +71,26 @@ public sealed record LlamaConfig
     /// <summary>Reads a Hugging Face <c>config.json</c>; refuses architectures this implementation does not compute exactly.</summary>
     public static LlamaConfig FromJson(string json, string source)
     {
-        JsonNode root;
-        try { root = JsonNode.Parse(json) ?? throw new InvalidDataException("empty"); }
-        catch (JsonException e) { throw new InvalidDataException($"{source}: not valid JSON: {e.Message}"); }
-        var type = root["model_type"]?.GetValue<string>();
+        var root = HuggingFaceConfig.Parse(json, source);
+        var type = root.String("model_type");
         if (type is not null && type != "llama") throw new InvalidDataException($"{source}: model_type '{type}' is not llama");
         if (root["rope_scaling"] is JsonObject) throw new InvalidDataException($"{source}: rope_scaling is not supported");
-        if (root["attention_bias"]?.GetValue<bool>() == true || root["mlp_bias"]?.GetValue<bool>() == true)
+        if (root.Bool("attention_bias", false) || root.Bool("mlp_bias", false))
             throw new InvalidDataException($"{source}: attention/MLP biases are not supported");
-        if (root["hidden_act"]?.GetValue<string>() is { } act && act != "silu") throw new InvalidDataException($"{source}: hidden_act '{act}' is not supported");
-        int Int(string key, int fallback) => root[key] is { } v ? v.GetValue<int>() : fallback;
-        double Dbl(string key, double fallback) => root[key] is { } v ? v.GetValue<double>() : fallback;
+        if (root.String("hidden_act") is { } act && act != "silu") throw new InvalidDataException($"{source}: hidden_act '{act}' is not supported");
         var d = new LlamaConfig();
-        var heads = Int("num_attention_heads", d.NumAttentionHeads);
+        var heads = root.Int("num_attention_heads", d.NumAttentionHeads);
         var config = new LlamaConfig
         {
-            VocabSize = Int("vocab_size", d.VocabSize), HiddenSize = Int("hidden_size", d.HiddenSize),
-            IntermediateSize = Int("intermediate_size", d.IntermediateSize), NumHiddenLayers = Int("num_hidden_layers", d.NumHiddenLayers),
-            NumAttentionHeads = heads, NumKeyValueHeads = Int("num_key_value_heads", heads),
-            RmsNormEps = Dbl("rms_norm_eps", d.RmsNormEps), RopeTheta = Dbl("rope_theta", d.RopeTheta),
-            MaxPositionEmbeddings = Int("max_position_embeddings", d.MaxPositionEmbeddings),
-            TieWordEmbeddings = root["tie_word_embeddings"]?.GetValue<bool>() ?? false,
-            BosTokenId = Int("bos_token_id", d.BosTokenId), EosTokenId = root["eos_token_id"] is JsonArray a ? a[0]!.GetValue<int>() : Int("eos_token_id", d.EosTokenId),
-            PadTokenId = root["pad_token_id"] is { } p ? p.GetValue<int>() : null,
-            InitializerRange = Dbl("initializer_range", d.InitializerRange),
+            VocabSize = root.Int("vocab_size", d.VocabSize), HiddenSize = root.Int("hidden_size", d.HiddenSize),
+            IntermediateSize = root.Int("intermediate_size", d.IntermediateSize), NumHiddenLayers = root.Int("num_hidden_layers", d.NumHiddenLayers),
+            NumAttentionHeads = heads, NumKeyValueHeads = root.Int("num_key_value_heads", heads),
+            RmsNormEps = root.Double("rms_norm_eps", d.RmsNormEps), RopeTheta = root.Double("rope_theta", d.RopeTheta),
+            MaxPositionEmbeddings = root.Int("max_position_embeddings", d.MaxPositionEmbeddings),
+            TieWordEmbeddings = root.Bool("tie_word_embeddings", false),
+            BosTokenId = root.Int("bos_token_id", d.BosTokenId), EosTokenId = root.IntOrFirstOfArray("eos_token_id", d.EosTokenId),
+            PadTokenId = root.Has("pad_token_id") ? root.Int("pad_token_id") : null,
+            InitializerRange = root.Double("initializer_range", d.InitializerRange),
         };
         var problems = config.Validate().ToList();
         if (problems.Count > 0) throw new InvalidDataException($"{source}: {string.Join("; ", problems)}");

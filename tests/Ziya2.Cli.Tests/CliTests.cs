@@ -171,9 +171,15 @@ public sealed class DataCommandTests : IDisposable
         Assert.Equal(Kept(cd), report.GetProperty("documents").GetInt32());
         Assert.Contains("Gate passed", stdout + err);
 
+        // A completed run directory is answered at once; --force runs the recipe again there, and every pipeline
+        // resumes from its finished shards instead of redoing them.
         (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--run-dir", run]);
         Assert.True(code == 0, err + stdout);
-        Assert.Contains("1 already done", stdout);
+        Assert.Contains("nothing to do", err);
+        Assert.DoesNotContain("Data factory dp", err);
+        (code, stdout, err) = CliRunner.Run(["run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--run-dir", run, "--force"]);
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(4, stdout.Split('\n').Count(l => l.Contains("1 shard(s), 1 already done")));
 
         // The documented alternative: the rules in the preprocessing pass, then scoring and dedup over what they kept.
         var other = Path.Combine(_tmp, "rules-first");

@@ -55,6 +55,15 @@ public sealed class TrainingPlanTests
         Assert.Throws<InvalidDataException>(() => ModelDimensions.FromHuggingFaceConfig("""{"hidden_size": 8}""", "cfg.json"));
     }
 
+    [Theory]   // shapes bench/fuzz.sh config-json found escaping as other exceptions (a zero head count divided by zero)
+    [InlineData("\"num_attention_heads\": 40", "\"num_attention_heads\": 0", "'num_attention_heads' must be an integer ≥ 1 (found 0)")]
+    [InlineData("\"num_attention_heads\": 40", "\"num_attention_heads\": 48", "hidden_size 5120 is not a multiple of num_attention_heads 48")]
+    [InlineData("\"vocab_size\": 32000", "\"vocab_size\": 32.00", "'vocab_size' must be an integer")]
+    [InlineData("\"vocab_size\": 32000", "\"vocab_size\": \"32000\"", "'vocab_size' must be an integer")]
+    [InlineData("\"tie_word_embeddings\": false", "\"tie_word_embeddings\": \"no\"", "'tie_word_embeddings' must be true or false")]
+    public void A_malformed_config_is_refused_naming_the_key(string from, string to, string expected) =>
+        Assert.StartsWith($"cfg.json: {expected}", Assert.Throws<InvalidDataException>(() => ModelDimensions.FromHuggingFaceConfig(Llama2_13b.Replace(from, to), "cfg.json")).Message);
+
     static TrainingPlan Plan(PlanOptions hardware, bool checkpointing = false, int weightBytes = 2) => new()
     {
         WeightBytes = weightBytes,

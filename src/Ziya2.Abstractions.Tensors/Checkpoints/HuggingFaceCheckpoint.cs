@@ -79,11 +79,11 @@ public static class HuggingFaceCheckpoint
         var index = Path.Combine(directory, IndexFile);
         if (File.Exists(index))
         {
-            JsonNode? map;
-            try { map = JsonNode.Parse(File.ReadAllText(index))?["weight_map"]; }
+            JsonNode? root;
+            try { root = JsonNode.Parse(File.ReadAllText(index)); }
             catch (JsonException e) { throw new InvalidDataException($"{index}: {e.Message}"); }
-            if (map is not JsonObject weightMap) throw new InvalidDataException($"{index}: no weight_map");
-            var files = weightMap.Select(kv => kv.Value?.GetValue<string>() ?? "").Distinct().Order(StringComparer.Ordinal).ToList();
+            if (root is not JsonObject { } o || o["weight_map"] is not JsonObject weightMap) throw new InvalidDataException($"{index}: no weight_map");
+            var files = weightMap.Select(kv => kv.Value is JsonValue v && v.TryGetValue<string>(out var f) ? f : "").Distinct().Order(StringComparer.Ordinal).ToList();
             foreach (var f in files)
                 if (f.Length == 0 || Path.GetFileName(f) != f) throw new InvalidDataException($"{index}: shard name '{f}' must be a plain file name");
             var missing = files.Where(f => !File.Exists(Path.Combine(directory, f))).ToList();

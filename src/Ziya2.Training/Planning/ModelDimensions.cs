@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using Ziya2.Models.Checkpoints;
 
 namespace Ziya2.Training.Planning;
 
@@ -13,11 +13,11 @@ public sealed record ModelDimensions(int VocabSize, int HiddenSize, int Intermed
     /// <summary>Reads <c>vocab_size</c>, <c>hidden_size</c>, <c>intermediate_size</c>, <c>num_hidden_layers</c>, <c>num_attention_heads</c>, <c>num_key_value_heads</c>, <c>tie_word_embeddings</c>.</summary>
     public static ModelDimensions FromHuggingFaceConfig(string json, string origin)
     {
-        var node = JsonNode.Parse(json) as JsonObject ?? throw new InvalidDataException($"{origin}: not a JSON object");
-        int Int(string key) => node[key]?.GetValue<int>() ?? throw new InvalidDataException($"{origin}: no '{key}'");
-        int heads = Int("num_attention_heads");
-        return new ModelDimensions(Int("vocab_size"), Int("hidden_size"), Int("intermediate_size"), Int("num_hidden_layers"), heads,
-            node["num_key_value_heads"]?.GetValue<int>() ?? heads, node["tie_word_embeddings"]?.GetValue<bool>() ?? false);
+        var config = HuggingFaceConfig.Parse(json, origin);
+        int heads = config.Int("num_attention_heads", min: 1), hidden = config.Int("hidden_size", min: 1);
+        if (hidden % heads != 0) throw new InvalidDataException($"{origin}: hidden_size {hidden} is not a multiple of num_attention_heads {heads}");
+        return new ModelDimensions(config.Int("vocab_size", min: 1), hidden, config.Int("intermediate_size", min: 1), config.Int("num_hidden_layers", min: 1), heads,
+            config.Int("num_key_value_heads", heads, min: 1), config.Bool("tie_word_embeddings", false));
     }
 
     /// <summary>Trainable parameters: embeddings, attention, SwiGLU MLP, two RMSNorms per layer, final norm, LM head.</summary>
