@@ -13,7 +13,7 @@ case "$target" in
   safetensors) assemblies=(Ziya2.Abstractions.Tensors) ;;
   config-json) assemblies=(Ziya2.Abstractions.Tensors Ziya2.Plugins.Llama Ziya2.Training) ;;
   sentencepiece) assemblies=(Ziya2.SentencePiece) ;;
-  arpa) assemblies=(Ziya2.NGram) ;;
+  arpa) assemblies=(Ziya2.NGram ICSharpCode.SharpZipLib) ;;
   toml) assemblies=(Ziya2.Kernel Tomlyn) ;;
   jsonl) assemblies=(Ziya2.DataFactory ZstdSharp ICSharpCode.SharpZipLib) ;;
   *) echo "error: unknown target '$target' (safetensors, config-json, sentencepiece, arpa, toml, jsonl)" >&2; exit 2 ;;

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using ICSharpCode.SharpZipLib.GZip;
 
 namespace Ziya2.NGram;
 
@@ -102,7 +101,7 @@ public sealed class ArpaModel
     {
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such ARPA model", path);
         using var raw = File.OpenRead(path);
-        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new GZipInputStream(raw) : raw;
+        using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new Ziya2.IO.CheckedGzipStream(raw, path) : raw;
         using var reader = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true));
         return Read(reader, path);
     }

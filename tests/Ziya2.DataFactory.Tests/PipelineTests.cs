@@ -130,6 +130,25 @@ public class PipelineTests
         Assert.All(report, r => Assert.Contains("stream unreadable after line", r["detail"]!.GetValue<string>()));
     }
 
+    [Fact]
+    public void Corrupt_gzip_that_breaks_the_inflater_is_reported_and_valid_gzip_at_deflates_highest_ratio_is_read()
+    {
+        using var tmp = new TempDir();
+        // bench/fuzz.sh jsonl's findings (tests/fixtures/fuzz/jsonl/crash-76a47479bd97, hang-cc2a3bf786c8): bad Huffman
+        // tables that make SharpZipLib throw IndexOutOfRangeException, and 35 bytes it inflates without end.
+        File.WriteAllBytes(tmp.Combine("a.jsonl.gz"), Convert.FromHexString("1F8B080000000000020315CAF3A5453920E18C929282622BE4FC5CFDAA0D4D20D9C49292A2CCA4D292D462A09A6AA582A2FCDC8292F8E48CC4229080512DCC30A564251DA8515C24707AD1AEA3000000"));
+        File.WriteAllBytes(tmp.Combine("b.jsonl.gz"), Convert.FromHexString("1F8B080000A18B8BE40105028B018B8B8FD1AEA30000A18B8B00010502200000000080"));
+        // A real document padded with 50 MB of spaces compresses about 1000:1, near deflate's limit, and must still be read.
+        var padded = Lines($"{{\"text\":\"kept{new string(' ', 50_000_000)}\"}}");
+        File.WriteAllBytes(tmp.Combine("c.jsonl.gz"), Compress(padded, s => new GZipStream(s, CompressionLevel.SmallestSize)));
+        var result = Pipeline().Run(InputShard.Expand([tmp.Combine("a.jsonl.gz"), tmp.Combine("b.jsonl.gz"), tmp.Combine("c.jsonl.gz")]), tmp.Combine("out"), "fp");
+        Assert.Equal(2, result.Stats.Steps[0].Reasons["corrupt_stream"]);
+        var details = ReadAll(tmp.Combine("out", "rejected")).Select(r => r["detail"]!.GetValue<string>()).ToList();
+        Assert.Contains(details, d => d.Contains("corrupt gzip stream (IndexOutOfRangeException"));
+        Assert.Contains(details, d => d.Contains("beyond deflate's 1032:1"));
+        Assert.Equal(["KEPT"], ReadAll(tmp.Combine("out", "kept")).Select(k => k["text"]!.GetValue<string>().Trim()));
+    }
+
     static byte[] Compress(byte[] data, Func<Stream, Stream> wrap)
     {
         var ms = new MemoryStream();

@@ -74,9 +74,16 @@ public static class FuzzTargets
         _ = bpe.Decode(ids);
     }
 
-    /// <summary>An ARPA n-gram model, read and queried.</summary>
+    /// <summary>An ARPA n-gram model (gzip-compressed when it starts like gzip, as <c>lmplz</c>'s often are), read.</summary>
     static void Arpa(byte[] input)
     {
+        if (input is [0x1f, 0x8b, ..])
+        {
+            var path = Temporary(input, ".arpa.gz");
+            try { _ = ArpaModel.Load(path).Order; }
+            finally { File.Delete(path); }
+            return;
+        }
         var model = ArpaModel.Read(new StringReader(Encoding.UTF8.GetString(input)), "fuzz.arpa");
         _ = model.Order;
     }

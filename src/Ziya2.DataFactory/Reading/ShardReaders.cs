@@ -85,7 +85,7 @@ public sealed class ShardReader(FieldMapping fields, int maxLineBytes = 64 << 20
         using var file = File.OpenRead(shard.Path);
         using Stream stream = shard.Format switch
         {
-            InputFormat.JsonlGzip => new ICSharpCode.SharpZipLib.GZip.GZipInputStream(file),
+            InputFormat.JsonlGzip => new Ziya2.IO.CheckedGzipStream(file, shard.Path),
             InputFormat.JsonlZstd => new ZstdSharp.DecompressionStream(file),
             _ => file,
         };

@@ -1,0 +1,56 @@
+// Shared source, compiled into each assembly that reads gzip from strangers (<Compile Include="../Shared/…" />).
+using ICSharpCode.SharpZipLib;
+using ICSharpCode.SharpZipLib.GZip;
+
+namespace Ziya2.IO;
+
+/// <summary>
+/// Reads a gzip file (one member or several) with SharpZipLib, which checks each member's trailer — .NET's
+/// <c>GZipStream</c> ends silently on a truncated file — and turns what SharpZipLib does with a corrupt stream into an
+/// <see cref="InvalidDataException"/>: its inflater can throw an <see cref="IndexOutOfRangeException"/> on bad Huffman
+/// tables, and can produce output without end from a few bytes (found by bench/fuzz.sh jsonl: 35 bytes inflated to
+/// 143 MB/s for as long as they were read). Deflate cannot expand data more than 1032:1, so output beyond that ratio
+/// of the compressed bytes read so far is corrupt by construction.
+/// </summary>
+sealed class CheckedGzipStream(Stream compressed, string name) : Stream
+{
+    const long MaxRatio = 1032, Slack = 1 << 20;
+    readonly GZipInputStream _inner = new(compressed) { IsStreamOwner = false };
+    readonly long _start = compressed.CanSeek ? compressed.Position : 0;
+    long _inflated;
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        int n;
+        try { n = _inner.Read(buffer); }
+        catch (Exception e) when (e is not (IOException or SharpZipBaseException or OutOfMemoryException or OperationCanceledException))
+        {
+            throw new InvalidDataException($"{name}: corrupt gzip stream ({e.GetType().Name}: {e.Message})", e);
+        }
+        _inflated += n;
+        if (!compressed.CanSeek) return n;
+        // What the inflater has pulled from the file so far: an upper bound on what it consumed, so the check is lenient.
+        long read = compressed.Position - _start;
+        if (_inflated > MaxRatio * read + Slack)
+            throw new InvalidDataException($"{name}: corrupt gzip stream ({_inflated:N0} bytes inflated from {read:N0}, beyond deflate's 1032:1)");
+        return n;
+    }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => _inflated; set => throw new NotSupportedException(); }
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) _inner.Dispose();
+        base.Dispose(disposing);
+    }
+}
