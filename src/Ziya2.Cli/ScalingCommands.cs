@@ -63,7 +63,119 @@ static class ScalingCommands
                 : string.Create(CultureInfo.InvariantCulture, $"loss {loss:F6} (effective data D = {d:G4} tokens)"));
             return ExitCodes.Ok;
         }));
-        return new Command("scaling", "Data-centric scaling laws (Ziya2 §7): fit and predict") { fit, predict };
+        return new Command("scaling", "Data-centric scaling laws (Ziya2 §7): fit, predict and plan mixtures") { fit, predict, Plan() };
+    }
+
+    /// <summary><c>ziya2 scaling plan</c>: the mixture of the given sources the law predicts best, and candidates ranked.</summary>
+    static Command Plan()
+    {
+        var sources = new Option<string>("--sources") { Description = "CSV with a header holding name,tokens,coherence,readability,similarity: what each source offers (tokens × epochs allowed) and its attributes", Required = true };
+        var fitFile = new Option<string?>("--fit") { Description = "fit.json written by 'scaling fit --out' (its near-optimal ranges add the choice's robustness)" };
+        var paper = new Option<bool>("--paper") { Description = "Use the paper's fitted law" };
+        var budget = new Option<double?>("--budget") { Description = "Tokens to train on: propose the mixture of lowest predicted loss" };
+        var target = new Option<double?>("--target-loss") { Description = "Loss to reach: propose the mixture that reaches it with the fewest tokens" };
+        var mixtures = new Option<string[]>("--mixture") { Description = "A candidate: 'label:source=share,source=share' (shares of any scale); repeatable", AllowMultipleArgumentsPerToken = false };
+        var json = new Option<bool>("--json") { Description = "Print the plan as JSON" };
+        var plan = new Command("plan", "Plan a data mixture: the lowest predicted loss within a token budget, or the fewest tokens to a target loss") { sources, fitFile, paper, budget, target, mixtures, json };
+        plan.SetAction(r => InvalidInput.Guard(() =>
+        {
+            if (r.GetValue(paper) == r.GetValue(fitFile) is not null) throw new ArgumentException("give --fit fit.json or --paper (one of them)");
+            var law = r.GetValue(fitFile) is { } f ? ReadLaw(f) : ScalingLaw.Paper;
+            var ranges = r.GetValue(fitFile) is { } ff ? ReadRanges(ff) : null;
+            var profiles = ReadSources(r.GetValue(sources)!);
+            var candidates = (r.GetValue(mixtures) ?? []).Select(ParseMixture).ToList();
+            var result = MixturePlanner.Plan(law, profiles, r.GetValue(budget), r.GetValue(target), candidates, ranges);
+            if (r.GetValue(json)) Console.Out.WriteLine(PlanJson(result, profiles).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            else PrintPlan(result, profiles, r.GetValue(budget), r.GetValue(target));
+            return ExitCodes.Ok;
+        }));
+        return plan;
+    }
+
+    static List<SourceProfile> ReadSources(string path)
+    {
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such sources file", path);
+        var lines = File.ReadAllLines(path).Select((text, i) => (Text: text.Trim(), Row: i + 1)).Where(l => l.Text.Length > 0 && !l.Text.StartsWith('#')).ToList();
+        if (lines.Count == 0) throw new InvalidDataException($"{path}: empty (a header name,tokens,coherence,readability,similarity and one row per source)");
+        var header = lines[0].Text.Split(',').Select(h => h.Trim().ToLowerInvariant()).ToList();
+        string[] needed = ["name", "tokens", "coherence", "readability", "similarity"];
+        if (needed.FirstOrDefault(n => !header.Contains(n)) is { } missing) throw new InvalidDataException($"{path}:{lines[0].Row}: the header has no '{missing}' column ({string.Join(",", needed)})");
+        var result = new List<SourceProfile>();
+        foreach (var (text, row) in lines.Skip(1))
+        {
+            var cells = text.Split(',').Select(c => c.Trim()).ToArray();
+            if (cells.Length != header.Count) throw new InvalidDataException($"{path}:{row}: {cells.Length} values for {header.Count} columns");
+            string Cell(string column) => cells[header.IndexOf(column)];
+            double Number(string column) => double.TryParse(Cell(column), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
+                ? v : throw new InvalidDataException($"{path}:{row}: column '{column}' is '{Cell(column)}', not a number");
+            result.Add(new SourceProfile(Cell("name"), Number("tokens"), Number("coherence"), Number("readability"), Number("similarity")));
+        }
+        return result;
+    }
+
+    static (string, IReadOnlyDictionary<string, double>) ParseMixture(string spec)
+    {
+        var colon = spec.IndexOf(':');
+        if (colon <= 0) throw new ArgumentException($"--mixture '{spec}': expected 'label:source=share,source=share'");
+        var shares = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var part in spec[(colon + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = part.IndexOf('=');
+            if (eq <= 0 || !double.TryParse(part[(eq + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var share))
+                throw new ArgumentException($"--mixture '{spec}': '{part}' is not source=share");
+            if (!shares.TryAdd(part[..eq].Trim(), share)) throw new ArgumentException($"--mixture '{spec}': '{part[..eq].Trim()}' is given twice");
+        }
+        if (shares.Count == 0) throw new ArgumentException($"--mixture '{spec}': no source=share");
+        return (spec[..colon].Trim(), shares);
+    }
+
+    static IReadOnlyDictionary<string, (double Min, double Max)>? ReadRanges(string path)
+    {
+        if (JsonNode.Parse(File.ReadAllText(path))?["identifiability"]?["near_optimal_ranges"] is not JsonObject ranges) return null;
+        return ranges.Where(kv => kv.Value is JsonArray { Count: 2 }).ToDictionary(kv => kv.Key, kv => (kv.Value![0]!.GetValue<double>(), kv.Value[1]!.GetValue<double>()));
+    }
+
+    static JsonObject PredictionJson(MixturePrediction p) => new()
+    {
+        ["label"] = p.Mixture.Label,
+        ["tokens"] = new JsonObject(p.Mixture.Tokens.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
+        ["total_tokens"] = double.IsFinite(p.Mixture.TotalTokens) ? p.Mixture.TotalTokens : null,
+        ["coherence"] = p.Coherence, ["readability"] = p.Readability, ["similarity"] = p.Similarity,
+        ["loss"] = double.IsFinite(p.Loss) ? p.Loss : null, ["feasible"] = p.Feasible,
+        ["elasticity"] = new JsonObject(p.Elasticity.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)(double.IsFinite(kv.Value) ? JsonValue.Create(kv.Value) : null)))),
+    };
+
+    static JsonObject PlanJson(MixturePlan plan, IReadOnlyList<SourceProfile> sources) => new()
+    {
+        ["best"] = plan.Best is null ? null : PredictionJson(plan.Best),
+        ["reachable_loss"] = plan.ReachableLoss,
+        ["candidates"] = new JsonArray([.. plan.Candidates.Select(c => (JsonNode)PredictionJson(c))]),
+        ["robust"] = new JsonObject(plan.Robustness.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)JsonValue.Create(kv.Value)))),
+    };
+
+    static void PrintPlan(MixturePlan plan, IReadOnlyList<SourceProfile> sources, double? budget, double? target)
+    {
+        var c = CultureInfo.InvariantCulture;
+        string Line(MixturePrediction p) => string.Create(c, $"{p.Mixture.Label,-18} {p.Mixture.TotalTokens,10:G4} tokens  CH {p.Coherence:F3}  RA {p.Readability:F3}  SIM {p.Similarity:F3}  loss {p.Loss:F5}{(p.Feasible ? "" : "  (draws more than a source holds)")}");
+        if (plan.Best is { } best)
+        {
+            Console.Out.WriteLine(budget is { } b ? string.Create(c, $"Lowest predicted loss within {b:G4} tokens:") : string.Create(c, $"Fewest tokens to reach loss {target:F5}:"));
+            Console.Out.WriteLine("  " + Line(best));
+            foreach (var s in sources.Where(s => best.Mixture.Tokens.GetValueOrDefault(s.Name) > 0))
+                Console.Out.WriteLine(string.Create(c, $"    {s.Name,-16} {best.Mixture.Tokens[s.Name],10:G4} tokens ({best.Mixture.Tokens[s.Name] / best.Mixture.TotalTokens:P1}; {best.Mixture.Tokens[s.Name] / s.Tokens:P0} of what it holds)"));
+            Console.Out.WriteLine("  elasticity of the loss (%/% of each coefficient): " + string.Join(", ", best.Elasticity.Select(kv => string.Create(c, $"{kv.Key} {kv.Value:+0.0000;-0.0000;0}"))));
+        }
+        else Console.Out.WriteLine(string.Create(c, $"No mixture of these sources reaches loss {target:F5}: all their tokens together predict {plan.ReachableLoss:F5}."));
+        if (plan.Candidates.Count == 0) return;
+        Console.Out.WriteLine(budget is null ? "Candidates, fewest tokens to the target first:" : "Candidates, lowest loss first:");
+        foreach (var p in plan.Candidates) Console.Out.WriteLine("  " + Line(p));
+        if (plan.Robustness.Count > 0)
+        {
+            var fragile = plan.Robustness.Where(kv => !kv.Value).Select(kv => kv.Key).ToList();
+            Console.Out.WriteLine(fragile.Count == 0
+                ? $"The choice of '{plan.Candidates[0].Mixture.Label}' holds with each coefficient at either end of its near-optimal range."
+                : $"The choice of '{plan.Candidates[0].Mixture.Label}' changes within the near-optimal range of: {string.Join(", ", fragile)} — the samples do not settle it.");
+        }
     }
 
     static ScalingLaw ReadLaw(string path)

@@ -46,5 +46,37 @@ public sealed class ScalingCommandTests : IDisposable
         Assert.Contains(":32: loss must be > 0", err);
     }
 
+    [Fact]
+    public void Plan_proposes_the_best_mixture_ranks_candidates_and_refuses_bad_sources()
+    {
+        var sources = Path.Combine(_tmp, "sources.csv");
+        File.WriteAllLines(sources, ["name,tokens,coherence,readability,similarity", "general,4e11,0.801,0.917,0.6714", "math,2e10,0.993,0.916,0.6827", "noisy-web,1e12,0.35,0.40,0.30"]);
+        var (code, stdout, err) = CliRunner.Run(["scaling", "plan", "--sources", sources, "--paper", "--budget", "1e11",
+            "--mixture", "web:general=3,noisy-web=7", "--mixture", "clean:general=9,math=1", "--mixture", "math-heavy:math=1,general=1", "--json"]);
+        Assert.True(code == 0, err);
+        var plan = JsonDocument.Parse(stdout).RootElement;
+        // All 2e10 math tokens (the best per token), the rest general; the law's loss for that mix.
+        var best = plan.GetProperty("best");
+        Assert.Equal(2e10, best.GetProperty("tokens").GetProperty("math").GetDouble());
+        Assert.Equal(8e10, best.GetProperty("tokens").GetProperty("general").GetDouble());
+        double ch = (8e10 * 0.801 + 2e10 * 0.993) / 1e11, ra = (8e10 * 0.917 + 2e10 * 0.916) / 1e11, sim = (8e10 * 0.6714 + 2e10 * 0.6827) / 1e11;
+        Assert.Equal(PaperLaw(1e11, ch, ra, sim), best.GetProperty("loss").GetDouble(), 12);
+        // math-heavy would draw 5e10 of math's 2e10: ranked last, as infeasible.
+        Assert.Equal(["clean", "web", "math-heavy"], plan.GetProperty("candidates").EnumerateArray().Select(c => c.GetProperty("label").GetString()));
+        Assert.False(plan.GetProperty("candidates")[2].GetProperty("feasible").GetBoolean());
+
+        (code, stdout, err) = CliRunner.Run(["scaling", "plan", "--sources", sources, "--paper", "--target-loss", "0.2"]);
+        Assert.True(code == 0, err);
+        Assert.Contains("No mixture of these sources reaches loss 0.20000", stdout);
+
+        File.AppendAllLines(sources, ["books,1e10,0.9,lots,0.5"]);
+        (code, _, err) = CliRunner.Run(["scaling", "plan", "--sources", sources, "--paper", "--budget", "1e11"]);
+        Assert.Equal(2, code);
+        Assert.Contains("sources.csv:5: column 'readability' is 'lots', not a number", err);
+        (code, _, err) = CliRunner.Run(["scaling", "plan", "--sources", sources, "--budget", "1e11"]);
+        Assert.Equal(2, code);
+        Assert.Contains("give --fit fit.json or --paper", err);
+    }
+
     public void Dispose() { try { Directory.Delete(_tmp, recursive: true); } catch (IOException) { } }
 }
