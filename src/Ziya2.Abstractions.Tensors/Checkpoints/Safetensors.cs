@@ -65,6 +65,8 @@ sealed class SafetensorsFile
             {
                 if (property.Name == "__metadata__")
                 {
+                    // The format's metadata is a map of strings to strings.
+                    if (property.Value.ValueKind != JsonValueKind.Object) throw Bad("__metadata__ must be an object of strings");
                     foreach (var m in property.Value.EnumerateObject()) metadata[m.Name] = m.Value.ToString();
                     continue;
                 }
@@ -72,7 +74,8 @@ sealed class SafetensorsFile
                 if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("dtype", out var dt) || !e.TryGetProperty("shape", out var sh) || !e.TryGetProperty("data_offsets", out var off)
                     || sh.ValueKind != JsonValueKind.Array || off.ValueKind != JsonValueKind.Array || off.GetArrayLength() != 2)
                     throw Bad($"tensor '{property.Name}': entry needs dtype, shape and two data_offsets");
-                var dtype = dt.GetString() ?? "";
+                if (dt.ValueKind != JsonValueKind.String) throw Bad($"tensor '{property.Name}': dtype must be a string (found {dt.ValueKind})");
+                var dtype = dt.GetString()!;
                 if (!Dtypes.TryGetValue(dtype, out var info)) throw Bad($"tensor '{property.Name}': unsupported dtype '{dtype}' (supported: {string.Join(", ", Dtypes.Keys)})");
                 long[] shape;
                 long begin, end;

@@ -119,6 +119,18 @@ public class CheckpointTests
         File.WriteAllBytes(p, b);
     }));
 
+    [Theory]
+    [InlineData("dtype", "dtype must be a string (found Array)")]
+    [InlineData("__metadata__", "__metadata__ must be an object of strings")]
+    public void Header_values_of_the_wrong_json_type_are_refused(string what, string expected) => Assert.Contains(expected, Refusal(p =>
+    {
+        // Found by bench/fuzz.sh safetensors (tests/fixtures/fuzz/safetensors/crash-d31f0c97f5ac): InvalidOperationException from the JSON reader.
+        var (h, data) = Split(p);
+        if (what == "dtype") h[h.First(kv => kv.Key != "__metadata__").Key]!["dtype"] = new JsonArray(4, 6);
+        else h["__metadata__"] = new JsonArray(1);
+        WriteWithHeader(p, h, data);
+    }));
+
     [Fact]
     public void Overlapping_offsets_are_refused() => Assert.Contains("overlap", Refusal(p =>
     {
