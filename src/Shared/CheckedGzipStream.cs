@@ -6,11 +6,11 @@ namespace Ziya2.IO;
 
 /// <summary>
 /// Reads a gzip file (one member or several) with SharpZipLib, which checks each member's trailer — .NET's
-/// <c>GZipStream</c> ends silently on a truncated file — and turns what SharpZipLib does with a corrupt stream into an
-/// <see cref="InvalidDataException"/>: its inflater can throw an <see cref="IndexOutOfRangeException"/> on bad Huffman
-/// tables, and can produce output without end from a few bytes (found by bench/fuzz.sh jsonl: 35 bytes inflated to
-/// 143 MB/s for as long as they were read). Deflate cannot expand data more than 1032:1, so output beyond that ratio
-/// of the compressed bytes read so far is corrupt by construction.
+/// <c>GZipStream</c> ends silently on a truncated file — and makes whatever the inflater does with corrupt bytes an
+/// <see cref="InvalidDataException"/> naming the file: its own exceptions, which callers would otherwise have to
+/// know; an <see cref="IndexOutOfRangeException"/> on bad Huffman tables; and output without end from a few bytes
+/// (bench/fuzz.sh jsonl found 35 bytes it inflated at 143 MB/s for as long as they were read). Deflate cannot expand
+/// data more than 1032:1, so output beyond that ratio of the compressed bytes read so far is corrupt by construction.
 /// </summary>
 sealed class CheckedGzipStream(Stream compressed, string name) : Stream
 {
@@ -25,7 +25,9 @@ sealed class CheckedGzipStream(Stream compressed, string name) : Stream
     {
         int n;
         try { n = _inner.Read(buffer); }
-        catch (Exception e) when (e is not (IOException or SharpZipBaseException or OutOfMemoryException or OperationCanceledException))
+        // Everything the inflater says about the bytes is a corrupt file (SharpZipLib's own exceptions, its "EOS reading
+        // GZIP footer", an index out of its tables); only the disk's own I/O errors stay what they are.
+        catch (Exception e) when (e is SharpZipBaseException or EndOfStreamException || e is not (IOException or OutOfMemoryException or OperationCanceledException))
         {
             throw new InvalidDataException($"{name}: corrupt gzip stream ({e.GetType().Name}: {e.Message})", e);
         }

@@ -30,6 +30,32 @@ public class ArpaModelTests
     static ArpaModel Hand() => ArpaModel.Read(new StringReader(HandModel), "hand.arpa");
 
     [Fact]
+    public void A_gzipped_model_is_read_and_a_corrupt_one_refused_naming_the_file()
+    {
+        var dir = Directory.CreateTempSubdirectory("ziya2-arpa-gz-").FullName;
+        try
+        {
+            var ms = new MemoryStream();
+            using (var gz = new System.IO.Compression.GZipStream(ms, System.IO.Compression.CompressionLevel.Optimal, leaveOpen: true))
+                gz.Write(System.Text.Encoding.UTF8.GetBytes(HandModel + "\n"));
+            var good = Path.Combine(dir, "hand.arpa.gz");
+            File.WriteAllBytes(good, ms.ToArray());
+            Assert.Equal(-0.95, ArpaModel.Load(good).LogProb([Hand().WordId("a"), Hand().WordId("b")], Hand().EosId), 5);
+            // bench/fuzz.sh arpa: flipped bytes in the deflate data and the trailer escaped as SharpZipLib's own exceptions.
+            foreach (var (at, what) in new[] { (12, "body"), (ms.Length - 6, "crc") })
+            {
+                var bytes = ms.ToArray();
+                bytes[at] ^= 0x5A;
+                var bad = Path.Combine(dir, $"bad-{what}.arpa.gz");
+                File.WriteAllBytes(bad, bytes);
+                var e = Assert.Throws<InvalidDataException>(() => ArpaModel.Load(bad));
+                Assert.StartsWith($"{bad}: corrupt gzip stream", e.Message);
+            }
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    [Fact]
     public void Longest_match_plus_the_backoffs_of_longer_contexts()
     {
         var m = Hand();
