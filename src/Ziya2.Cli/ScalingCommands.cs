@@ -82,35 +82,14 @@ static class ScalingCommands
             if (r.GetValue(paper) == r.GetValue(fitFile) is not null) throw new ArgumentException("give --fit fit.json or --paper (one of them)");
             var law = r.GetValue(fitFile) is { } f ? ReadLaw(f) : ScalingLaw.Paper;
             var ranges = r.GetValue(fitFile) is { } ff ? ReadRanges(ff) : null;
-            var profiles = ReadSources(r.GetValue(sources)!);
+            var profiles = SourceProfiles.Read(r.GetValue(sources)!);
             var candidates = (r.GetValue(mixtures) ?? []).Select(ParseMixture).ToList();
             var result = MixturePlanner.Plan(law, profiles, r.GetValue(budget), r.GetValue(target), candidates, ranges);
-            if (r.GetValue(json)) Console.Out.WriteLine(PlanJson(result, profiles).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            if (r.GetValue(json)) Console.Out.WriteLine(PlanJson(result).ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
             else PrintPlan(result, profiles, r.GetValue(budget), r.GetValue(target));
             return ExitCodes.Ok;
         }));
         return plan;
-    }
-
-    static List<SourceProfile> ReadSources(string path)
-    {
-        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such sources file", path);
-        var lines = File.ReadAllLines(path).Select((text, i) => (Text: text.Trim(), Row: i + 1)).Where(l => l.Text.Length > 0 && !l.Text.StartsWith('#')).ToList();
-        if (lines.Count == 0) throw new InvalidDataException($"{path}: empty (a header name,tokens,coherence,readability,similarity and one row per source)");
-        var header = lines[0].Text.Split(',').Select(h => h.Trim().ToLowerInvariant()).ToList();
-        string[] needed = ["name", "tokens", "coherence", "readability", "similarity"];
-        if (needed.FirstOrDefault(n => !header.Contains(n)) is { } missing) throw new InvalidDataException($"{path}:{lines[0].Row}: the header has no '{missing}' column ({string.Join(",", needed)})");
-        var result = new List<SourceProfile>();
-        foreach (var (text, row) in lines.Skip(1))
-        {
-            var cells = text.Split(',').Select(c => c.Trim()).ToArray();
-            if (cells.Length != header.Count) throw new InvalidDataException($"{path}:{row}: {cells.Length} values for {header.Count} columns");
-            string Cell(string column) => cells[header.IndexOf(column)];
-            double Number(string column) => double.TryParse(Cell(column), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && double.IsFinite(v)
-                ? v : throw new InvalidDataException($"{path}:{row}: column '{column}' is '{Cell(column)}', not a number");
-            result.Add(new SourceProfile(Cell("name"), Number("tokens"), Number("coherence"), Number("readability"), Number("similarity")));
-        }
-        return result;
     }
 
     static (string, IReadOnlyDictionary<string, double>) ParseMixture(string spec)
@@ -129,10 +108,13 @@ static class ScalingCommands
         return (spec[..colon].Trim(), shares);
     }
 
+    /// <summary>fit.json's near-optimal range of each coefficient; entries that are not two numbers are left out.</summary>
     static IReadOnlyDictionary<string, (double Min, double Max)>? ReadRanges(string path)
     {
         if (JsonNode.Parse(File.ReadAllText(path))?["identifiability"]?["near_optimal_ranges"] is not JsonObject ranges) return null;
-        return ranges.Where(kv => kv.Value is JsonArray { Count: 2 }).ToDictionary(kv => kv.Key, kv => (kv.Value![0]!.GetValue<double>(), kv.Value[1]!.GetValue<double>()));
+        static double? Number(JsonNode? n) => n is JsonValue v && v.TryGetValue<double>(out var x) ? x : null;
+        return ranges.Where(kv => kv.Value is JsonArray { Count: 2 } a && Number(a[0]) is not null && Number(a[1]) is not null)
+            .ToDictionary(kv => kv.Key, kv => (Number(kv.Value![0])!.Value, Number(kv.Value[1])!.Value));
     }
 
     static JsonObject PredictionJson(MixturePrediction p) => new()
@@ -145,7 +127,7 @@ static class ScalingCommands
         ["elasticity"] = new JsonObject(p.Elasticity.Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)(double.IsFinite(kv.Value) ? JsonValue.Create(kv.Value) : null)))),
     };
 
-    static JsonObject PlanJson(MixturePlan plan, IReadOnlyList<SourceProfile> sources) => new()
+    static JsonObject PlanJson(MixturePlan plan) => new()
     {
         ["best"] = plan.Best is null ? null : PredictionJson(plan.Best),
         ["reachable_loss"] = plan.ReachableLoss,
@@ -181,7 +163,8 @@ static class ScalingCommands
     static ScalingLaw ReadLaw(string path)
     {
         var law = JsonNode.Parse(File.ReadAllText(path))?["law"] ?? throw new InvalidDataException($"{path}: no \"law\" object (write it with 'ziya2 scaling fit --out DIR')");
-        double Get(string k) => law[k]?.GetValue<double>() ?? throw new InvalidDataException($"{path}: law.{k} missing");
+        double Get(string k) => law[k] is JsonValue v && v.TryGetValue<double>(out var x) && double.IsFinite(x) && x > 0 ? x
+            : throw new InvalidDataException($"{path}: law.{k} must be a positive number (found {law[k]?.ToJsonString() ?? "nothing"})");
         return new ScalingLaw(Get("alpha"), Get("E"), Get("A"), Get("B"), Get("C"), Get("F"));
     }
 
