@@ -18,25 +18,11 @@ public static class ScalingSamples
     /// <summary>Reads every row; extra columns (stage, benchmark …) are ignored. A bad value names its row and column.</summary>
     public static IReadOnlyList<ScalingSample> Read(string path)
     {
-        using var reader = new StreamReader(path);
-        using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture) { TrimOptions = TrimOptions.Trim });
-        if (!csv.Read() || !csv.ReadHeader()) throw new InvalidDataException($"{path}: empty; expected a header with {string.Join(",", Columns)}");
-        var header = csv.HeaderRecord!.Select(h => h.Trim().ToLowerInvariant()).ToList();
-        var index = Columns.ToDictionary(c => c, c => header.IndexOf(c));
-        var absent = index.Where(kv => kv.Value < 0).Select(kv => kv.Key).ToList();
-        if (absent.Count > 0) throw new InvalidDataException($"{path}: the header lacks {string.Join(", ", absent)} (it has {string.Join(", ", header)})");
         var samples = new List<ScalingSample>();
-        while (csv.Read())
+        foreach (var r in ColumnCsv.Read(path, Columns))
         {
-            int row = csv.Parser.Row;
-            double Get(string column)
-            {
-                var text = csv.GetField(index[column]);
-                if (!double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) || !double.IsFinite(v))
-                    throw new InvalidDataException($"{path}:{row}: column '{column}' is '{text}', not a number");
-                return v;
-            }
-            var s = new ScalingSample(Get("tokens"), Get("coherence"), Get("readability"), Get("similarity"), Get("loss"));
+            int row = r.Line;
+            var s = new ScalingSample(r.Number("tokens"), r.Number("coherence"), r.Number("readability"), r.Number("similarity"), r.Number("loss"));
             if (s.Tokens < 0) throw new InvalidDataException($"{path}:{row}: tokens must be >= 0");
             if (!(s.Loss > 0)) throw new InvalidDataException($"{path}:{row}: loss must be > 0 (the law is fitted on log loss)");
             foreach (var (name, v) in new[] { ("coherence", s.Coherence), ("readability", s.Readability), ("similarity", s.Similarity) })
