@@ -231,6 +231,8 @@ if (!Launch.IsMain) return;   // the evaluation numbers, the samples, the report
 // fixed embedder: the model's weights before the first stage) and the benchmark's answer loss after the stage.
 var trainedStages = results.Where(r => r.Stage != "base" && !r.Interrupted).ToList();
 var samples = new List<(ScalingSample Sample, IReadOnlyList<string> Extra)>();
+var plannerChecks = new List<(string Stage, string Benchmark, PlannedMixture Mixture, IReadOnlyList<SourceProfile> Sources, double Measured)>();
+var plannerRows = new List<(string Stage, string Benchmark, double Tokens, double Measured, double InSample, double OutOfSample)>();
 if (regime.Scaling.Documents > 0 && trainedStages.Count > 0 && regime.Benchmarks.Count > 0)
 {
     using var embedderModel = Model("llama");
@@ -259,6 +261,50 @@ if (regime.Scaling.Documents > 0 && trainedStages.Count > 0 && regime.Benchmarks
     var samplesPath = Path.Combine(RunDirectory, "scaling-samples.csv");
     ScalingSamples.Write(samplesPath, samples, ["stage", "benchmark"]);   // rewritten from this run's numbers
     Log.LogInformation("Scaling-law samples: {Count} rows in {Path} (fit them with: ziya2 scaling fit)", samples.Count, samplesPath);
+
+    // ---- 5c. the mixture planner against the mixtures that ran (§7) ----
+    // The planner's view: each source on its own (the same attribute proxy; similarity to each benchmark's questions),
+    // each stage's mixture as the tokens drawn from every source up to that stage's end (replay counted with its source),
+    // attributes combined by token share — then the law's prediction beside the answer loss measured there. The law is
+    // fitted to this run's samples twice: with every stage (in-sample), and without the stage predicted (out of sample).
+    var profiles = new Dictionary<string, (DataAttributes Attributes, Dictionary<string, double> Similarity)>();
+    var drawn = new Dictionary<string, double>();
+    double StageTokensRun(StageResult r) => r.Steps * (double)plan.StepTokens;
+    foreach (var r in trainedStages)
+    {
+        int index = stages.FindIndex(s => s.Name == r.Stage) + 1;
+        var mixture = Mixture(index);
+        double weights = mixture.Sum(m => m.Weight);
+        foreach (var m in mixture)
+        {
+            drawn[m.Name] = drawn.GetValueOrDefault(m.Name) + StageTokensRun(r) * m.Weight / weights;
+            if (profiles.ContainsKey(m.Name)) continue;
+            var source = regime.Sources.First(s => s.Name == m.Name);
+            var docs = ReadDocuments(kept[source.CorpusName]).Where(d => LanguageOf(source)?.Invoke(d) ?? true).Take(regime.Scaling.Documents).ToList();
+            var embedded = DataSimilarity.MeanUnit(embedder, docs.Select(d => d.Text).ToList());
+            profiles[m.Name] = (DataAttributes.Proxy(docs, advertising), questions.ToDictionary(q => q.Key, q => Math.Clamp(DataSimilarity.AverageCosine(embedded, q.Value), 0, 1)));
+        }
+        foreach (var bench in questions.Keys)
+            if (r.Evaluation.TryGetValue(bench + "_answer_loss", out var measured))
+                plannerChecks.Add((r.Stage, bench, new PlannedMixture(r.Stage, new Dictionary<string, double>(drawn)),
+                    [.. profiles.Select(p => new SourceProfile(p.Key, drawn.GetValueOrDefault(p.Key), p.Value.Attributes.Coherence, p.Value.Attributes.Readability, p.Value.Similarity[bench]))], measured));
+    }
+    ScalingLaw? Fitted(Func<string, bool> keep)
+    {
+        var points = samples.Where(x => keep(x.Extra[0])).Select(x => x.Sample).ToList();
+        // Six parameters need six samples: a run of few stages and benchmarks has no out-of-sample fit.
+        return points.Count < ScalingLaw.Names.Length ? null : ScalingLawFit.Fit(points, new FitOptions { Grid = StartGrid.Coarse }).Law;
+    }
+    var everyStage = Fitted(_ => true);
+    var withoutStage = trainedStages.ToDictionary(r => r.Stage, r => Fitted(stage => stage != r.Stage));
+    foreach (var check in plannerChecks)
+    {
+        double Predicted(ScalingLaw? law) => law is null ? double.NaN : MixturePlanner.Predict(law, check.Sources, check.Mixture).Loss;
+        plannerRows.Add((check.Stage, check.Benchmark, check.Mixture.TotalTokens, check.Measured, Predicted(everyStage), Predicted(withoutStage[check.Stage])));
+    }
+    foreach (var row in plannerRows)
+        Log.LogInformation("Planner: {Stage}/{Benchmark} after {Tokens:N0} tokens: measured {Measured:F3}, predicted {InSample:F3} (law fitted to every stage){OutOfSample}",
+            row.Stage, row.Benchmark, row.Tokens, row.Measured, row.InSample, double.IsNaN(row.OutOfSample) ? "" : $", {row.OutOfSample:F3} (fitted without this stage)");
 }
 
 // ---- 6. the run report --------------------------------------------------------------------------------------------------
@@ -277,6 +323,11 @@ foreach (var (name, outcome) in funnels)
     report.BarChart($"Data funnel ({name}): documents left after each factory step", "documents", outcome.Funnel.Select(f => (f.Step, (double)f.Documents)).ToList());
     if (outcome.Gate is { } gate)
         report.Table($"Data gate ({name})", ["criterion", "unqualified rate", "passed"], gate.Criteria.Select(c => (IReadOnlyList<string>)[c.Name, c.Rate.ToString("P3"), c.Passed ? "yes" : "NO"]));
+    if (outcome.Rounds is { Count: > 0 } rounds)
+        report.Table($"Data gate rounds ({name}; evaluation.auto_tighten{(evaluation.AutoTighten.Enabled ? "" : " off")}): what each round changed, what it kept, what still failed",
+            ["round", "changed", "re-ran", "kept documents", "failing criteria", "gate"],
+            rounds.Select(r => (IReadOnlyList<string>)[r.Round.ToString(), r.Changed.Count == 0 ? "(the config)" : string.Join(", ", r.Changed.Select(kv => $"{kv.Key} = {GateLoop.Literal(kv.Value)}")),
+                string.Join(", ", r.Rerun), $"{r.Funnel[^1].Documents:N0} ({r.KeptShare:P1})", string.Join(", ", r.Gate.Failures.Select(f => $"{f.Name} {f.Rate:P3}")), r.Gate.Passed ? "pass" : "fail"]));
 }
 report.Text("Vocabulary extension", $"{added} Chinese characters added to the base tokenizer's {baseTokenizer.VocabSize} pieces: {added - traditional.Count} simplified or shared, " +
                                      $"{traditional.Count} traditional (counted before the factory's T→S); model rows {model.VocabSize}.")
@@ -310,6 +361,11 @@ if (samples.Count > 0)
     report.Table("Scaling-law samples (coherence/readability: automatic proxy; similarity: mean cosine to the benchmark's questions)",
         ["stage", "benchmark", "tokens", "coherence", "readability", "similarity", "answer loss"],
         samples.Select(x => (IReadOnlyList<string>)[x.Extra[0], x.Extra[1], $"{x.Sample.Tokens:N0}", F(x.Sample.Coherence), F(x.Sample.Readability), F(x.Sample.Similarity), F(x.Sample.Loss)]));
+if (plannerRows.Count > 0)
+    report.Table("Mixture planner: predicted vs measured held-out answer loss per stage (nats/token; the stage's mixture as tokens per source, " +
+                 "attributes combined by token share; the law fitted to this run's samples — with every stage, and without the stage predicted where the other stages give ≥ 6 samples, else –)",
+        ["stage", "benchmark", "tokens", "measured", "predicted (law fitted to every stage)", "predicted (fitted without this stage)"],
+        plannerRows.Select(r => (IReadOnlyList<string>)[r.Stage, r.Benchmark, $"{r.Tokens:N0}", F(r.Measured), F(r.InSample), F(r.OutOfSample)]));
 report.Text("Where things are", $"Checkpoints: {Path.Combine(RunDirectory, "checkpoints")}; Hugging Face exports per stage: {Path.Combine(RunDirectory, "exports")}; " +
                                $"extended tokenizer: {Path.Combine(work, "tokenizer")}; data-factory reports: {string.Join(", ", funnels.Values.Select(f => f.EvaluationReport).OfType<string>())}; " +
                                $"metrics: {Path.Combine(RunDirectory, "metrics.jsonl")}.");

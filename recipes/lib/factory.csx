@@ -11,8 +11,12 @@ using Ziya2.DataFactory.Evaluation;
 using Ziya2.DataFactory.Pipeline;
 using Ziya2.DataFactory.Reading;
 
-/// <summary>What the factory produced: the cleaned corpus, the document count after each step, and the gate's verdict (none for code).</summary>
-public sealed record FactoryOutcome(string Kept, IReadOnlyList<(string Step, long Documents)> Funnel, GateResult? Gate, string? EvaluationReport);
+/// <summary>
+/// What the factory produced: the cleaned corpus, the document count after each step, the gate's verdict (none for
+/// code) and, with [evaluation.auto_tighten], every round of the gate's loop (the chosen one's output is <c>Kept</c>).
+/// </summary>
+public sealed record FactoryOutcome(string Kept, IReadOnlyList<(string Step, long Documents)> Funnel, GateResult? Gate, string? EvaluationReport,
+    IReadOnlyList<GateRound>? Rounds = null);
 
 /// <summary>
 /// Runs one pipeline over <paramref name="shards"/> into <paramref name="output"/>, resuming in place when the settings
@@ -34,7 +38,8 @@ PipelineResult RunPipeline(string name, IReadOnlyList<PipelineStep> steps, IRead
 /// applies them as Indexed Jobs with kubectl — each task runs <c>ziya2 data run</c> over its share of the files or its
 /// partition — and waits for them. The output directory must be on storage the nodes share.
 /// </summary>
-PipelineResult RunPipelineOnCluster(string executor, string name, IReadOnlyList<PipelineStep> steps, IReadOnlyList<string> inputs, string output, PipelineOptions options)
+PipelineResult RunPipelineOnCluster(string executor, string name, IReadOnlyList<PipelineStep> steps, IReadOnlyList<string> inputs, string output, PipelineOptions options,
+    IReadOnlyDictionary<string, string>? overrides = null)
 {
     var slurm = executor == "slurm" ? Config.Get<SlurmSettings>("executor.slurm") : null;
     var k8s = executor == "k8s" ? Config.Get<KubernetesSettings>("executor.k8s") : null;
@@ -47,7 +52,9 @@ PipelineResult RunPipelineOnCluster(string executor, string name, IReadOnlyList<
         $"[pipeline]\nmax_shard_mb = {options.MaxShardBytes >> 20}\nparallelism = {threads}\n\n" +
         Config.Toml([.. steps.Select(s => "filters." + s.Name), "plugins"]));   // [plugins] directories: third-party filters too
     IReadOnlyList<ClusterPipeline> plan = [new ClusterPipeline(name, new DataPipeline(steps, options).Phases())];
-    string[] worker = ["data", "run", settings, "--input", .. inputs, "--output", output, "--pipeline", name];
+    // A gate round's tightenings reach the workers as --set, over the settings file (which holds the run's own values).
+    string[] worker = ["data", "run", settings, "--input", .. inputs, "--output", output, "--pipeline", name,
+                       .. (overrides ?? new Dictionary<string, string>()).SelectMany(kv => new[] { "--set", $"{kv.Key}={kv.Value}" })];
     if (slurm is not null)
     {
         var jobs = SlurmExecutor.Submit(plan, slurm, worker, output, submit: true);
@@ -95,22 +102,25 @@ IReadOnlyList<InputShard> Shards(IEnumerable<string> inputs)
 /// Pipelines run one after another over <paramref name="inputs"/>, each reading what the one before kept (so corpus
 /// steps — perplexity buckets, dedup — see everything before them), under one fingerprint: the same settings and inputs
 /// resume in place; anything else in those directories is refused (the engine checks). <c>Run(name, steps)</c> returns
-/// the pipeline's kept directory; <c>Funnel()</c> the documents read, then left after each step, in the order they ran.
+/// the pipeline's kept directory; <c>Funnel()</c> the documents read, then left after each step, in the order they ran;
+/// <c>Runs</c> every pipeline's result. <paramref name="upstream"/>: pipelines that ran before, elsewhere (an earlier round
+/// of the gate's loop) — the chain reads the last one's output and counts them in its funnel.
 /// </summary>
-(Func<string, IReadOnlyList<PipelineStep>, string> Run, Func<IReadOnlyList<(string Step, long Documents)>> Funnel) Chain(
-    IReadOnlyList<string> inputs, string output, FactorySettings factory, string fingerprintSalt, string? label)
+(Func<string, IReadOnlyList<PipelineStep>, string> Run, Func<IReadOnlyList<(string Step, long Documents)>> Funnel, List<PipelineResult> Runs) Chain(
+    IReadOnlyList<string> inputs, string output, FactorySettings factory, string fingerprintSalt, string? label,
+    IReadOnlyList<PipelineResult>? upstream = null, IReadOnlyDictionary<string, string>? overrides = null)
 {
     var options = new PipelineOptions { Parallelism = factory.Parallelism ?? Environment.ProcessorCount, MaxShardBytes = (long)factory.MaxShardMb << 20 };
     var shards = Shards(inputs);
     var fingerprint = Config.Fingerprint("factory", "filters", "pipelines") + fingerprintSalt + string.Concat(shards.Select(s => "|" + s.Path));
-    var runs = new List<PipelineResult>();
+    var runs = new List<PipelineResult>(upstream ?? []);
     string Run(string name, IReadOnlyList<PipelineStep> steps)
     {
         var title = label is null ? name : $"{label}/{name}";
         if (factory.Executor != "local")
         {
             options.Name = title;
-            runs.Add(RunPipelineOnCluster(factory.Executor, name, steps, runs.Count == 0 ? [.. inputs.Select(Path.GetFullPath)] : [Path.Combine(runs[^1].OutputDirectory, "kept")], output, options));
+            runs.Add(RunPipelineOnCluster(factory.Executor, name, steps, runs.Count == 0 ? [.. inputs.Select(Path.GetFullPath)] : [Path.Combine(runs[^1].OutputDirectory, "kept")], output, options, overrides));
         }
         else
         {
@@ -121,54 +131,111 @@ IReadOnlyList<InputShard> Shards(IEnumerable<string> inputs)
     }
     IReadOnlyList<(string, long)> Funnel() =>
         [("raw", runs[0].Stats.Input), .. runs.SelectMany(r => r.Stats.Steps.Where(s => s.Name != "read").Select(s => (s.Name, s.Kept)))];
-    return (Run, Funnel);
+    return (Run, Funnel, runs);
 }
 
 /// <summary>
 /// The five steps over <paramref name="inputs"/> into <paramref name="output"/>; throws when the gate fails and is
-/// enforced. <paramref name="label"/> names the corpus in progress lines (<c>web/dp</c>).
+/// enforced. <paramref name="label"/> names the corpus in progress lines (<c>web/dp</c>). With
+/// <c>[evaluation.auto_tighten] enabled = true</c> a failing gate is not the end: see <see cref="AutoTightenSettings"/>.
 /// </summary>
 FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySettings factory, EvaluationSettings evaluation, string? label = null)
 {
-    var (Run, Funnel) = Chain(inputs, output, factory, "", label);
-    string kept;
-    if (factory.Order == "paper")
+    // Each pipeline by a constant name, so `ziya2 validate` checks its definition; the overrides are a round's tightenings.
+    var definitions = new Dictionary<string, Func<IReadOnlyDictionary<string, string>, IReadOnlyList<PipelineStep>>>
     {
-        // §2.1's order, each step its own pipeline: preprocessing → automatic scoring on preprocessed text (buckets over
-        // every preprocessed document) → rules → content dedup (which keeps the copy in the best bucket).
-        Run("dp", Pipeline("dp"));
-        Run("as", Pipeline("as"));
-        Run("rf", Pipeline("rf"));
-        kept = Run("cd", Pipeline("cd"));
-    }
-    else
+        ["dp"] = o => Pipeline("dp", o), ["as"] = o => Pipeline("as", o), ["rf"] = o => Pipeline("rf", o), ["cd"] = o => Pipeline("cd", o),
+    };
+    // The paper's order (§2.1), each step its own pipeline: preprocessing → automatic scoring on preprocessed text
+    // (buckets over every preprocessed document) → rules → content dedup (which keeps the copy in the best bucket).
+    // Rules first: preprocessing and the rules in one pass over the raw data, and scoring only what the rules keep.
+    (string Name, string[] Parts)[] plan = factory.Order == "paper"
+        ? [("dp", ["dp"]), ("as", ["as"]), ("rf", ["rf"]), ("cd", ["cd"])]
+        : [("dp-rf", ["dp", "rf"]), ("as-cd", ["as", "cd"])];
+    IReadOnlyList<PipelineStep> Steps(int i, IReadOnlyDictionary<string, string> o) => [.. plan[i].Parts.SelectMany(p => definitions[p](o))];
+    var stepsOf = plan.Select((_, i) => Steps(i, new Dictionary<string, string>()).Select(s => s.Name).ToHashSet()).ToList();
+
+    // ---- step 5: evaluation and the gate, after every round of the loop ----
+    var judged = evaluation.JudgedSheet is { Length: > 0 } js ? HumanSheet.Import(Path.GetFullPath(js)) : null;
+    var judgedIds = judged?.Select(j => j.Id).ToHashSet();
+    (EvaluationReport Report, List<Document> Sheet, GateResult Gate) Evaluate(string kept)
     {
-        // Rules first, in the same pass as preprocessing: one pass over the raw data, and scoring only what the rules keep.
-        Run("dp-rf", [.. Pipeline("dp"), .. Pipeline("rf")]);
-        kept = Run("as-cd", [.. Pipeline("as"), .. Pipeline("cd")]);
+        var present = new HashSet<string>();
+        var (report, sheet) = new DataEvaluator(new EvaluationOptions
+        {
+            SampleRate = evaluation.SampleRate, SheetSize = evaluation.SheetSize, Seed = Seed,
+            AdvertisingLists = [.. evaluation.AdvertisingLists], ToxicLists = [.. evaluation.ToxicLists],
+        }).Run(InputShard.Expand([kept]), Cancellation, judgedIds is null ? null : d => { if (judgedIds.Contains(d.Id)) present.Add(d.Id); });
+        // The judges' verdicts count for the documents still in the corpus: a tightening that drops flagged ones shows.
+        var stillJudged = judged?.Where(j => present.Contains(j.Id)).ToList();
+        if (stillJudged is { Count: 0 }) { Log.LogWarning("Gate: none of the {Count} judged documents is in the corpus any more; the human criteria are not measured", judged!.Count); stillJudged = null; }
+        return (report, sheet, QualityGate.Check(stillJudged, report, evaluation.Threshold));
     }
 
-    // ---- step 5: evaluation and the gate ----
-    var (report, sheet) = new DataEvaluator(new EvaluationOptions
+    // ---- the rounds: the first runs every pipeline into <output>; each later one re-runs, into <output>/rounds/<n>,
+    // the pipelines from the first that reads a changed option, over the earlier rounds' outputs ----
+    var tighten = evaluation.AutoTighten;
+    var settings = new SortedDictionary<string, double>(StringComparer.Ordinal);
+    var latest = new PipelineResult[plan.Length];
+    var rounds = new List<GateRound>();
+    var changed = new SortedDictionary<string, double>(StringComparer.Ordinal);
+    (EvaluationReport Report, List<Document> Sheet, GateResult Gate) chosenEvaluation = default;
+    GateRound chosen = null!;
+    string? stop = null;
+    for (int round = 0, start = 0; ; round++)
     {
-        SampleRate = evaluation.SampleRate, SheetSize = evaluation.SheetSize, Seed = Seed,
-        AdvertisingLists = [.. evaluation.AdvertisingLists], ToxicLists = [.. evaluation.ToxicLists],
-    }).Run(InputShard.Expand([kept]), Cancellation);
-    var judged = evaluation.JudgedSheet is { Length: > 0 } js ? HumanSheet.Import(Path.GetFullPath(js)) : null;
-    var gate = QualityGate.Check(judged, report, evaluation.Threshold);
+        var directory = round == 0 ? output : Path.Combine(output, "rounds", round.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var overrides = settings.ToDictionary(kv => kv.Key, kv => GateLoop.Literal(kv.Value));
+        var salt = string.Concat(overrides.Select(kv => $"|{kv.Key}={kv.Value}"));
+        var (Run, Funnel, Runs) = Chain(inputs, directory, factory, salt, round == 0 ? label : label is null ? $"round {round}" : $"{label} round {round}", latest[..start], overrides);
+        if (round > 0) Log.LogInformation("Gate round {Round}: {Changes}; re-running {Pipelines}", round,
+            string.Join(", ", changed.Select(kv => $"{kv.Key} = {GateLoop.Literal(kv.Value)}")), string.Join(", ", plan[start..].Select(p => p.Name)));
+        string kept = "";
+        for (int i = start; i < plan.Length; i++) kept = Run(plan[i].Name, Steps(i, overrides));
+        Runs.CopyTo(0, latest, 0, plan.Length);
+        var evaluated = Evaluate(kept);
+        var record = new GateRound(round, new Dictionary<string, double>(changed), new Dictionary<string, double>(settings), Funnel(), [.. plan[start..].Select(p => p.Name)], evaluated.Gate, kept);
+        rounds.Add(record);
+        foreach (var c in evaluated.Gate.Criteria)
+            if (!c.Passed) Log.LogWarning("Gate{Round}: {Criterion} unqualified rate {Rate:P3} > {Threshold:P2}; tighten: {Advice}",
+                round == 0 ? "" : $" round {round}", c.Name, c.Rate, evaluated.Gate.Threshold, c.Advice);
+        // The floor is against what the config itself kept: tightening may not eat more of the corpus than the user allows.
+        double ofFirst = (double)record.Funnel[^1].Documents / Math.Max(1, rounds[0].Funnel[^1].Documents);
+        if (round > 0 && ofFirst < tighten.MinKeptShare)
+        {
+            stop = $"round {round} would keep {ofFirst:P1} of the {rounds[0].Funnel[^1].Documents:N0} documents round 0 kept, below evaluation.auto_tighten.min_kept_share = {tighten.MinKeptShare:P1}; round {chosen.Round}'s output is used";
+            break;
+        }
+        (chosen, chosenEvaluation) = (record, evaluated);
+        if (evaluated.Gate.Passed || !tighten.Enabled) break;
+        if (round == tighten.MaxRounds) { stop = $"{tighten.MaxRounds} round(s) of tightening (evaluation.auto_tighten.max_rounds) did not make the gate pass"; break; }
+        // An option counts when its step runs in these pipelines and the config sets it (the shared definitions set all).
+        double? ValueOf(string key) => !stepsOf.Any(s => s.Contains(key.Split('.')[1])) ? null : settings.TryGetValue(key, out var v) ? v : Config.Number(key);
+        var decision = GateLoop.Next(evaluated.Gate, ValueOf, tighten);
+        if (!decision.Continues) { stop = decision.Stop; break; }
+        changed = new SortedDictionary<string, double>(decision.Changes.ToDictionary(), StringComparer.Ordinal);
+        foreach (var (key, value) in changed) settings[key] = value;
+        start = Enumerable.Range(0, plan.Length).First(i => changed.Keys.Any(k => stepsOf[i].Contains(k.Split('.')[1])));
+    }
+
+    var (finalReport, finalSheet, gate) = chosenEvaluation;
+    ArgumentNullException.ThrowIfNull(finalReport);   // round 0 is always evaluated and taken
     var reportDir = Path.Combine(output, "evaluation");
-    EvaluationReportWriter.Write(reportDir, report, gate);
-    HumanSheet.Export(Path.Combine(reportDir, "human-sheet.csv"), sheet);
+    EvaluationReportWriter.Write(reportDir, finalReport, gate, rounds.Count > 1 || tighten.Enabled ? rounds : null);
+    HumanSheet.Export(Path.Combine(reportDir, "human-sheet.csv"), finalSheet);
+    if (tighten.Enabled) GateRounds.Write(reportDir, rounds, chosen, stop);
     Log.LogInformation("Evaluation: {Sampled} of {Documents} documents sampled; report {Report}; human sheet {Sheet}",
-        report.Sampled, report.Documents, Path.Combine(reportDir, "report.html"), Path.Combine(reportDir, "human-sheet.csv"));
-    foreach (var failure in gate.Failures)
-        Log.LogWarning("Gate: {Criterion} unqualified rate {Rate:P3} > {Threshold:P2}; tighten: {Advice}", failure.Name, failure.Rate, gate.Threshold, failure.Advice);
+        finalReport.Sampled, finalReport.Documents, Path.Combine(reportDir, "report.html"), Path.Combine(reportDir, "human-sheet.csv"));
+    if (tighten.Enabled)
+        Log.LogInformation("Gate loop: {Rounds} evaluation(s), round {Chosen} chosen{Stop}; its settings: {Toml}", rounds.Count, chosen.Round,
+            stop is null ? "" : $" ({stop})", Path.Combine(reportDir, "tightened.toml"));
     if (!gate.Passed && evaluation.EnforceGate)
-        throw new InvalidOperationException($"the data failed the quality gate ({string.Join(", ", gate.Failures.Select(f => f.Name))}); tighten the steps named above and run again");
+        throw new InvalidOperationException($"the data failed the quality gate ({string.Join(", ", gate.Failures.Select(f => f.Name))})" +
+            (stop is null ? "; tighten the steps named above and run again, or let the gate do it: evaluation.auto_tighten.enabled = true" : $": {stop}"));
     Log.LogInformation("Gate {Verdict} ({Criteria} criteria{Human})", gate.Passed ? "passed" : "failed (not enforced)", gate.Criteria.Count,
         judged is null ? "; human criteria need a judged sheet: evaluation.judged_sheet" : "");
 
-    return new FactoryOutcome(kept, Funnel(), gate, Path.Combine(reportDir, "report.html"));
+    return new FactoryOutcome(chosen.Kept, chosen.Funnel, gate, Path.Combine(reportDir, "report.html"), rounds);
 }
 
 /// <summary>
@@ -180,7 +247,7 @@ FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySe
 /// </summary>
 FactoryOutcome RunCodeFactory(IReadOnlyList<string> inputs, string output, FactorySettings factory, string? label = null)
 {
-    var (Run, Funnel) = Chain(inputs, output, factory, "|code", label);
+    var (Run, Funnel, _) = Chain(inputs, output, factory, "|code", label);
     Run("code-rf", Pipeline("code-rf"));
     var kept = Run("code-cd", Pipeline("code-cd"));
     return new FactoryOutcome(kept, Funnel(), null, null);
@@ -234,4 +301,6 @@ public sealed class EvaluationSettings
     public double Threshold { get; set; } = 0.001;
     /// <summary>Fail the run when the gate fails (false: warn and carry on).</summary>
     public bool EnforceGate { get; set; } = true;
+    /// <summary>[evaluation.auto_tighten]: let a failing gate tighten the named thresholds and re-run (off by default).</summary>
+    public AutoTightenSettings AutoTighten { get; set; } = new();
 }

@@ -196,6 +196,77 @@ public sealed class DataCommandTests : IDisposable
     }
 
     [Fact]
+    public void The_quality_gate_tightens_the_threshold_it_names_until_it_passes_and_a_bound_or_the_floor_stops_it()
+    {
+        // The shipped sample with two documents made twice as long and given one <br> each: 2–3 tags per 1,000 characters,
+        // under html-remnants' threshold of 5, so they pass the rules and fail the gate's html_function criterion.
+        var docs = File.ReadAllLines(Path.Combine(CliRunner.RepoRoot, "recipes", "data", "tiny.jsonl")).Select(l => JsonNode.Parse(l)!.AsObject()).ToDictionary(d => (string)d["id"]!);
+        foreach (var (id, filler) in new[] { ("tiny-000", "tiny-019"), ("tiny-012", "tiny-020") })
+        {
+            var text = (string)docs[id]["text"]!;
+            int comma = text.IndexOf(", ", StringComparison.Ordinal) + 1;
+            docs[id]["text"] = text[..comma] + "<br>" + text[comma..] + "\n\n" + (string)docs[filler]["text"]!;
+            docs.Remove(filler);
+        }
+        var corpus = Path.Combine(_tmp, "html.jsonl");
+        File.WriteAllLines(corpus, docs.Values.Select(d => d.ToJsonString()));
+        string[] Args(string run, params string[] more) =>
+            ["run", "recipes/data-factory.csx", "-c", "recipes/configs/data-factory.toml", "--set", $"factory.inputs=[{JsonSerializer.Serialize(corpus)}]",
+             "--set", "filters.perplexity.drop_low=false", "--set", "evaluation.auto_tighten.enabled=true", "--run-dir", run, .. more];
+        JsonElement Rounds(string run) => JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "data", "evaluation", "rounds.json"))).RootElement;
+
+        var run = Path.Combine(_tmp, "loop");
+        var (code, stdout, err) = CliRunner.Run(Args(run));
+        Assert.True(code == 0, err + stdout);
+        var rounds = Rounds(run);
+        var list = rounds.GetProperty("rounds").EnumerateArray().ToList();
+        // 5 → 4 → 3 → 2 tags per 1,000 characters: the third tightening drops both pages, and the gate passes.
+        Assert.Equal(4, list.Count);
+        Assert.Equal(3, rounds.GetProperty("chosen_round").GetInt32());
+        Assert.True(rounds.GetProperty("passed").GetBoolean());
+        Assert.True(list[0].GetProperty("unqualified").GetProperty("html_function").GetDouble() > 0.001);
+        Assert.False(list[2].GetProperty("passed").GetBoolean());
+        Assert.Equal(0, list[3].GetProperty("unqualified").GetProperty("html_function").GetDouble());
+        for (int r = 1; r <= 3; r++)
+        {
+            // Only the threshold the gate names moved, one step a round; only the pipelines from the rules on re-ran.
+            Assert.Equal(["filters.html-remnants.threshold"], list[r].GetProperty("changed").EnumerateObject().Select(p => p.Name));
+            Assert.Equal(5 - r, list[r].GetProperty("changed").GetProperty("filters.html-remnants.threshold").GetDouble());
+            Assert.Equal(["rf", "cd"], list[r].GetProperty("rerun").EnumerateArray().Select(e => e.GetString()));
+            Assert.False(Directory.Exists(Path.Combine(run, "data", "rounds", r.ToString(), "dp")));
+        }
+        Assert.Equal("[filters.html-remnants]\nthreshold = 2\n", File.ReadAllText(Path.Combine(run, "data", "evaluation", "tightened.toml")).Split("\n\n", 2)[1]);
+        // Every round's output is kept; the factory hands on the chosen one, without the two pages.
+        static string Kept(string dir) => string.Concat(Directory.GetFiles(dir, "*.zst").Select(f =>
+        {
+            using var reader = new StreamReader(new ZstdSharp.DecompressionStream(File.OpenRead(f)));
+            return reader.ReadToEnd();
+        }));
+        Assert.Contains("<br>", Kept(Path.Combine(run, "data", "cd", "kept")));
+        Assert.DoesNotContain("<br>", Kept(Path.Combine(run, "data", "rounds", "3", "cd", "kept")));
+        Assert.Contains("Factory done: 18 documents in " + Path.Combine(run, "data", "rounds", "3", "cd", "kept"), err + stdout);
+        Assert.Contains("Rounds of the gate", File.ReadAllText(Path.Combine(run, "data", "evaluation", "report.html")));
+
+        // Resumable: run again in the same directory and every round's pipelines are found done.
+        (code, stdout, err) = CliRunner.Run(Args(run, "--force"));
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(4 + 3 * 2, stdout.Split('\n').Count(l => l.Contains("1 shard(s), 1 already done")));
+
+        // A bound: html-remnants may not go below 3 and code-remnants may not move — the loop stops and says where each is.
+        (code, stdout, err) = CliRunner.Run(Args(Path.Combine(_tmp, "bound"), "--set",
+            "evaluation.auto_tighten.bounds={ \"filters.html-remnants.threshold\" = 3, \"filters.code-remnants.threshold\" = 0.2 }"));
+        Assert.Equal(1, code);
+        Assert.Contains("the data failed the quality gate (html_function): nothing left to tighten for html_function", err);
+        Assert.Contains("filters.html-remnants.threshold is at its bound 3; filters.code-remnants.threshold is at its bound 0.2", err);
+        Assert.Equal(2, Rounds(Path.Combine(_tmp, "bound")).GetProperty("chosen_round").GetInt32());
+
+        // The floor: round 3 keeps 18 of the 20 documents round 0 kept (90 %), below 95 %, so it is not taken.
+        (code, _, err) = CliRunner.Run(Args(Path.Combine(_tmp, "floor"), "--set", "evaluation.auto_tighten.min_kept_share=0.95"));
+        Assert.Equal(1, code);
+        Assert.Contains("round 3 would keep 90.0 % of the 20 documents round 0 kept, below evaluation.auto_tighten.min_kept_share = 95.0 %; round 2's output is used", err);
+    }
+
+    [Fact]
     public void The_recipe_and_data_run_read_one_pipeline_definition_and_keep_the_same_documents()
     {
         // The sample's settings in one overlay both use: the recipe's config includes it after the shared definitions,

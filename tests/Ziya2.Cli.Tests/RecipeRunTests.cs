@@ -60,8 +60,13 @@ public sealed class RecipeRunTests : IDisposable
 
         // The report: one offline page, PNG charts, the funnel, tokenizer gain, per-stage evaluation and where things are.
         var html = File.ReadAllText(Path.Combine(run, "report", "report.html"));
-        foreach (var part in new[] { "Data funnel (web)", "Tokenizer extension", "Training loss per stage", "Evaluation after each stage", "Benchmarks during training", "Held-out loss during training", "heldout_general-zh", "towns", "maths_answer_loss", "Scaling-law samples", "checkpoints" })
+        foreach (var part in new[] { "Data funnel (web)", "Tokenizer extension", "Training loss per stage", "Evaluation after each stage", "Benchmarks during training", "Held-out loss during training", "heldout_general-zh", "towns", "maths_answer_loss", "Scaling-law samples", "checkpoints", "Data gate rounds (web; evaluation.auto_tighten)" })
             Assert.Contains(part, html);
+        // Issue 21: the planner's prediction beside the measured answer loss for each stage's mixture and benchmark.
+        var planner = html[html.IndexOf("Mixture planner: predicted vs measured", StringComparison.Ordinal)..];
+        planner = planner[..planner.IndexOf("</table>", StringComparison.Ordinal)];
+        Assert.Equal(1 + 3 * 2, System.Text.RegularExpressions.Regex.Matches(planner, "<tr>").Count);
+        Assert.Matches(@"<td>math</td><td>maths</td><td>[\d,]+</td><td>\d+\.\d{3}</td><td>\d+\.\d{3}</td>", planner);
         Assert.True(Directory.GetFiles(Path.Combine(run, "report", "charts"), "*.png").Length >= 4);
         Assert.Contains("\"status\": \"completed\"", File.ReadAllText(Path.Combine(run, "run.json")));
 

@@ -20,6 +20,14 @@ public interface IRecipeConfig
     bool Has(string path);
 
     /// <summary>
+    /// The number at <paramref name="path"/> as written (an integer or a float), or null when the path is absent or
+    /// holds something else. A lookup, not a binding: it checks nothing and, unlike <see cref="Get{T}"/> with a computed
+    /// path, leaves <c>ziya2 validate</c>'s unknown-key check on — for code that reads options a component binds, such
+    /// as the quality gate reading the thresholds it may tighten.
+    /// </summary>
+    double? Number(string path);
+
+    /// <summary>
     /// A stable hex digest of the configured values under <paramref name="paths"/> (as written in the TOML files and
     /// overrides; absent paths count as absent). Resumable outputs use it to tell "same settings, carry on" from
     /// "different settings, refuse" — for example the data factory's output directory.

@@ -55,6 +55,15 @@ public abstract class RecipeGlobals
     [RecipePipeline]
     public abstract IReadOnlyList<PipelineStep> Pipeline(string name);
 
+    /// <summary>
+    /// The steps of pipeline <paramref name="name"/> with some options changed for this call only: each key of
+    /// <paramref name="overrides"/> a dotted path (<c>filters.html-remnants.threshold</c>), each value a TOML literal
+    /// (<c>2</c>, <c>0.5</c>, <c>"mask"</c>), checked as <c>--set</c> is. The run's configuration is not changed, so a
+    /// recipe can try settings — the quality gate's tightening rounds do — without touching other bindings.
+    /// </summary>
+    [RecipePipeline]
+    public abstract IReadOnlyList<PipelineStep> Pipeline(string name, IReadOnlyDictionary<string, string> overrides);
+
     /// <summary>Resolves scheduler <paramref name="name"/>; options from <paramref name="section"/> (default <c>scheduler</c>).</summary>
     [RecipeComponent("scheduler", "scheduler")]
     public abstract ILearningRateScheduler Scheduler(string name, string? section = null);

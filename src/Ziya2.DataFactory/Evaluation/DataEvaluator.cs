@@ -13,8 +13,12 @@ public sealed class DataEvaluator(EvaluationOptions options, FieldMapping? field
     static readonly (long Max, string Label)[] LengthBuckets =
         [(100, "<100"), (300, "100-300"), (1000, "300-1k"), (3000, "1k-3k"), (10000, "3k-10k"), (30000, "10k-30k"), (long.MaxValue, "≥30k")];
 
-    /// <summary>Evaluates the documents of <paramref name="shards"/>; returns the report and the human-evaluation sample.</summary>
-    public (EvaluationReport Report, List<Document> Sheet) Run(IReadOnlyList<InputShard> shards, CancellationToken cancellation = default)
+    /// <summary>
+    /// Evaluates the documents of <paramref name="shards"/>; returns the report and the human-evaluation sample.
+    /// <paramref name="each"/> sees every document read, for a caller that needs one more look without another pass
+    /// (the gate's loop finds which judged documents are still kept).
+    /// </summary>
+    public (EvaluationReport Report, List<Document> Sheet) Run(IReadOnlyList<InputShard> shards, CancellationToken cancellation = default, Action<Document>? each = null)
     {
         // Toxic words as the RF step's word-list filter matches them with whole_words: the gate counts what it would remove.
         var toxic = PhraseMatcher.Load(options.ToxicLists, wholeWords: true);
@@ -38,6 +42,7 @@ public sealed class DataEvaluator(EvaluationOptions options, FieldMapping? field
                 cancellation.ThrowIfCancellationRequested();
                 if (record is not ParsedRecord { Document: var d }) { report.Malformed++; continue; }
                 report.Documents++;
+                each?.Invoke(d);
                 // Reservoir sample (Algorithm R) for the human sheet: uniform over all documents, fixed by the seed.
                 if (sheet.Count < options.SheetSize) sheet.Add(d);
                 else if (options.SheetSize > 0 && rng.NextInt64(report.Documents) is var j && j < options.SheetSize) sheet[(int)j] = d;

@@ -8,7 +8,8 @@ namespace Ziya2.DataFactory.Evaluation;
 /// <summary>Writes an evaluation as <c>report.json</c>, <c>report.html</c> (viewable offline) and one SVG chart per distribution.</summary>
 public static class EvaluationReportWriter
 {
-    public static void Write(string directory, EvaluationReport report, GateResult? gate = null)
+    /// <summary>Writes the report; <paramref name="rounds"/> adds the gate loop's rounds (settings, kept share, verdict per round).</summary>
+    public static void Write(string directory, EvaluationReport report, GateResult? gate = null, IReadOnlyList<GateRound>? rounds = null)
     {
         Directory.CreateDirectory(directory);
         AtomicFile.Write(Path.Combine(directory, "report.json"), JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
@@ -30,6 +31,15 @@ public static class EvaluationReportWriter
             html.Append(CultureInfo.InvariantCulture, $"<h2>Quality gate: <span class=\"{(gate.Passed ? "pass\">PASS" : "fail\">FAIL")}</span> (threshold {gate.Threshold:P2})</h2><table><tr><th>criterion</th><th>kind</th><th>unqualified</th><th>rate</th><th>verdict</th><th>tighten</th></tr>");
             foreach (var c in gate.Criteria)
                 html.Append(CultureInfo.InvariantCulture, $"<tr><td>{c.Name}</td><td>{c.Kind}</td><td>{c.Unqualified:N0} / {c.Total:N0}</td><td>{c.Rate:P3}</td><td class=\"{(c.Passed ? "pass\">pass" : "fail\">fail")}</td><td style=\"text-align:left\">{(c.Passed ? "" : WebUtility.HtmlEncode(c.Advice))}</td></tr>");
+            html.Append("</table>");
+        }
+        if (rounds is { Count: > 0 })
+        {
+            html.Append("<h2>Rounds of the gate</h2><table><tr><th>round</th><th>changed</th><th>re-ran</th><th>kept</th><th>failing criteria</th><th>verdict</th></tr>");
+            foreach (var r in rounds)
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{r.Round}</td><td style=\"text-align:left\">{WebUtility.HtmlEncode(r.Changed.Count == 0 ? "(the config)" : string.Join(", ", r.Changed.Select(kv => $"{kv.Key} = {GateLoop.Literal(kv.Value)}")))}</td>" +
+                    $"<td>{WebUtility.HtmlEncode(string.Join(", ", r.Rerun))}</td><td>{r.Funnel[^1].Documents:N0} ({r.KeptShare:P1})</td>" +
+                    $"<td style=\"text-align:left\">{WebUtility.HtmlEncode(string.Join(", ", r.Gate.Failures.Select(f => $"{f.Name} {f.Rate:P3}")))}</td><td class=\"{(r.Gate.Passed ? "pass\">pass" : "fail\">fail")}</td></tr>");
             html.Append("</table>");
         }
         html.Append("<h2>Measures</h2><table><tr><th>measure</th><th>mean</th><th>p10</th><th>p50</th><th>p90</th></tr>");

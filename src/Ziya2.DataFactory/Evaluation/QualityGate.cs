@@ -13,21 +13,11 @@ public sealed record GateResult(bool Passed, double Threshold, IReadOnlyList<Cri
 /// The data-evaluation gate (paper §2.1 DE): data is accepted when every unqualified rate is at most the threshold
 /// (the paper's "one in a thousand", 0.1 %) — the human criteria from a judged sheet, and the Level-1 automatic rates
 /// (privacy, toxic, advertising and web-page function words) when a report is given. A failing criterion comes with
-/// the steps to tighten, so a recipe can adjust and re-run until the gate passes.
+/// the steps to tighten (<see cref="GateTightenings"/>), which <see cref="GateLoop"/> turns into a next round's settings.
 /// </summary>
 public static class QualityGate
 {
     public const double PaperThreshold = 0.001;
-
-    static readonly Dictionary<string, string> Advice = new()
-    {
-        ["coherence"] = "raise the scoring cut-offs (filters.perplexity high/medium), tighten navigation-lines, url-density, word-list (advertising) and paragraph-repetition",
-        ["readability"] = "tighten truncated-sentences, terminal-punctuation, line-punctuation, char-runs and mojibake; raise the perplexity cut-offs",
-        ["toxic"] = "add toxic and sensitive word lists to a word-list step (unit = \"sentence\")",
-        ["privacy"] = "run the privacy step (mode = \"remove\" or \"mask\") at sentence level",
-        ["advertising"] = "run word-list with advertising.txt at paragraph level; lower min_hits or min_remaining",
-        ["html_function"] = "lower the html-remnants threshold; add code-remnants and browser-notices",
-    };
 
     public static GateResult Check(IReadOnlyList<Judgement>? sheet, EvaluationReport? report, double threshold = PaperThreshold)
     {
@@ -40,13 +30,13 @@ public static class QualityGate
             {
                 long bad = sheet.Count(j => value(j) == 1);
                 double rate = (double)bad / sheet.Count;
-                results.Add(new CriterionResult(name, "human", bad, sheet.Count, rate, rate <= threshold, Advice[name]));
+                results.Add(new CriterionResult(name, "human", bad, sheet.Count, rate, rate <= threshold, GateTightenings.Advice(name)));
             }
         }
         if (report is not null)
             foreach (var (name, rate) in report.Rates)
                 if (rate is { } r)
-                    results.Add(new CriterionResult(name, "automatic", (long)Math.Round(r * report.Sampled), report.Sampled, r, r <= threshold, Advice[name]));
+                    results.Add(new CriterionResult(name, "automatic", (long)Math.Round(r * report.Sampled), report.Sampled, r, r <= threshold, GateTightenings.Advice(name)));
         return new GateResult(results.All(c => c.Passed), threshold, results);
     }
 }

@@ -83,6 +83,29 @@ public sealed class ConfigTree
         return i >= 0 ? message[(i + " : error : ".Length)..] : message;
     }
 
+    /// <summary>
+    /// A copy of this document with <paramref name="assignments"/> (<c>a.b=value</c>, as <c>--set</c> reads them) applied:
+    /// the run's own tree is left as it is, so settings a recipe tries (the quality gate's tightenings) cannot leak into
+    /// other bindings. Origins are kept; the copy's consumed keys are its own.
+    /// </summary>
+    public ConfigTree With(IEnumerable<string> assignments)
+    {
+        var copy = new ConfigTree();
+        copy.Root.Clear();
+        foreach (var (key, value) in Root) copy.Root[key] = Clone(value);
+        foreach (var (path, origin) in _origins) copy._origins[path] = origin;
+        foreach (var assignment in assignments) copy.Set(assignment);
+        return copy;
+    }
+
+    static object Clone(object value) => value switch
+    {
+        TomlTable t => t.Aggregate(new TomlTable(), (c, kv) => { c[kv.Key] = Clone(kv.Value); return c; }),
+        TomlTableArray a => a.Aggregate(new TomlTableArray(), (c, t) => { c.Add((TomlTable)Clone(t)); return c; }),
+        TomlArray a => a.Aggregate(new TomlArray(), (c, v) => { c.Add(v is null ? null : Clone(v)); return c; }),
+        _ => value,
+    };
+
     /// <summary>Deep-merges <paramref name="table"/> over the current document.</summary>
     public void Merge(TomlTable table, string origin) => MergeInto(Root, table, "", origin);
 

@@ -60,6 +60,24 @@ sealed class HostRecipeGlobals(
         return [.. steps.Select(s => s.Runnable(components))];
     }
 
+    public override IReadOnlyList<PipelineStep> Pipeline(string name, IReadOnlyDictionary<string, string> overrides)
+    {
+        ArgumentNullException.ThrowIfNull(overrides);
+        if (overrides.Count == 0) return Pipeline(name);
+        // A copy of the tree with the changes, bound afresh: the run's bindings (and its resolved config) stay as they were.
+        var errors = new List<ConfigError>();
+        IReadOnlyList<ResolvedPipelineStep>? steps;
+        lock (_resolveGate)
+        {
+            var tree = config.Tree.With(overrides.Select(kv => $"{kv.Key}={kv.Value}"));
+            var binder = new OptionsBinder(tree);
+            steps = PipelineResolution.Resolve(tree, components.Catalog, name, (path, type, e) => binder.Bind(type, path, e), errors);
+        }
+        if (steps is null) throw new ConfigException(errors);
+        log.LogDebug("Pipeline '{Name}' with {Overrides}: {Steps}", name, string.Join(", ", overrides.Select(kv => $"{kv.Key}={kv.Value}")), string.Join(", ", steps.Select(s => s.Definition.Name)));
+        return [.. steps.Select(s => s.Runnable(components))];
+    }
+
     /// <summary>
     /// Kind and default section come from the API method's <see cref="RecipeComponentAttribute"/>, the same place
     /// <c>validate</c> reads them, so the two can never disagree.

@@ -38,6 +38,8 @@ public sealed class RecipeConfig(ConfigTree tree) : IRecipeConfig
 
     public bool Has(string path) => Tree.Find(path) is not null;
 
+    public double? Number(string path) => Tree.Find(path) switch { long l => l, double d => d, _ => null };
+
     public string Toml(params string[] paths)
     {
         var document = new Tomlyn.Model.TomlTable();

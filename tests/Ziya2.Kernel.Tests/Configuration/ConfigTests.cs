@@ -65,6 +65,23 @@ public class ConfigTests
     }
 
     [Fact]
+    public void With_applies_assignments_to_a_copy_and_leaves_the_tree_and_its_arrays_alone()
+    {
+        using var tmp = new TempDir();
+        var tree = Tree(tmp, "[filters.html-remnants]\nthreshold = 5\n[filters.advertising]\nlists = [\"a.txt\"]\nmin_hits = 2\n");
+        var copy = tree.With(["filters.html-remnants.threshold=2", "filters.advertising.min_hits=1"]);
+        Assert.Equal(2L, copy.Find("filters.html-remnants.threshold"));
+        Assert.Equal(1L, copy.Find("filters.advertising.min_hits"));
+        Assert.Equal(5L, tree.Find("filters.html-remnants.threshold"));
+        Assert.Equal(2L, tree.Find("filters.advertising.min_hits"));
+        ((Tomlyn.Model.TomlArray)copy.Find("filters.advertising.lists")!).Add("b.txt");   // deep: the copy's arrays are its own
+        Assert.Single((Tomlyn.Model.TomlArray)tree.Find("filters.advertising.lists")!);
+        Assert.Equal(2.0, new Ziya2.Kernel.Hosting.RecipeConfig(copy).Number("filters.html-remnants.threshold"));
+        Assert.Null(new Ziya2.Kernel.Hosting.RecipeConfig(copy).Number("filters.advertising.lists"));
+        Assert.Null(new Ziya2.Kernel.Hosting.RecipeConfig(copy).Number("filters.nothing.here"));
+    }
+
+    [Fact]
     public void Later_files_override_earlier_ones_key_by_key()
     {
         using var tmp = new TempDir();
