@@ -247,10 +247,18 @@ public sealed class DataCommandTests : IDisposable
         Assert.Contains("Factory done: 18 documents in " + Path.Combine(run, "data", "rounds", "3", "cd", "kept"), err + stdout);
         Assert.Contains("Rounds of the gate", File.ReadAllText(Path.Combine(run, "data", "evaluation", "report.html")));
 
-        // Resumable: run again in the same directory and every round's pipelines are found done.
+        // Resumable: run again in the same directory and every round's pipelines are found done …
         (code, stdout, err) = CliRunner.Run(Args(run, "--force"));
         Assert.True(code == 0, err + stdout);
         Assert.Equal(4 + 3 * 2, stdout.Split('\n').Count(l => l.Contains("1 shard(s), 1 already done")));
+        // … and a loop stopped in its last round (that round's output gone) redoes only that round, to the same end.
+        Directory.Delete(Path.Combine(run, "data", "rounds", "3"), recursive: true);
+        (code, stdout, err) = CliRunner.Run(Args(run, "--force"));
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal(4 + 2 * 2, stdout.Split('\n').Count(l => l.Contains("1 shard(s), 1 already done")));
+        Assert.Equal(2, stdout.Split('\n').Count(l => l.Contains("1 shard(s), 0 already done")));
+        Assert.Equal(3, Rounds(run).GetProperty("chosen_round").GetInt32());
+        Assert.DoesNotContain("<br>", Kept(Path.Combine(run, "data", "rounds", "3", "cd", "kept")));
 
         // A bound: html-remnants may not go below 3 and code-remnants may not move — the loop stops and says where each is.
         (code, stdout, err) = CliRunner.Run(Args(Path.Combine(_tmp, "bound"), "--set",
