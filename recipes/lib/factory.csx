@@ -179,7 +179,7 @@ FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySe
     var latest = new PipelineResult[plan.Length];
     var rounds = new List<GateRound>();
     var changed = new SortedDictionary<string, double>(StringComparer.Ordinal);
-    (EvaluationReport Report, List<Document> Sheet, GateResult Gate) chosenEvaluation = default;
+    (EvaluationReport Report, List<Document> Sheet, GateResult Gate)? chosenEvaluation = null;
     GateRound chosen = null!;
     string? stop = null;
     for (int round = 0, start = 0; ; round++)
@@ -218,8 +218,7 @@ FactoryOutcome RunFactory(IReadOnlyList<string> inputs, string output, FactorySe
         start = Enumerable.Range(0, plan.Length).First(i => changed.Keys.Any(k => stepsOf[i].Contains(k.Split('.')[1])));
     }
 
-    var (finalReport, finalSheet, gate) = chosenEvaluation;
-    ArgumentNullException.ThrowIfNull(finalReport);   // round 0 is always evaluated and taken
+    var (finalReport, finalSheet, gate) = chosenEvaluation ?? throw new InvalidOperationException("no round was evaluated");   // round 0 always is
     var reportDir = Path.Combine(output, "evaluation");
     EvaluationReportWriter.Write(reportDir, finalReport, gate, rounds.Count > 1 || tighten.Enabled ? rounds : null);
     HumanSheet.Export(Path.Combine(reportDir, "human-sheet.csv"), finalSheet);

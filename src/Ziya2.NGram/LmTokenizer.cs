@@ -25,6 +25,9 @@ public sealed class LmTokenizer
 
     LmTokenizer(LmTokenization mode, Func<string, List<string>>? pieces) { _mode = mode; _pieces = pieces; }
 
+    /// <summary>How this tokenizer splits text.</summary>
+    public LmTokenization Mode => _mode;
+
     /// <summary>
     /// A tokenizer for <paramref name="mode"/>; <paramref name="sentencePieceModel"/> (a <c>tokenizer.model</c>) is
     /// required for SentencePiece. Unigram models (CCNet's, with nmt_nfkc) and BPE models with identity normalization
@@ -85,6 +88,6 @@ public sealed class LmTokenizer
     /// <summary>KenLM's <c>util::kSpaces</c>: the C locale's isspace, tested byte by byte of UTF-8.</summary>
     static readonly char[] KenLmSpaces = [' ', '\t', '\n', '\r', '\f', '\v'];
 
-    static bool IsCjk(int v) => v is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2FA1F or >= 0xF900 and <= 0xFAFF
+    internal static bool IsCjk(int v) => v is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2FA1F or >= 0xF900 and <= 0xFAFF
         or >= 0x3000 and <= 0x303F or >= 0xFF00 and <= 0xFFEF;   // CJK punctuation and full-width forms count as characters too
 }

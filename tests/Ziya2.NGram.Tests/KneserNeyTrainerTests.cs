@@ -22,6 +22,32 @@ public class KneserNeyTrainerTests
     }
 
     [Theory]
+    [InlineData(LmTokenization.Whitespace)]
+    [InlineData(LmTokenization.Characters)]
+    public void Documents_score_as_their_lines_token_strings_do(LmTokenization mode)
+    {
+        // ScoreDocument goes from text straight to ids; the definition is Score over each line's token strings.
+        string[] corpus = ["镇上的老磨坊 mill wheel", "the cat sat 在 河边", "小红从小路 walked home", "猫 cat\u00a0dog 狗"];
+        var (m, _, _) = Train(3, corpus, mode);
+        var rng = new Random(11);
+        string[] pieces = ["镇", "上", "的", "老", "cat", "sat", " ", "  ", "\t", "\n", "\r", "\u00a0", "狗", "𠀀", "\ud800", "。", "mill", "x"];
+        for (int n = 0; n < 500; n++)
+        {
+            var text = string.Concat(Enumerable.Range(0, rng.Next(0, 30)).Select(_ => pieces[rng.Next(pieces.Length)]));
+            double expected = 0; int tokens = 0;
+            foreach (var line in text.Split('\n'))
+            {
+                var words = LmTokenizer.Tokenize(line, mode);
+                if (words.Count == 0) continue;
+                expected += m.Score(words); tokens += words.Count + 1;
+            }
+            var (log10, counted) = m.ScoreDocument(text, mode);
+            Assert.Equal(tokens, counted);
+            Assert.Equal(expected, log10);   // the same terms in the same order: equal to the bit
+        }
+    }
+
+    [Theory]
     [InlineData(2)]
     [InlineData(3)]
     [InlineData(4)]

@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Ziya2.Data;
 
 /// <summary>
@@ -10,6 +12,10 @@ namespace Ziya2.Data;
 public sealed class PhraseMatcher
 {
     readonly (string Phrase, bool Anywhere)[] _phrases;
+    // One scan for all phrases (SearchValues<string> picks Aho–Corasick or Teddy); at each place where some phrase
+    // starts, the phrases beginning with that character are checked, longest first.
+    readonly SearchValues<string>? _starts;
+    readonly Dictionary<char, int[]> _byFirst = [];
 
     /// <summary>A matcher for <paramref name="phrases"/> (trimmed, lower-cased, empty ones and duplicates dropped).</summary>
     public PhraseMatcher(IEnumerable<string> phrases, bool wholeWords = false)
@@ -17,6 +23,10 @@ public sealed class PhraseMatcher
         WholeWords = wholeWords;
         _phrases = phrases.Select(p => p.Trim().ToLowerInvariant()).Where(p => p.Length > 0).Distinct(StringComparer.Ordinal)
             .Select(p => (p, !wholeWords || p.Any(IsCjk))).ToArray();
+        if (_phrases.Length == 0) return;
+        _starts = SearchValues.Create(_phrases.Select(p => p.Phrase).ToArray(), StringComparison.Ordinal);
+        foreach (var group in Enumerable.Range(0, _phrases.Length).GroupBy(i => _phrases[i].Phrase[0]))
+            _byFirst[group.Key] = [.. group];
     }
 
     /// <summary>Phrases of word-list files: one a line, <c>#</c> starts a comment line.</summary>
@@ -32,13 +42,33 @@ public sealed class PhraseMatcher
     /// <summary>Occurrences of the phrases in <paramref name="text"/>, counting stopped at <paramref name="stopAt"/>.</summary>
     public int Hits(string text, int stopAt = int.MaxValue) => _phrases.Length == 0 ? 0 : HitsInLowered(text.ToLowerInvariant(), stopAt);
 
-    /// <summary>As <see cref="Hits"/> on text already lower-cased (<see cref="string.ToLowerInvariant()"/>), so several lists share one lower-casing.</summary>
+    /// <summary>
+    /// As <see cref="Hits"/> on text already lower-cased (<see cref="string.ToLowerInvariant()"/>), so several lists share
+    /// one lower-casing. Each phrase counts its non-overlapping occurrences from the left (as repeated
+    /// <see cref="string.IndexOf(string, StringComparison)"/> would); different phrases may overlap.
+    /// </summary>
     public int HitsInLowered(string lower, int stopAt = int.MaxValue)
     {
+        if (_starts is null) return 0;
         int hits = 0;
-        foreach (var (p, anywhere) in _phrases)
-            for (int i = lower.IndexOf(p, StringComparison.Ordinal); i >= 0; i = lower.IndexOf(p, i + p.Length, StringComparison.Ordinal))
-                if ((anywhere || IsWholeWord(lower, i, p.Length)) && ++hits >= stopAt) return hits;
+        int[]? nextFree = null;   // per phrase: where its next occurrence may start
+        var text = lower.AsSpan();
+        for (int at = 0; at < text.Length;)
+        {
+            int found = text[at..].IndexOfAny(_starts);
+            if (found < 0) break;
+            at += found;
+            foreach (var k in _byFirst[text[at]])
+            {
+                var (p, anywhere) = _phrases[k];
+                if (!text[at..].StartsWith(p, StringComparison.Ordinal)) continue;
+                nextFree ??= new int[_phrases.Length];
+                if (at < nextFree[k]) continue;
+                nextFree[k] = at + p.Length;
+                if ((anywhere || IsWholeWord(lower, at, p.Length)) && ++hits >= stopAt) return hits;
+            }
+            at++;
+        }
         return hits;
     }
 
