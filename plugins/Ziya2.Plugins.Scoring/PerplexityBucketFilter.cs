@@ -15,7 +15,7 @@ namespace Ziya2.Plugins.Scoring;
 /// cut-offs are read from it, and pass 2 labels. Documents in the bin that holds a cut-off all go to the better bucket,
 /// so a bucket can exceed its share by one bin's worth.</para>
 /// </summary>
-public sealed class PerplexityBucketFilter : ICorpusDataFilter
+public sealed class PerplexityBucketFilter : ICarryingCorpusDataFilter
 {
     readonly PerplexityOptions o;
 
@@ -52,12 +52,16 @@ public sealed class PerplexityBucketFilter : ICorpusDataFilter
     static int Bin(double perplexity) =>
         double.IsFinite(perplexity) ? (int)Math.Clamp(Math.Log10(Math.Max(1, perplexity)) / BinWidth, 0, MaxLog10 / BinWidth) : (int)(MaxLog10 / BinWidth);
 
-    public void Observe(Document document, DocumentPosition position)
+    public void Observe(Document document, DocumentPosition position) => ObserveAndCarry(document, position);
+
+    /// <summary>Pass 1: counts the document's bin and hands its perplexity to pass 2 (NaN: not scored), so each document is scored once.</summary>
+    public double ObserveAndCarry(Document document, DocumentPosition position)
     {
-        if (Score(document) is not { } s) return;
+        if (Score(document) is not { } s) return double.NaN;
         var h = _histograms.TryGetValue(s.Language, out var x) ? x : _histograms[s.Language] = [];
         var bin = Bin(s.Perplexity);
         h[bin] = h.GetValueOrDefault(bin) + 1;
+        return s.Perplexity;
     }
 
     public byte[] SaveObservations() => JsonSerializer.SerializeToUtf8Bytes(_histograms);
@@ -89,9 +93,15 @@ public sealed class PerplexityBucketFilter : ICorpusDataFilter
 
     public void UseDecision(byte[] decision) => _cutoffs = JsonSerializer.Deserialize<Dictionary<string, Cutoffs>>(decision)!;
 
-    public FilterDecision Apply(Document document, DocumentPosition position)
+    public FilterDecision Apply(Document document, DocumentPosition position) => Label(document, Score(document));
+
+    /// <summary>Pass 2 with the perplexity pass 1 computed (NaN: the document was not scored).</summary>
+    public FilterDecision Apply(Document document, DocumentPosition position, double carried) =>
+        Label(document, double.IsNaN(carried) ? null : (document.Language ?? "", carried));
+
+    FilterDecision Label(Document document, (string Language, double Perplexity)? score)
     {
-        if (Score(document) is not { } s)
+        if (score is not { } s)
             return o.KeepUnscored ? FilterDecision.Rewrite(document.WithAttribute("quality_bucket", "unscored")) : FilterDecision.Drop("perplexity_unscored");
         var bin = Bin(s.Perplexity);
         var c = _cutoffs.GetValueOrDefault(s.Language);

@@ -189,6 +189,8 @@ public sealed class ArpaModel
         var vocabulary = new Dictionary<string, int>((int)Math.Min(counts[0], ProbingTable.MaxInitial), StringComparer.Ordinal);
         var tables = counts.Select(c => new ProbingTable(c)).ToArray();
         var ids = new int[counts.Count];
+        var parts = new Range[counts.Count + 2];
+        var lookup = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
         for (int n = 1; n <= counts.Count; n++)
         {
             while ((line = Next()) is not null && line.Trim().Length == 0) { }
@@ -197,20 +199,29 @@ public sealed class ArpaModel
             {
                 line = Next() ?? Fail($"file ends inside the {n}-grams ({i:N0} of {counts[n - 1]:N0} read)");
                 // KenLM's reader splits on ASCII space, tab and CR only: a no-break space (U+00A0, common in web text) is part of a word.
-                var parts = line.Split(ArpaSpaces, StringSplitOptions.RemoveEmptyEntries);
-                if (parts.Length != n + 1 && parts.Length != n + 2) Fail($"expected a probability, {n} word(s) and an optional backoff, got '{line}'");
-                if (!float.TryParse(parts[0], NumberStyles.Float, CultureInfo.InvariantCulture, out var prob)) Fail($"bad probability '{parts[0]}'");
+                // Fields are spans of the line (no strings but new unigrams): reading is most of a large model's load time.
+                var text = line.AsSpan();
+                int fields = 0;
+                foreach (var range in text.SplitAny(ArpaSpaces))
+                {
+                    if (range.End.Value == range.Start.Value) continue;
+                    if (fields < parts.Length) parts[fields] = range;
+                    fields++;
+                }
+                if (fields != n + 1 && fields != n + 2) Fail($"expected a probability, {n} word(s) and an optional backoff, got '{line}'");
+                if (!float.TryParse(text[parts[0]], NumberStyles.Float, CultureInfo.InvariantCulture, out var prob)) Fail($"bad probability '{text[parts[0]].ToString()}'");
                 float backoff = 0;
-                if (parts.Length == n + 2 && !float.TryParse(parts[^1], NumberStyles.Float, CultureInfo.InvariantCulture, out backoff)) Fail($"bad backoff '{parts[^1]}'");
+                if (fields == n + 2 && !float.TryParse(text[parts[n + 1]], NumberStyles.Float, CultureInfo.InvariantCulture, out backoff)) Fail($"bad backoff '{text[parts[n + 1]].ToString()}'");
                 for (int k = 0; k < n; k++)
                 {
-                    var word = parts[k + 1];
+                    var word = text[parts[k + 1]];
                     if (n == 1)
                     {
-                        if (!vocabulary.TryAdd(word, vocabulary.Count)) Fail($"unigram '{word}' listed twice");
-                        ids[0] = vocabulary[word];
+                        var unigram = word.ToString();
+                        if (!vocabulary.TryAdd(unigram, vocabulary.Count)) Fail($"unigram '{unigram}' listed twice");
+                        ids[0] = vocabulary[unigram];
                     }
-                    else if (!vocabulary.TryGetValue(word, out ids[k])) Fail($"word '{word}' of a {n}-gram is not a unigram");
+                    else if (!lookup.TryGetValue(word, out ids[k])) Fail($"word '{word.ToString()}' of a {n}-gram is not a unigram");
                 }
                 tables[n - 1].Set(ProbingTable.Hash(ids.AsSpan(0, n)), prob, backoff);
             }

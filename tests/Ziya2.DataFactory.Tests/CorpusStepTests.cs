@@ -38,8 +38,56 @@ sealed class FirstOfEachText : ICorpusDataFilter
     public void Commit(byte[] decision) => Interlocked.Increment(ref Commits);
 }
 
+/// <summary>Keeps documents whose length is at most the median, handing each length from pass 1 to pass 2; counts both ways of applying.</summary>
+sealed class ShortHalf : ICarryingCorpusDataFilter
+{
+    public static int Carried, Afresh;
+    readonly List<int> _lengths = [];
+    double _median;
+
+    public double ObserveAndCarry(Document d, DocumentPosition p) { _lengths.Add(d.Text.Length); return d.Text.Length; }
+    public byte[] SaveObservations() => Encoding.UTF8.GetBytes(string.Join(',', _lengths));
+    public byte[] Decide(IReadOnlyList<byte[]> observations)
+    {
+        var all = observations.SelectMany(o => Encoding.UTF8.GetString(o).Split(',', StringSplitOptions.RemoveEmptyEntries)).Select(int.Parse).Order().ToList();
+        return Encoding.UTF8.GetBytes(all[all.Count / 2].ToString());
+    }
+    public void UseDecision(byte[] decision) => _median = int.Parse(Encoding.UTF8.GetString(decision));
+    public FilterDecision Apply(Document d, DocumentPosition p) { Interlocked.Increment(ref Afresh); return Decide(d.Text.Length); }
+    public FilterDecision Apply(Document d, DocumentPosition p, double carried) { Interlocked.Increment(ref Carried); return Decide(carried); }
+    FilterDecision Decide(double length) => length <= _median ? FilterDecision.Keep() : FilterDecision.Drop("long");
+}
+
 public class CorpusStepTests
 {
+    [Fact]
+    public void A_carrying_step_gets_pass_1_numbers_in_pass_2_and_decides_alone_the_same_without_them()
+    {
+        using var tmp = new TempDir();
+        Directory.CreateDirectory(tmp.Combine("in"));
+        File.WriteAllText(tmp.Combine("in", "s0.jsonl"), "{\"id\":\"0a\",\"text\":\"a\"}\nnot json\n{\"id\":\"0b\",\"text\":\"bbbb\"}\n{\"id\":\"0c\",\"text\":\"cc\"}\n");
+        File.WriteAllText(tmp.Combine("in", "s1.jsonl"), "{\"id\":\"1d\",\"text\":\"dddddd\"}\n{\"id\":\"1e\",\"text\":\"e\"}\n");
+        var shards = InputShard.Expand([tmp.Combine("in")]);
+        DataPipeline Pipeline() => new([new PipelineStep("short", () => new ShortHalf())], new PipelineOptions { Parallelism = 2 });
+
+        (ShortHalf.Carried, ShortHalf.Afresh) = (0, 0);
+        Pipeline().Run(shards, tmp.Combine("carried"), "fp");
+        Assert.Equal((5, 0), (ShortHalf.Carried, ShortHalf.Afresh));
+        var kept = Read(tmp.Combine("carried", "kept")).Select(o => o["id"]!.GetValue<string>()).Order().ToList();
+        Assert.Equal(["0a", "0c", "1e"], kept);   // lengths 1, 2, 1 against the median 2
+
+        // Observations without their numbers (a run before carrying, a lost file): the step decides alone, to the same end.
+        var phases = Pipeline().Phases();
+        (ShortHalf.Carried, ShortHalf.Afresh) = (0, 0);
+        foreach (var phase in phases.Take(2)) Pipeline().RunPhase(phase, PipelineTask.Whole, shards, tmp.Combine("afresh"), "fp");
+        var carries = Directory.GetFiles(tmp.Combine("afresh"), "*.carry", SearchOption.AllDirectories);
+        Assert.Equal(2, carries.Length);
+        foreach (var f in carries) File.Delete(f);
+        foreach (var phase in phases.Skip(2)) Pipeline().RunPhase(phase, PipelineTask.Whole, shards, tmp.Combine("afresh"), "fp");
+        Assert.Equal((0, 5), (ShortHalf.Carried, ShortHalf.Afresh));
+        Assert.Equal(kept, Read(tmp.Combine("afresh", "kept")).Select(o => o["id"]!.GetValue<string>()).Order().ToList());
+    }
+
     [Fact]
     public void Corpus_steps_decide_over_all_shards_in_input_order_see_only_survivors_and_commit_once()
     {

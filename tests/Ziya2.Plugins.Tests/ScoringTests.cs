@@ -55,6 +55,20 @@ public sealed class ScoringTests : IDisposable
         var kept = outcomes.Where(o => o.Document is not null).ToList();
         Assert.All(kept, o => Assert.InRange((double)o.Document!.Attributes["perplexity"], 1, 1e4));
         Assert.Equal("unscored", apply.Apply(new Document("x", "no model for this language") { Language = "en" }, new DocumentPosition(0, 9)).Document!.Attributes["quality_bucket"]);
+
+        // Pass 1 hands each perplexity to pass 2: deciding with it is deciding afresh, and NaN is "not scored".
+        var observer = new PerplexityBucketFilter(options);
+        for (int i = 0; i < 10; i++)
+        {
+            var position = new DocumentPosition(i % 2, i / 2);
+            double carried = observer.ObserveAndCarry(docs[i], position);
+            var again = apply.Apply(docs[i], position, carried);
+            Assert.Equal((outcomes[i].Action, outcomes[i].Reason), (again.Action, again.Reason));
+            Assert.Equal(outcomes[i].Document?.Attributes.OrderBy(kv => kv.Key), again.Document?.Attributes.OrderBy(kv => kv.Key));
+        }
+        var english = new Document("en", "an English document without an English model") { Language = "en" };
+        Assert.True(double.IsNaN(observer.ObserveAndCarry(english, new DocumentPosition(0, 9))));
+        Assert.Equal("unscored", apply.Apply(english, new DocumentPosition(0, 9), double.NaN).Document!.Attributes["quality_bucket"]);
     }
 
     [Fact]

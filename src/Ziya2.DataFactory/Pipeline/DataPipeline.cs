@@ -193,15 +193,19 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         {
             var path = ObservationPath(output, s, steps[s].Name, shards[i]);
             if (File.Exists(path)) return;
-            var instances = CreateInstances(s, decisions, i);
+            var instances = CreateInstances(s, decisions, i, output, shards[i]);
             var observer = (ICorpusDataFilter)steps[s].Create();
+            var carried = observer is ICarryingCorpusDataFilter ? new List<(long, double)>() : null;
             try
             {
                 Walk(shards[i], i, instances, null, cancellation, onMalformed: _ => { }, onDone: (_, doc, position, dropped) =>
                 {
-                    if (dropped is null) observer.Observe(doc, position);
+                    if (dropped is not null) return;
+                    if (carried is not null) carried.Add((position.Record, ((ICarryingCorpusDataFilter)observer).ObserveAndCarry(doc, position)));
+                    else observer.Observe(doc, position);
                 });
                 Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+                if (carried is not null) CarriedValues.Write(CarriedValues.PathFor(path), carried);   // before the observations: see CarriedValues
                 AtomicFile.Write(path, rounds is null ? observer.SaveObservations() : Routed((IPartitionedCorpusDataFilter)observer, steps[s].Name, rounds));
             }
             finally { Dispose(instances); (observer as IDisposable)?.Dispose(); }
@@ -344,7 +348,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
             using var lease = TryLease(Path.Combine(leases, shards[i].Name + ".lock"));
             if (lease is null) { busy.Add(shards[i].Name); return; }
             if (File.Exists(DoneMarker(output, shards[i]))) return;   // finished by that other process meanwhile
-            var stats = RunShard(shards[i], i, kept, rejected, decisions, cancellation);
+            var stats = RunShard(shards[i], i, output, kept, rejected, decisions, cancellation);
             stats.Reconcile($"shard {shards[i].Name}");
             AtomicFile.Write(DoneMarker(output, shards[i]), JsonSerializer.Serialize(stats, Indented));
             events?.Publish(new RunEvent(RunEvents.ShardEnd, i, options.Name, new Dictionary<string, double>
@@ -473,14 +477,19 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         }
     }
 
-    /// <summary>Instances of the first <paramref name="count"/> steps; corpus steps get their decisions.</summary>
-    List<(string Name, IDataFilter Filter)> CreateInstances(int count, StepDecision?[] decisions, int shard)
+    /// <summary>
+    /// Instances of the first <paramref name="count"/> steps; corpus steps get their decisions, and a carrying one the
+    /// numbers it returned when it observed this shard.
+    /// </summary>
+    List<(string Name, IDataFilter Filter)> CreateInstances(int count, StepDecision?[] decisions, int shardIndex, string output, InputShard shard)
     {
         var instances = new List<(string, IDataFilter)>(count);
         for (int s = 0; s < count; s++)
         {
             var filter = steps[s].Create();
-            if (filter is ICorpusDataFilter corpus) (decisions[s] ?? throw new InvalidOperationException($"step {steps[s].Name} has no decision")).Use(corpus, shard);
+            if (filter is ICorpusDataFilter corpus) (decisions[s] ?? throw new InvalidOperationException($"step {steps[s].Name} has no decision")).Use(corpus, shardIndex);
+            if (filter is ICarryingCorpusDataFilter carrying && CarriedValues.Read(CarriedValues.PathFor(ObservationPath(output, s, steps[s].Name, shard))) is { } values)
+                filter = new CarriedCorpusFilter(carrying, values);
             instances.Add((steps[s].Name, filter));
         }
         return instances;
@@ -491,14 +500,14 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         foreach (var (_, f) in instances) (f as IDisposable)?.Dispose();
     }
 
-    PipelineStats RunShard(InputShard shard, int shardIndex, string keptDir, string rejectedDir, StepDecision?[] decisions, CancellationToken cancellation)
+    PipelineStats RunShard(InputShard shard, int shardIndex, string output, string keptDir, string rejectedDir, StepDecision?[] decisions, CancellationToken cancellation)
     {
         // A shard with files but no marker was interrupted: start it over (its half-written .tmp files included; a shard
         // belongs to one task, so nothing here is another process's work in progress).
         foreach (var dir in new[] { keptDir, rejectedDir })
             foreach (var stale in Directory.EnumerateFiles(dir, shard.Name + "-*.jsonl.zst*")) File.Delete(stale);
 
-        var instances = CreateInstances(steps.Count, decisions, shardIndex);
+        var instances = CreateInstances(steps.Count, decisions, shardIndex, output, shard);
         try
         {
             var stats = new PipelineStats { Shards = 1, Steps = [new StepStats { Name = ReadStep }, .. steps.Select(s => new StepStats { Name = s.Name })] };
