@@ -51,6 +51,40 @@ sealed class ProbingTable
         }
     }
 
+    /// <summary>The table as stored: its slots, for the binary model file (<see cref="ArpaModel.SaveBinary"/>).</summary>
+    internal void Write(BinaryWriter writer)
+    {
+        writer.Write(_keys.Length); writer.Write(Count);
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_keys.AsSpan()));
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_prob.AsSpan()));
+        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_backoff.AsSpan()));
+    }
+
+    /// <summary>A table read back from <see cref="Write"/>; a size that is not a power of two, or slots that disagree with the count, are refused.</summary>
+    internal static ProbingTable Read(BinaryReader reader, string name)
+    {
+        int capacity = reader.ReadInt32(), count = reader.ReadInt32();
+        if (capacity < 16 || (capacity & (capacity - 1)) != 0 || count < 0 || count * 3L > capacity * 2L)
+            throw new InvalidDataException($"{name}: a table of {capacity} slots holding {count} n-grams is not one this program writes");
+        // 16 bytes a slot must still be in the file: a corrupt size is refused before anything that large is allocated.
+        if (capacity * 16L > reader.BaseStream.Length - reader.BaseStream.Position)
+            throw new InvalidDataException($"{name}: the file ends inside a table (truncated)");
+        var table = new ProbingTable(0) { _keys = new ulong[capacity], _prob = new float[capacity], _backoff = new float[capacity], _mask = capacity - 1, Count = count };
+        Fill(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(table._keys.AsSpan()), name);
+        Fill(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(table._prob.AsSpan()), name);
+        Fill(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(table._backoff.AsSpan()), name);
+        int used = 0;
+        foreach (var k in table._keys) if (k != 0) used++;
+        if (used != count) throw new InvalidDataException($"{name}: a table says {count} n-grams but holds {used}");
+        return table;
+    }
+
+    static void Fill(BinaryReader reader, Span<byte> target, string name)
+    {
+        if (reader.BaseStream.ReadAtLeast(target, target.Length, throwOnEndOfStream: false) != target.Length)
+            throw new InvalidDataException($"{name}: the file ends inside a table (truncated)");
+    }
+
     public bool TryGet(ulong key, out float prob, out float backoff)
     {
         for (int i = (int)key & _mask; ; i = (i + 1) & _mask)

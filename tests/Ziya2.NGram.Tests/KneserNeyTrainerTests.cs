@@ -21,6 +21,41 @@ public class KneserNeyTrainerTests
         return (ArpaModel.Read(new StringReader(text.ToString()), "trained.arpa"), summary, text.ToString());
     }
 
+    [Fact]
+    public void The_binary_form_scores_as_the_arpa_does_and_a_damaged_one_is_refused()
+    {
+        var (m, _, arpa) = Train(4, Corpus);
+        var dir = Directory.CreateTempSubdirectory("ziya2-lm-").FullName;
+        try
+        {
+            var text = Path.Combine(dir, "m.arpa");
+            File.WriteAllText(text, arpa);
+            var binary = Path.Combine(dir, "m.bin");
+            ArpaModel.Load(text).SaveBinary(binary);
+            var back = ArpaModel.Load(binary);
+            Assert.Equal(m.Counts, back.Counts);
+            Assert.Equal(m.VocabularySize, back.VocabularySize);
+            foreach (var line in Corpus.Append("an unseen dog and a zebra on the log").Append(""))
+                Assert.Equal(m.ScoreDocument(line, LmTokenization.Whitespace), back.ScoreDocument(line, LmTokenization.Whitespace));
+
+            var bytes = File.ReadAllBytes(binary);
+            var cut = Path.Combine(dir, "cut.bin");
+            foreach (var length in new[] { 9, 40, bytes.Length / 2, bytes.Length - 1 })
+            {
+                File.WriteAllBytes(cut, bytes[..length]);
+                var e = Assert.Throws<InvalidDataException>(() => ArpaModel.Load(cut));
+                Assert.StartsWith(cut + ":", e.Message);
+            }
+            File.WriteAllBytes(cut, [.. bytes, 0]);
+            Assert.Contains("bytes after the last table", Assert.Throws<InvalidDataException>(() => ArpaModel.Load(cut)).Message);
+            var wrongOrder = (byte[])bytes.Clone();
+            BitConverter.TryWriteBytes(wrongOrder.AsSpan(8), 99);   // the order, after the 8-byte magic
+            File.WriteAllBytes(cut, wrongOrder);
+            Assert.Contains("order 99 is not one this program writes", Assert.Throws<InvalidDataException>(() => ArpaModel.Load(cut)).Message);
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
     [Theory]
     [InlineData(LmTokenization.Whitespace)]
     [InlineData(LmTokenization.Characters)]
