@@ -21,28 +21,71 @@ public sealed class NgramRepetitionRule(NgramRepetitionOptions o) : IDataFilter
 {
     public FilterDecision Apply(Document d)
     {
-        bool chinese = TextMetrics.IsMostlyChinese(d.Text);
-        var units = chinese ? d.Text.EnumerateRunes().Where(r => !System.Text.Rune.IsWhiteSpace(r)).Select(r => r.ToString()).ToList() : TextMetrics.Words(d.Text);
-        long total = units.Sum(u => (long)u.Length);
-        if (units.Count < 10 || total == 0) return FilterDecision.Keep();
-        // Units become small integer ids so an n-gram is a value-type key, not a joined string per position.
-        var ids = new Dictionary<string, int>(StringComparer.Ordinal);
-        var seq = units.Select(u => ids.TryGetValue(u, out var id) ? id : ids[u] = ids.Count).ToArray();
-        var lengths = units.Select(u => u.Length).ToArray();
+        // Units become small integer ids so an n-gram is a number, not a joined string per position; Chinese characters
+        // go straight from the text to ids (no string per character).
+        var ids = new List<int>();
+        var lengths = new List<int>();
+        long total = 0;
+        if (TextMetrics.IsMostlyChinese(d.Text))
+        {
+            var byRune = new Dictionary<int, int>();
+            foreach (var r in d.Text.EnumerateRunes())
+            {
+                if (System.Text.Rune.IsWhiteSpace(r)) continue;
+                ids.Add(byRune.TryGetValue(r.Value, out var id) ? id : byRune[r.Value] = byRune.Count);
+                lengths.Add(r.Utf16SequenceLength);
+                total += r.Utf16SequenceLength;
+            }
+        }
+        else
+        {
+            var byWord = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var w in TextMetrics.Words(d.Text))
+            {
+                ids.Add(byWord.TryGetValue(w, out var id) ? id : byWord[w] = byWord.Count);
+                lengths.Add(w.Length);
+                total += w.Length;
+            }
+        }
+        if (ids.Count < 10 || total == 0) return FilterDecision.Keep();
+        var seq = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids);
+        int distinct = 0;
+        foreach (var id in seq) distinct = Math.Max(distinct, id + 1);
         foreach (var (n, max) in new[] { (2, o.MaxTop2), (3, o.MaxTop3), (4, o.MaxTop4) })
         {
             if (seq.Length < n) break;
-            var counts = new Dictionary<(int, int, int, int), (int Count, int Start)>();
-            for (int i = 0; i + n <= seq.Length; i++)
-            {
-                var key = (seq[i], seq[i + 1], n > 2 ? seq[i + 2] : -1, n > 3 ? seq[i + 3] : -1);
-                counts[key] = counts.TryGetValue(key, out var c) ? (c.Count + 1, c.Start) : (1, i);
-            }
-            var top = counts.Values.MaxBy(c => c.Count);
-            if (top.Count < 2) continue;
-            long covered = (long)top.Count * lengths.Skip(top.Start).Take(n).Sum();
-            if ((double)covered / total > max) return FilterDecision.Drop("repeated_ngrams");
+            // The most frequent n-gram, the first to reach that count in the text when several tie.
+            var (count, start) = distinct < 1 << 16 ? Top(seq, n, Packed) : Top(seq, n, Tuple);
+            if (count < 2) continue;
+            long span = 0;
+            for (int k = start; k < start + n; k++) span += lengths[k];
+            if ((double)count * span / total > max) return FilterDecision.Drop("repeated_ngrams");
         }
         return FilterDecision.Keep();
+    }
+
+    static ulong Packed(ReadOnlySpan<int> s, int i, int n)
+    {
+        ulong key = 0;
+        for (int k = 0; k < n; k++) key = key << 16 | (uint)s[i + k];
+        return key;
+    }
+
+    static (int, int, int, int) Tuple(ReadOnlySpan<int> s, int i, int n) => (s[i], s[i + 1], n > 2 ? s[i + 2] : -1, n > 3 ? s[i + 3] : -1);
+
+    delegate TKey KeyOf<TKey>(ReadOnlySpan<int> seq, int i, int n);
+
+    static (int Count, int Start) Top<TKey>(ReadOnlySpan<int> seq, int n, KeyOf<TKey> keyOf) where TKey : notnull
+    {
+        var counts = new Dictionary<TKey, (int Count, int Start)>();
+        for (int i = 0; i + n <= seq.Length; i++)
+        {
+            ref var c = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, keyOf(seq, i, n), out bool existed);
+            c = existed ? (c.Count + 1, c.Start) : (1, i);
+        }
+        // Dictionary order is insertion order here (nothing is removed): the first maximum is the earliest n-gram.
+        (int Count, int Start) top = (0, 0);
+        foreach (var c in counts.Values) if (c.Count > top.Count) top = c;
+        return top;
     }
 }
