@@ -7,6 +7,8 @@
 # MB/s per core of every step, peak memory, and the language decisions' agreement with a saved baseline:
 #   ZIYA2_LANGUAGE_BASELINE=FILE bench/factory.sh   compares with FILE (one "id<TAB>decision" per document) and,
 #   when FILE does not exist, writes it from this run.
+#   ZIYA2_REPO=DIR bench/factory.sh                  runs another checkout's build and recipe on the same corpus (a
+#   baseline: git worktree add /tmp/base <commit>), so the two are measured in one session.
 # The scoring models are 5-gram models trained on the first shard (their training is not part of the measurement),
 # read in binary form (ZIYA2_LM_FORM=arpa reads the ARPA text instead).
 set -euo pipefail
@@ -15,8 +17,9 @@ mb="${1:-100}"; shift $(( $# < 1 ? $# : 1 ))
 work="${TMPDIR:-/tmp}/ziya2-factory-bench"; mkdir -p "$work"
 corpus="$work/corpus-$mb"
 [ -s "$corpus/page-00.jsonl" ] || python3 bench/web-corpus.py "$mb" "$corpus"
-dotnet build -c Release src/Ziya2.Cli -v q -nologo >/dev/null
-ziya2=src/Ziya2.Cli/bin/Release/net10.0/ziya2
+bench="$PWD"; repo="$(cd "${ZIYA2_REPO:-$PWD}" && pwd)"
+(cd "$repo" && dotnet build -c Release src/Ziya2.Cli -v q -nologo >/dev/null)
+ziya2="$repo/src/Ziya2.Cli/bin/Release/net10.0/ziya2"
 if [ ! -s "$work/lm-$mb/en.bin" ]; then
   "$ziya2" lm train --order 5 --tokenize characters --corpus "$corpus/page-00.jsonl" --out "$work/lm-$mb/zh.arpa" >/dev/null
   "$ziya2" lm train --order 5 --corpus "$corpus/page-00.jsonl" --out "$work/lm-$mb/en.arpa" >/dev/null
@@ -25,7 +28,7 @@ if [ ! -s "$work/lm-$mb/en.bin" ]; then
   "$ziya2" lm binary "$work/lm-$mb/en.arpa" "$work/lm-$mb/en.bin"
 fi
 cat > "$work/factory.toml" <<EOF
-include = ["$PWD/recipes/pipelines/ziya2.toml", "$PWD/recipes/pipelines/ziya2-code.toml"]
+include = ["$repo/recipes/pipelines/ziya2.toml", "$repo/recipes/pipelines/ziya2-code.toml"]
 [factory]
 inputs = ["$corpus"]
 output = "$work/out"
@@ -43,7 +46,7 @@ EOF
 rm -rf "$work/out" "$work/run"
 timer=(); if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -f "peak RSS %M KB, %U s user + %S s system"); fi
 start=$(date +%s.%N)
-"${timer[@]}" "$ziya2" run recipes/data-factory.csx -c "$work/factory.toml" --run-dir "$work/run" --log-level Warning "$@" >"$work/log.txt" 2>&1 || { tail -20 "$work/log.txt"; exit 1; }
+(cd "$repo" && "${timer[@]}" "$ziya2" run recipes/data-factory.csx -c "$work/factory.toml" --run-dir "$work/run" --log-level Warning "$@") >"$work/log.txt" 2>&1 || { tail -20 "$work/log.txt"; exit 1; }
 end=$(date +%s.%N)
 grep "peak RSS" "$work/log.txt" || true
 python3 - "$work/out" "$corpus" "$start" "$end" "${ZIYA2_LANGUAGE_BASELINE:-}" <<'PY'
