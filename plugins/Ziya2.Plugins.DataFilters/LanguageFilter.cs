@@ -17,9 +17,9 @@ public sealed class LanguageFilterOptions : IValidatableOptions
     /// <summary>Characters from the start of the document used for detection.</summary>
     public int MaxChars { get; set; } = 500;
     /// <summary>
-    /// Decide plain English by its function words before Lingua (confidence 1, as Lingua's script rules report): about
-    /// five times faster on English pages, agreeing with Lingua on 100 % of bench/factory.sh's corpus. Off: Lingua decides
-    /// every non-Han text. Used only when the candidates are languages the rule tells English from.
+    /// Decide plain English by its function words before Lingua (confidence 1, as Lingua's script rules report): the
+    /// language step ran ~3× faster on bench/factory.sh's corpus, its decisions the same on 99.99 % of the pages. Off:
+    /// Lingua decides every non-Han text. Used only when the candidates are languages the rule tells English from.
     /// </summary>
     public bool EnglishRule { get; set; } = true;
 
