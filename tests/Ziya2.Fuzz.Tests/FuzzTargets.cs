@@ -74,12 +74,15 @@ public static class FuzzTargets
         _ = bpe.Decode(ids);
     }
 
-    /// <summary>An ARPA n-gram model (gzip-compressed when it starts like gzip, as <c>lmplz</c>'s often are), read.</summary>
+    /// <summary>
+    /// An n-gram model, read: ARPA text, gzip-compressed when it starts like gzip (as <c>lmplz</c>'s often are), or the
+    /// binary form <c>ziya2 lm binary</c> writes when it starts with its magic.
+    /// </summary>
     static void Arpa(byte[] input)
     {
-        if (input is [0x1f, 0x8b, ..])
+        if (input is [0x1f, 0x8b, ..] || input.AsSpan().StartsWith("ZIYA2LM1"u8))
         {
-            var path = Temporary(input, ".arpa.gz");
+            var path = Temporary(input, input[0] == 0x1f ? ".arpa.gz" : ".bin");
             try { _ = ArpaModel.Load(path).Order; }
             finally { File.Delete(path); }
             return;
