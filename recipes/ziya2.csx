@@ -242,14 +242,25 @@ if (regime.Scaling.Documents > 0 && trainedStages.Count > 0 && regime.Benchmarks
     var advertising = PhraseMatcher.Load(evaluation.AdvertisingLists.Select(Path.GetFullPath));
     // Each benchmark's questions are embedded once, each stage's documents once (the mean of unit embeddings on each side).
     var questions = regime.Benchmarks.Zip(benchmarks).ToDictionary(b => b.First.Name, b => DataSimilarity.MeanUnit(embedder, b.Second.Questions.Take(regime.Scaling.Documents).ToList()));
+    // The first documents of a set of sources, measured and embedded once: a stage of one source and that source in
+    // the planner's view (5c) are the same documents.
+    var measuredSets = new Dictionary<string, (DataAttributes Attributes, double[] Embedded)>();
+    (DataAttributes Attributes, double[] Embedded) Measure(IReadOnlyList<SourceSettings> sources)
+    {
+        var docs = sources.SelectMany(s => ReadDocuments(kept[s.CorpusName]).Where(d => LanguageOf(s)?.Invoke(d) ?? true).Select(d => (Source: s.Name, Document: d)))
+            .Take(regime.Scaling.Documents).ToList();
+        // Keyed by the sources the documents came from: a stage whose first source fills the sample is that source's sample.
+        var key = string.Join("\u0001", docs.Select(x => x.Source).Distinct());
+        if (measuredSets.TryGetValue(key, out var known)) return known;
+        var texts = docs.Select(x => x.Document).ToList();
+        return measuredSets[key] = (DataAttributes.Proxy(texts, advertising), DataSimilarity.MeanUnit(embedder, texts.Select(d => d.Text).ToList()));
+    }
     double trained = 0;
     foreach (var r in trainedStages)
     {
         trained += r.Steps * (double)plan.StepTokens;   // all ranks' tokens
         int index = stages.FindIndex(s => s.Name == r.Stage) + 1;
-        var docs = InStage(index).SelectMany(s => ReadDocuments(kept[s.CorpusName]).Where(d => LanguageOf(s)?.Invoke(d) ?? true)).Take(regime.Scaling.Documents).ToList();
-        var attributes = DataAttributes.Proxy(docs, advertising);
-        var stageData = DataSimilarity.MeanUnit(embedder, docs.Select(d => d.Text).ToList());
+        var (attributes, stageData) = Measure([.. InStage(index)]);
         foreach (var (bench, testSet) in questions)
         {
             if (!r.Evaluation.TryGetValue(bench + "_answer_loss", out var loss)) continue;
@@ -279,10 +290,8 @@ if (regime.Scaling.Documents > 0 && trainedStages.Count > 0 && regime.Benchmarks
         {
             drawn[m.Name] = drawn.GetValueOrDefault(m.Name) + StageTokensRun(r) * m.Weight / weights;
             if (profiles.ContainsKey(m.Name)) continue;
-            var source = regime.Sources.First(s => s.Name == m.Name);
-            var docs = ReadDocuments(kept[source.CorpusName]).Where(d => LanguageOf(source)?.Invoke(d) ?? true).Take(regime.Scaling.Documents).ToList();
-            var embedded = DataSimilarity.MeanUnit(embedder, docs.Select(d => d.Text).ToList());
-            profiles[m.Name] = (DataAttributes.Proxy(docs, advertising), questions.ToDictionary(q => q.Key, q => Math.Clamp(DataSimilarity.AverageCosine(embedded, q.Value), 0, 1)));
+            var (sourceAttributes, embedded) = Measure([regime.Sources.First(s => s.Name == m.Name)]);
+            profiles[m.Name] = (sourceAttributes, questions.ToDictionary(q => q.Key, q => Math.Clamp(DataSimilarity.AverageCosine(embedded, q.Value), 0, 1)));
         }
         foreach (var bench in questions.Keys)
             if (r.Evaluation.TryGetValue(bench + "_answer_loss", out var measured))
