@@ -54,7 +54,7 @@ import glob, json, os, subprocess, sys
 out, corpus, wall, baseline = sys.argv[1], sys.argv[2], float(sys.argv[4]) - float(sys.argv[3]), sys.argv[5]
 total = sum(os.path.getsize(f) for f in glob.glob(os.path.join(corpus, "*.jsonl")))
 cpu = 0.0
-for name in ("dp", "as", "rf", "cd"):
+for name in [n for n in ("dp", "as", "rf", "cd", "dp-rf", "as-cd") if os.path.exists(os.path.join(out, n, "stats.json"))]:
     s = json.load(open(os.path.join(out, name, "stats.json")))
     print(f"== {name}: {s['input']:,} in, {s['kept']:,} kept, {s['seconds']:.1f} s")
     for st in s["steps"]:
@@ -70,6 +70,8 @@ def records(directory):
         for line in subprocess.run(["zstd", "-dc", f], capture_output=True, text=True, check=True).stdout.splitlines():
             yield json.loads(line)
 decisions = {}
+if not os.path.isdir(os.path.join(out, "dp")):   # rules-first: the language step's output is not kept apart
+    sys.exit(0)
 for d in records(os.path.join(out, "dp", "kept")): decisions[d["id"]] = d.get("language") or "?"
 for d in records(os.path.join(out, "dp", "rejected")):
     reason = d.get("reason") or d.get("rejection", {}).get("reason") or "rejected"
