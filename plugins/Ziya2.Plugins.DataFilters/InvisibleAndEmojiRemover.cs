@@ -32,8 +32,13 @@ public sealed class InvisibleAndEmojiRemover(InvisibleAndEmojiRemoverOptions opt
     internal string Clean(string text, out int removed)
     {
         removed = 0;
+        // Most documents lose nothing: find the first character that goes before copying anything.
+        int first = 0;
+        while (first < text.Length && Keeps(text, first, out int length)) first += length;
+        if (first == text.Length) return text;
         var sb = new StringBuilder(text.Length);
-        for (int i = 0; i < text.Length;)
+        sb.Append(text, 0, first);
+        for (int i = first; i < text.Length;)
         {
             if (char.IsSurrogate(text[i]) && !(char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])))
             { removed++; i++; continue; }   // unpaired surrogate
@@ -43,6 +48,18 @@ public sealed class InvisibleAndEmojiRemover(InvisibleAndEmojiRemoverOptions opt
             i += rune.Utf16SequenceLength;
         }
         return sb.ToString();
+    }
+
+    /// <summary>Whether the character at <paramref name="i"/> stays (printable ASCII always does), and its length in UTF-16 units.</summary>
+    bool Keeps(string text, int i, out int length)
+    {
+        char c = text[i];
+        length = 1;
+        if (c is >= ' ' and <= '~' or '\n') return true;
+        if (char.IsSurrogate(c) && !(char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))) return false;
+        var rune = Rune.GetRuneAt(text, i);
+        length = rune.Utf16SequenceLength;
+        return !Drop(rune);
     }
 
     bool Drop(Rune r)
