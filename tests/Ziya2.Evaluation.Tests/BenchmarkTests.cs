@@ -271,9 +271,15 @@ public sealed class HumanEvalTests(TinyModel tiny) : IClassFixture<TinyModel>
             Assert.True(bench.Execute("import os\nassert not os.path.exists('/tmp/scratch')\n").Passed);
         }
         finally { Directory.Delete(home, recursive: true); }
-        // The fork bomb's processes are gone with it.
+        // The fork bomb's processes are gone with it. Only the sandbox's interpreter counts (`python3 -I -B -`): other test
+        // projects run at the same time and start python3 scripts of their own.
         Thread.Sleep(500);
-        Assert.DoesNotContain(System.Diagnostics.Process.GetProcesses(), p => { try { return p.ProcessName == "python3" && p.StartTime > DateTime.Now.AddMinutes(-1); } catch (Exception) { return false; } });
+        static bool Sandboxed(System.Diagnostics.Process p)
+        {
+            try { return p.ProcessName == "python3" && File.ReadAllText($"/proc/{p.Id}/cmdline").Split('\0', StringSplitOptions.RemoveEmptyEntries)[1..] is ["-I", "-B", "-"]; }
+            catch (Exception) { return false; }   // gone while we looked
+        }
+        Assert.DoesNotContain(System.Diagnostics.Process.GetProcesses(), Sandboxed);
     }
 
     [Fact]
