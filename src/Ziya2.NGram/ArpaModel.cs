@@ -61,15 +61,23 @@ public sealed class ArpaModel
     /// <summary>Total log10 probability of a tokenised sentence, as KenLM's <c>Model.score(sentence, bos, eos)</c>.</summary>
     public double Score(IReadOnlyList<string> tokens, bool bos = true, bool eos = true)
     {
-        var ids = new List<int>(tokens.Count + 2);
-        if (bos) ids.Add(BosId);
-        int first = ids.Count;
-        foreach (var t in tokens) ids.Add(WordId(t));
-        if (eos) ids.Add(EosId);
-        var span = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids);
+        Span<int> ids = tokens.Count <= 512 ? stackalloc int[tokens.Count] : new int[tokens.Count];
+        for (int i = 0; i < ids.Length; i++) ids[i] = WordId(tokens[i]);
+        return ScoreIds(ids, bos, eos);
+    }
+
+    /// <summary>As <see cref="Score"/> for word ids (<see cref="UnknownId"/> for words outside the vocabulary).</summary>
+    double ScoreIds(ReadOnlySpan<int> words, bool bos, bool eos)
+    {
+        int length = words.Length + (bos ? 1 : 0) + (eos ? 1 : 0);
+        Span<int> ids = length <= 514 ? stackalloc int[length] : new int[length];
+        int first = bos ? 1 : 0;
+        if (bos) ids[0] = BosId;
+        words.CopyTo(ids[first..]);
+        if (eos) ids[^1] = EosId;
         double total = 0;
-        for (int i = first; i < span.Length; i++)
-            total += LogProb(span[Math.Max(0, i - (Order - 1))..i], span[i]);
+        for (int i = first; i < ids.Length; i++)
+            total += LogProb(ids[Math.Max(0, i - (Order - 1))..i], ids[i]);
         return total;
     }
 
@@ -84,69 +92,35 @@ public sealed class ArpaModel
     {
         double log10 = 0; int tokens = 0;
         // Whitespace and character tokens go straight from the text to ids (no token strings: scoring is a hot loop of
-        // the data factory); SentencePiece pieces, and a line holding a lone surrogate, go through the token strings.
-        var ids = tokenizer.Mode == LmTokenization.SentencePiece ? null : new List<int>();
+        // the data factory), split where LmTokenizer splits them; SentencePiece pieces go through their strings.
+        var mode = tokenizer.Mode;
+        var ranges = new List<Range>();
+        var ids = new List<int>();
         var lookup = _vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
         foreach (var range in text.AsSpan().Split('\n'))
         {
             var line = text.AsSpan(range);
-            if (ids is not null && LineIds(line, tokenizer.Mode, lookup, ids))
+            if (mode == LmTokenization.SentencePiece)
             {
-                if (ids.Count == 0) continue;
-                log10 += ScoreIds(ids);
-                tokens += ids.Count + 1;
+                var words = tokenizer.Tokenize(line.ToString());
+                if (words.Count == 0) continue;
+                log10 += Score(words);
+                tokens += words.Count + 1;
                 continue;
             }
-            var words = tokenizer.Tokenize(line.ToString());
-            if (words.Count == 0) continue;
-            log10 += Score(words);
-            tokens += words.Count + 1;
+            LmTokenizer.Split(line, mode, ranges);
+            if (ranges.Count == 0) continue;
+            ids.Clear();
+            foreach (var r in ranges)
+            {
+                var token = line[r];
+                ids.Add(mode == LmTokenization.Characters && LmTokenizer.HasLoneSurrogate(token) ? WordId(LmTokenizer.Token(token, mode))
+                        : lookup.TryGetValue(token, out var id) ? id : UnknownId);
+            }
+            log10 += ScoreIds(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids), bos: true, eos: true);
+            tokens += ids.Count + 1;
         }
         return (log10, tokens);
-    }
-
-    /// <summary>The ids of one line's tokens as <see cref="LmTokenizer.Tokenize(string, LmTokenization)"/> splits it; false for a line it would repair (a lone surrogate).</summary>
-    static bool LineIds(ReadOnlySpan<char> line, LmTokenization mode, Dictionary<string, int>.AlternateLookup<ReadOnlySpan<char>> lookup, List<int> ids)
-    {
-        ids.Clear();
-        int Id(ReadOnlySpan<char> token) => lookup.TryGetValue(token, out var id) ? id : -2;
-        int wordStart = -1;
-        if (mode == LmTokenization.Whitespace)
-        {
-            for (int i = 0; i <= line.Length; i++)
-            {
-                bool space = i == line.Length || line[i] is ' ' or '\t' or '\n' or '\r' or '\f' or '\v';
-                if (!space) { if (wordStart < 0) wordStart = i; continue; }
-                if (wordStart >= 0) { ids.Add(Id(line[wordStart..i])); wordStart = -1; }
-            }
-            return true;
-        }
-        for (int i = 0; i < line.Length;)
-        {
-            if (Rune.DecodeFromUtf16(line[i..], out var r, out int used) != System.Buffers.OperationStatus.Done) return false;
-            if (Rune.IsWhiteSpace(r) || LmTokenizer.IsCjk(r.Value))
-            {
-                if (wordStart >= 0) { ids.Add(Id(line[wordStart..i])); wordStart = -1; }
-                if (!Rune.IsWhiteSpace(r)) ids.Add(Id(line.Slice(i, used)));
-            }
-            else if (wordStart < 0) wordStart = i;
-            i += used;
-        }
-        if (wordStart >= 0) ids.Add(Id(line[wordStart..]));
-        return true;
-    }
-
-    /// <summary>As <see cref="Score"/> for word ids (-2: not in the vocabulary), with &lt;s&gt; and &lt;/s&gt;.</summary>
-    double ScoreIds(List<int> words)
-    {
-        Span<int> buffer = words.Count + 2 <= 512 ? stackalloc int[words.Count + 2] : new int[words.Count + 2];
-        buffer[0] = BosId;
-        for (int i = 0; i < words.Count; i++) buffer[i + 1] = words[i] == -2 ? UnknownId : words[i];
-        buffer[^1] = EosId;
-        double total = 0;
-        for (int i = 1; i < buffer.Length; i++)
-            total += LogProb(buffer[Math.Max(0, i - (Order - 1))..i], buffer[i]);
-        return total;
     }
 
     /// <summary>CCNet's perplexity: 10^(-log10 / tokens); +∞ for a document without tokens.</summary>

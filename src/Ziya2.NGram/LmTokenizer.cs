@@ -62,31 +62,56 @@ public sealed class LmTokenizer
     /// <summary>The tokens of one line, for the modes that need no model.</summary>
     public static List<string> Tokenize(string line, LmTokenization mode)
     {
-        if (mode == LmTokenization.SentencePiece) throw new ArgumentException("SentencePiece tokenisation needs a model: use LmTokenizer.Create");
-        var tokens = new List<string>();
-        if (mode == LmTokenization.Whitespace)
-        {
-            tokens.AddRange(line.Split(KenLmSpaces, StringSplitOptions.RemoveEmptyEntries));
-            return tokens;
-        }
-        var word = new StringBuilder();
-        foreach (var r in line.EnumerateRunes())
-        {
-            if (Rune.IsWhiteSpace(r)) { Flush(); continue; }
-            if (IsCjk(r.Value)) { Flush(); tokens.Add(r.ToString()); continue; }
-            word.Append(r.ToString());
-        }
-        Flush();
-        return tokens;
-
-        void Flush()
-        {
-            if (word.Length > 0) { tokens.Add(word.ToString()); word.Clear(); }
-        }
+        var ranges = new List<Range>();
+        Split(line, mode, ranges);
+        return [.. ranges.Select(r => Token(line.AsSpan(r), mode))];
     }
 
-    /// <summary>KenLM's <c>util::kSpaces</c>: the C locale's isspace, tested byte by byte of UTF-8.</summary>
-    static readonly char[] KenLmSpaces = [' ', '\t', '\n', '\r', '\f', '\v'];
+    /// <summary>
+    /// Where the tokens of one line are, for the modes that need no model — the one definition of the split, which
+    /// <see cref="Tokenize(string, LmTokenization)"/> and the scorer (straight to ids) share. Whitespace: runs between
+    /// KenLM's spaces (<c>util::kSpaces</c>, the C locale's isspace: space, \t, \n, \r, \f, \v). Characters: every CJK character alone, other runs of non-space characters as words (a lone
+    /// surrogate is part of a word; <see cref="Token"/> gives it as U+FFFD, as .NET's runes read it).
+    /// </summary>
+    internal static void Split(ReadOnlySpan<char> line, LmTokenization mode, List<Range> tokens)
+    {
+        if (mode == LmTokenization.SentencePiece) throw new ArgumentException("SentencePiece tokenisation needs a model: use LmTokenizer.Create");
+        tokens.Clear();
+        int wordStart = -1;
+        for (int i = 0; i < line.Length;)
+        {
+            int used = 1;
+            bool space, alone = false;
+            if (mode == LmTokenization.Whitespace) space = line[i] is ' ' or '\t' or '\n' or '\r' or '\f' or '\v';
+            else
+            {
+                Rune.DecodeFromUtf16(line[i..], out var r, out used);   // an invalid sequence is U+FFFD: neither space nor CJK
+                space = Rune.IsWhiteSpace(r);
+                alone = !space && IsCjk(r.Value);
+            }
+            if ((space || alone) && wordStart >= 0) { tokens.Add(wordStart..i); wordStart = -1; }
+            if (alone) tokens.Add(i..(i + used));
+            else if (!space && wordStart < 0) wordStart = i;
+            i += used;
+        }
+        if (wordStart >= 0) tokens.Add(wordStart..line.Length);
+    }
+
+    /// <summary>The text of a token <see cref="Split"/> found: as it stands, but in character mode with lone surrogates as U+FFFD.</summary>
+    internal static string Token(ReadOnlySpan<char> token, LmTokenization mode) =>
+        mode == LmTokenization.Characters && HasLoneSurrogate(token) ? string.Concat(token.ToString().EnumerateRunes().Select(r => r.ToString())) : token.ToString();
+
+    /// <summary>Whether <see cref="Token"/> would repair <paramref name="token"/> (then its span is not its text).</summary>
+    internal static bool HasLoneSurrogate(ReadOnlySpan<char> token)
+    {
+        for (int i = 0; i < token.Length; i++)
+        {
+            if (!char.IsSurrogate(token[i])) continue;
+            if (char.IsHighSurrogate(token[i]) && i + 1 < token.Length && char.IsLowSurrogate(token[i + 1])) { i++; continue; }
+            return true;
+        }
+        return false;
+    }
 
     internal static bool IsCjk(int v) => v is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2FA1F or >= 0xF900 and <= 0xFAFF
         or >= 0x3000 and <= 0x303F or >= 0xFF00 and <= 0xFFEF;   // CJK punctuation and full-width forms count as characters too

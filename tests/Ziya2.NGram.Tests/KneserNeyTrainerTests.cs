@@ -56,6 +56,24 @@ public class KneserNeyTrainerTests
         finally { Directory.Delete(dir, recursive: true); }
     }
 
+    // The split written out the plain way: KenLM's spaces; or runes (a lone surrogate read as U+FFFD), CJK ones alone.
+    static List<string> ReferenceTokens(string line, LmTokenization mode)
+    {
+        if (mode == LmTokenization.Whitespace) return [.. line.Split([' ', '\t', '\n', '\r', '\f', '\v'], StringSplitOptions.RemoveEmptyEntries)];
+        var tokens = new List<string>();
+        var word = new System.Text.StringBuilder();
+        void Flush() { if (word.Length > 0) { tokens.Add(word.ToString()); word.Clear(); } }
+        foreach (var r in line.EnumerateRunes())
+        {
+            bool cjk = r.Value is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2FA1F or >= 0xF900 and <= 0xFAFF or >= 0x3000 and <= 0x303F or >= 0xFF00 and <= 0xFFEF;
+            if (System.Text.Rune.IsWhiteSpace(r)) Flush();
+            else if (cjk) { Flush(); tokens.Add(r.ToString()); }
+            else word.Append(r.ToString());
+        }
+        Flush();
+        return tokens;
+    }
+
     [Theory]
     [InlineData(LmTokenization.Whitespace)]
     [InlineData(LmTokenization.Characters)]
@@ -69,6 +87,7 @@ public class KneserNeyTrainerTests
         for (int n = 0; n < 500; n++)
         {
             var text = string.Concat(Enumerable.Range(0, rng.Next(0, 30)).Select(_ => pieces[rng.Next(pieces.Length)]));
+            foreach (var line in text.Split('\n')) Assert.Equal(ReferenceTokens(line, mode), LmTokenizer.Tokenize(line, mode));
             double expected = 0; int tokens = 0;
             foreach (var line in text.Split('\n'))
             {
