@@ -40,12 +40,9 @@ public sealed class InvisibleAndEmojiRemover(InvisibleAndEmojiRemoverOptions opt
         sb.Append(text, 0, first);
         for (int i = first; i < text.Length;)
         {
-            if (char.IsSurrogate(text[i]) && !(char.IsHighSurrogate(text[i]) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1])))
-            { removed++; i++; continue; }   // unpaired surrogate
-            var rune = Rune.GetRuneAt(text, i);
-            if (Drop(rune)) removed++;
-            else sb.Append(text, i, rune.Utf16SequenceLength);
-            i += rune.Utf16SequenceLength;
+            if (Keeps(text, i, out int length)) sb.Append(text, i, length);
+            else removed++;
+            i += length;
         }
         return sb.ToString();
     }
