@@ -91,7 +91,6 @@ public sealed class ConfigTree
     public ConfigTree With(IEnumerable<string> assignments)
     {
         var copy = new ConfigTree();
-        copy.Root.Clear();
         foreach (var (key, value) in Root) copy.Root[key] = Clone(value);
         foreach (var (path, origin) in _origins) copy._origins[path] = origin;
         foreach (var assignment in assignments) copy.Set(assignment);

@@ -49,32 +49,26 @@ sealed class HostRecipeGlobals(
     public override ILearningRateScheduler Scheduler(string name, string? section = null) => Resolve<ILearningRateScheduler>(name, section);
     public override Ziya2.Tokenization.ITokenizer Tokenizer(string name, string? section = null) => Resolve<Ziya2.Tokenization.ITokenizer>(name, section);
 
-    public override IReadOnlyList<PipelineStep> Pipeline(string name)
-    {
-        // Resolved now, not in the workers: a missing filter or a bad option fails the call, before any data is read.
-        var errors = new List<ConfigError>();
-        IReadOnlyList<ResolvedPipelineStep>? steps;
-        lock (_resolveGate) steps = PipelineResolution.Resolve(config.Tree, components.Catalog, name, config.Prebind, errors);
-        if (steps is null) throw new ConfigException(errors);
-        log.LogDebug("Pipeline '{Name}': {Steps}", name, string.Join(", ", steps.Select(s => s.Definition.Name)));
-        return [.. steps.Select(s => s.Runnable(components))];
-    }
+    public override IReadOnlyList<PipelineStep> Pipeline(string name) => Steps(name, config.Tree, config.Prebind, "");
 
     public override IReadOnlyList<PipelineStep> Pipeline(string name, IReadOnlyDictionary<string, string> overrides)
     {
         ArgumentNullException.ThrowIfNull(overrides);
         if (overrides.Count == 0) return Pipeline(name);
         // A copy of the tree with the changes, bound afresh: the run's bindings (and its resolved config) stay as they were.
+        var tree = config.Tree.With(overrides.Select(kv => $"{kv.Key}={kv.Value}"));
+        var binder = new OptionsBinder(tree);
+        return Steps(name, tree, (path, type, e) => binder.Bind(type, path, e), $" with {string.Join(", ", overrides.Select(kv => $"{kv.Key}={kv.Value}"))}");
+    }
+
+    IReadOnlyList<PipelineStep> Steps(string name, ConfigTree tree, OptionsBinding bind, string with)
+    {
+        // Resolved now, not in the workers: a missing filter or a bad option fails the call, before any data is read.
         var errors = new List<ConfigError>();
         IReadOnlyList<ResolvedPipelineStep>? steps;
-        lock (_resolveGate)
-        {
-            var tree = config.Tree.With(overrides.Select(kv => $"{kv.Key}={kv.Value}"));
-            var binder = new OptionsBinder(tree);
-            steps = PipelineResolution.Resolve(tree, components.Catalog, name, (path, type, e) => binder.Bind(type, path, e), errors);
-        }
+        lock (_resolveGate) steps = PipelineResolution.Resolve(tree, components.Catalog, name, bind, errors);
         if (steps is null) throw new ConfigException(errors);
-        log.LogDebug("Pipeline '{Name}' with {Overrides}: {Steps}", name, string.Join(", ", overrides.Select(kv => $"{kv.Key}={kv.Value}")), string.Join(", ", steps.Select(s => s.Definition.Name)));
+        log.LogDebug("Pipeline '{Name}'{With}: {Steps}", name, with, string.Join(", ", steps.Select(s => s.Definition.Name)));
         return [.. steps.Select(s => s.Runnable(components))];
     }
 
