@@ -335,8 +335,7 @@ foreach (var (name, outcome) in funnels)
     if (outcome.Rounds is { Count: > 0 } rounds)
         report.Table($"Data gate rounds ({name}; evaluation.auto_tighten{(evaluation.AutoTighten.Enabled ? "" : " off")}): what each round changed, what it kept, what still failed",
             ["round", "changed", "re-ran", "kept documents", "failing criteria", "gate"],
-            rounds.Select(r => (IReadOnlyList<string>)[r.Round.ToString(), r.Changed.Count == 0 ? "(the config)" : string.Join(", ", r.Changed.Select(kv => $"{kv.Key} = {GateLoop.Literal(kv.Value)}")),
-                string.Join(", ", r.Rerun), $"{r.Funnel[^1].Documents:N0} ({r.KeptShare:P1})", string.Join(", ", r.Gate.Failures.Select(f => $"{f.Name} {f.Rate:P3}")), r.Gate.Passed ? "pass" : "fail"]));
+            rounds.Select(r => (IReadOnlyList<string>)[r.Round.ToString(), r.ChangedText, string.Join(", ", r.Rerun), r.KeptText, r.FailingText, r.Gate.Passed ? "pass" : "fail"]));
 }
 report.Text("Vocabulary extension", $"{added} Chinese characters added to the base tokenizer's {baseTokenizer.VocabSize} pieces: {added - traditional.Count} simplified or shared, " +
                                      $"{traditional.Count} traditional (counted before the factory's T→S); model rows {model.VocabSize}.")

@@ -37,9 +37,9 @@ public static class EvaluationReportWriter
         {
             html.Append("<h2>Rounds of the gate</h2><table><tr><th>round</th><th>changed</th><th>re-ran</th><th>kept</th><th>failing criteria</th><th>verdict</th></tr>");
             foreach (var r in rounds)
-                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{r.Round}</td><td style=\"text-align:left\">{WebUtility.HtmlEncode(r.Changed.Count == 0 ? "(the config)" : string.Join(", ", r.Changed.Select(kv => $"{kv.Key} = {GateLoop.Literal(kv.Value)}")))}</td>" +
-                    $"<td>{WebUtility.HtmlEncode(string.Join(", ", r.Rerun))}</td><td>{r.Funnel[^1].Documents:N0} ({r.KeptShare:P1})</td>" +
-                    $"<td style=\"text-align:left\">{WebUtility.HtmlEncode(string.Join(", ", r.Gate.Failures.Select(f => $"{f.Name} {f.Rate:P3}")))}</td><td class=\"{(r.Gate.Passed ? "pass\">pass" : "fail\">fail")}</td></tr>");
+                html.Append(CultureInfo.InvariantCulture, $"<tr><td>{r.Round}</td><td style=\"text-align:left\">{WebUtility.HtmlEncode(r.ChangedText)}</td>" +
+                    $"<td>{WebUtility.HtmlEncode(string.Join(", ", r.Rerun))}</td><td>{r.KeptText}</td>" +
+                    $"<td style=\"text-align:left\">{WebUtility.HtmlEncode(r.FailingText)}</td><td class=\"{(r.Gate.Passed ? "pass\">pass" : "fail\">fail")}</td></tr>");
             html.Append("</table>");
         }
         html.Append("<h2>Measures</h2><table><tr><th>measure</th><th>mean</th><th>p10</th><th>p50</th><th>p90</th></tr>");

@@ -109,6 +109,15 @@ public sealed record GateRound(
 {
     /// <summary>The share of the raw documents this round kept.</summary>
     public double KeptShare => Funnel.Count == 0 || Funnel[0].Documents == 0 ? 0 : (double)Funnel[^1].Documents / Funnel[0].Documents;
+
+    /// <summary>What the round changed, for reports and logs: <c>key = value, …</c>, or "(the config)" for the first.</summary>
+    public string ChangedText => Changed.Count == 0 ? "(the config)" : string.Join(", ", Changed.Select(kv => $"{kv.Key} = {GateLoop.Literal(kv.Value)}"));
+
+    /// <summary>Documents kept and their share of the raw ones: <c>18 (78.3 %)</c>.</summary>
+    public string KeptText => string.Create(CultureInfo.InvariantCulture, $"{Funnel[^1].Documents:N0} ({KeptShare:P1})");
+
+    /// <summary>The criteria still failing with their rates: <c>html_function 10.000 %</c>.</summary>
+    public string FailingText => string.Join(", ", Gate.Failures.Select(f => string.Create(CultureInfo.InvariantCulture, $"{f.Name} {f.Rate:P3}")));
 }
 
 /// <summary>Writes the loop's record: <c>rounds.json</c> (every round) and <c>tightened.toml</c> (the chosen settings).</summary>
