@@ -49,11 +49,13 @@ public sealed class NgramRepetitionRule(NgramRepetitionOptions o) : IDataFilter
         }
         if (ids.Count < 10 || total == 0) return FilterDecision.Keep();
         var seq = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids);
+        int distinct = 0;
+        foreach (var id in seq) distinct = Math.Max(distinct, id + 1);
         foreach (var (n, max) in new[] { (2, o.MaxTop2), (3, o.MaxTop3), (4, o.MaxTop4) })
         {
             if (seq.Length < n) break;
             // The most frequent n-gram, the first to reach that count in the text when several tie.
-            var (count, start) = Top(seq, n);
+            var (count, start) = distinct < 1 << 16 ? Top(seq, n, Packed) : Top(seq, n, Tuple);
             if (count < 2) continue;
             long span = 0;
             for (int k = start; k < start + n; k++) span += lengths[k];
@@ -62,15 +64,23 @@ public sealed class NgramRepetitionRule(NgramRepetitionOptions o) : IDataFilter
         return FilterDecision.Keep();
     }
 
-    /// <summary>The most frequent n-gram of ids (up to four, 32 bits each, packed into one key) and where it first starts.</summary>
-    static (int Count, int Start) Top(ReadOnlySpan<int> seq, int n)
+    static ulong Packed(ReadOnlySpan<int> s, int i, int n)
     {
-        var counts = new Dictionary<UInt128, (int Count, int Start)>();
+        ulong key = 0;
+        for (int k = 0; k < n; k++) key = key << 16 | (uint)s[i + k];
+        return key;
+    }
+
+    static (int, int, int, int) Tuple(ReadOnlySpan<int> s, int i, int n) => (s[i], s[i + 1], n > 2 ? s[i + 2] : -1, n > 3 ? s[i + 3] : -1);
+
+    delegate TKey KeyOf<TKey>(ReadOnlySpan<int> seq, int i, int n);
+
+    static (int Count, int Start) Top<TKey>(ReadOnlySpan<int> seq, int n, KeyOf<TKey> keyOf) where TKey : notnull
+    {
+        var counts = new Dictionary<TKey, (int Count, int Start)>();
         for (int i = 0; i + n <= seq.Length; i++)
         {
-            UInt128 key = 0;
-            for (int k = 0; k < n; k++) key = key << 32 | (uint)seq[i + k];
-            ref var c = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out bool existed);
+            ref var c = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(counts, keyOf(seq, i, n), out bool existed);
             c = existed ? (c.Count + 1, c.Start) : (1, i);
         }
         // Dictionary order is insertion order here (nothing is removed): the first maximum is the earliest n-gram.
