@@ -89,17 +89,20 @@ public sealed class RecipeCompiler(string cacheDirectory, IReadOnlyList<Assembly
             .WithNullableContextOptions(NullableContextOptions.Enable)
             .WithSpecificDiagnosticOptions(new Dictionary<string, ReportDiagnostic> { ["CS1701"] = ReportDiagnostic.Suppress, ["CS1702"] = ReportDiagnostic.Suppress }));
 
-        var all = compilation.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning).Select(RecipeDiagnostic.From).ToList();
-        var errors = all.Where(d => d.Severity == "error").ToList();
-        if (errors.Count > 0) throw new RecipeException(errors);
-
+        // Emit binds every method body and reports every diagnostic (as csc does): a separate GetDiagnostics() first
+        // would bind them all twice. The manifest's semantic walk runs on the other core meanwhile.
+        var analysis = Task.Run(() => RecipeAnalyzer.Analyze(compilation));
         using var peStream = new MemoryStream();
         using var pdbStream = new MemoryStream();
         var result = compilation.Emit(peStream, pdbStream, options: new EmitOptions(debugInformationFormat: DebugInformationFormat.PortablePdb));
-        if (!result.Success)
-            throw new RecipeException(result.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).Select(RecipeDiagnostic.From).ToList());
-
-        manifest = RecipeAnalyzer.Analyze(compilation);
+        var all = result.Diagnostics.Where(d => d.Severity >= DiagnosticSeverity.Warning).Select(RecipeDiagnostic.From).ToList();
+        var errors = all.Where(d => d.Severity == "error").ToList();
+        if (!result.Success)   // Success is "no error diagnostic": errors holds them
+        {
+            _ = analysis.ContinueWith(t => t.Exception, TaskScheduler.Default);   // a walk over broken code may throw: not this error's news
+            throw new RecipeException(errors);
+        }
+        manifest = analysis.GetAwaiter().GetResult();
         pe = peStream.ToArray(); pdb = pdbStream.ToArray();
         WriteCache(dir, pe, pdb, manifest);
         return new CompiledRecipe(sources, hash, pe, pdb, manifest, all.Where(d => d.Severity != "error").ToList(), false, clock.Elapsed);
