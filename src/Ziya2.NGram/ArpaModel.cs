@@ -19,9 +19,9 @@ public sealed class ArpaModel
     readonly Dictionary<string, int> _vocabulary;
     readonly ProbingTable[] _tables;   // _tables[n - 1] holds the n-grams
 
-    ArpaModel(Dictionary<string, int> vocabulary, ProbingTable[] tables, long[] counts)
+    ArpaModel(Dictionary<string, int> vocabulary, ProbingTable[] tables, long[] counts, bool holdsEverySuffix)
     {
-        _vocabulary = vocabulary; _tables = tables; Counts = counts;
+        _vocabulary = vocabulary; _tables = tables; Counts = counts; HoldsEverySuffix = holdsEverySuffix;
         BosId = vocabulary.TryGetValue(Bos, out var b) ? b : throw new InvalidDataException("the model has no <s>");
         EosId = vocabulary.TryGetValue(Eos, out var e) ? e : throw new InvalidDataException("the model has no </s>");
         UnknownId = vocabulary.TryGetValue(Unk, out var u) ? u : -1;
@@ -36,6 +36,14 @@ public sealed class ArpaModel
     public int EosId { get; }
     /// <summary>Id of <c>&lt;unk&gt;</c>, or -1 when the model has none.</summary>
     public int UnknownId { get; }
+
+    /// <summary>
+    /// Whether the suffix of every n-gram (its last n−1 words) is in the model, as in every model <c>lmplz</c> or
+    /// <see cref="KneserNeyTrainer"/> estimates. Then no n-gram ending at a word is in the model once a shorter one ending
+    /// there is missing, and scoring stops looking there, as KenLM's always does; ARPA does not promise it, so it is checked
+    /// when the model is read (and recorded in the binary form).
+    /// </summary>
+    public bool HoldsEverySuffix { get; }
 
     /// <summary>The id of a word; <see cref="UnknownId"/> for words outside the vocabulary.</summary>
     public int WordId(string word) => _vocabulary.TryGetValue(word, out var id) ? id : UnknownId;
@@ -66,7 +74,13 @@ public sealed class ArpaModel
         return ScoreIds(ids, bos, eos);
     }
 
-    /// <summary>As <see cref="Score"/> for word ids (<see cref="UnknownId"/> for words outside the vocabulary).</summary>
+    /// <summary>
+    /// As <see cref="Score"/> for word ids (<see cref="UnknownId"/> for words outside the vocabulary): the sum of
+    /// <see cref="LogProb"/> over the sentence, computed as KenLM's forward state does. Every n-gram ending at a word
+    /// is looked up once — its probability serves that word, its backoff the next word's contexts — from hashes extended
+    /// one id at a time, shortest first, stopping at the first missing one when the model <see cref="HoldsEverySuffix"/>
+    /// (the longer ones cannot be there either); the sums equal <see cref="LogProb"/>'s bit for bit either way.
+    /// </summary>
     double ScoreIds(ReadOnlySpan<int> words, bool bos, bool eos)
     {
         int length = words.Length + (bos ? 1 : 0) + (eos ? 1 : 0);
@@ -75,9 +89,37 @@ public sealed class ArpaModel
         if (bos) ids[0] = BosId;
         words.CopyTo(ids[first..]);
         if (eos) ids[^1] = EosId;
+
+        int order = Order;
+        // [n] for the n-gram of length n ending at the current word; "previous" holds those ending at the word before.
+        Span<ulong> hashes = stackalloc ulong[order + 1];
+        Span<bool> found = stackalloc bool[order + 1], previousFound = stackalloc bool[order + 1];
+        Span<float> prob = stackalloc float[order + 1], backoff = stackalloc float[order + 1], previousBackoff = stackalloc float[order + 1];
         double total = 0;
-        for (int i = first; i < ids.Length; i++)
-            total += LogProb(ids[Math.Max(0, i - (Order - 1))..i], ids[i]);
+        for (int i = 0; i < ids.Length; i++)
+        {
+            int word = ids[i], grams = Math.Min(order, i + 1);
+            for (int n = grams; n >= 2; n--) hashes[n] = ProbingTable.HashNext(hashes[n - 1], word);
+            hashes[1] = ProbingTable.HashNext(ProbingTable.HashStart, word);
+            for (int n = 1; n <= grams; n++)
+                if (!(found[n] = _tables[n - 1].TryGet(ProbingTable.HashEnd(hashes[n]), out prob[n], out backoff[n])) && HoldsEverySuffix)
+                {
+                    found[(n + 1)..(grams + 1)].Clear();
+                    break;
+                }
+            if (i >= first)
+            {
+                // LogProb: the longest n-gram in the model (none for an unknown word without <unk>), plus the backoff of
+                // every longer context in the model, added longest first.
+                int longest = 0;
+                if (word >= 0) for (int n = grams; n >= 1 && longest == 0; n--) if (found[n]) longest = n;
+                double weights = 0;
+                for (int k = grams - 1; k >= Math.Max(1, longest); k--) if (previousFound[k]) weights += previousBackoff[k];
+                total += longest > 0 ? prob[longest] + weights : MissingUnknownLog10 + weights;
+            }
+            found.CopyTo(previousFound);
+            backoff.CopyTo(previousBackoff);
+        }
         return total;
     }
 
@@ -126,8 +168,11 @@ public sealed class ArpaModel
     /// <summary>CCNet's perplexity: 10^(-log10 / tokens); +∞ for a document without tokens.</summary>
     public static double Perplexity(double log10, int tokens) => tokens == 0 ? double.PositiveInfinity : Math.Pow(10, -log10 / tokens);
 
-    /// <summary>First bytes of a binary model (<see cref="SaveBinary"/>).</summary>
-    static ReadOnlySpan<byte> BinaryMagic => "ZIYA2LM1"u8;
+    /// <summary>First bytes of a binary model (<see cref="SaveBinary"/>): version 2 records <see cref="HoldsEverySuffix"/> after
+    /// the order; version 1 files (without it) are still read, as models not known to hold every suffix.</summary>
+    static ReadOnlySpan<byte> BinaryMagic => "ZIYA2LM2"u8;
+    static ReadOnlySpan<byte> BinaryMagicVersion1 => "ZIYA2LM1"u8;
+    static bool IsBinary(ReadOnlySpan<byte> head) => head.SequenceEqual(BinaryMagic) || head.SequenceEqual(BinaryMagicVersion1);
 
     /// <summary>
     /// Writes the model in this program's binary form — the probing tables as they lie in memory, as KenLM's
@@ -143,6 +188,7 @@ public sealed class ArpaModel
         {
             writer.Write(BinaryMagic);
             writer.Write(Order);
+            writer.Write(HoldsEverySuffix);
             foreach (var c in Counts) writer.Write(c);
             writer.Write(_vocabulary.Count);
             foreach (var (word, _) in _vocabulary.OrderBy(kv => kv.Value)) writer.Write(word);
@@ -157,9 +203,13 @@ public sealed class ArpaModel
         try
         {
             Span<byte> magic = stackalloc byte[8];
-            if (stream.ReadAtLeast(magic, 8, throwOnEndOfStream: false) != 8 || !magic.SequenceEqual(BinaryMagic)) throw new InvalidDataException($"{name}: not a binary model");
+            if (stream.ReadAtLeast(magic, 8, throwOnEndOfStream: false) != 8 || !IsBinary(magic)) throw new InvalidDataException($"{name}: not a binary model");
             int order = reader.ReadInt32();
             if (order is < 1 or > 16) throw new InvalidDataException($"{name}: order {order} is not one this program writes");
+            bool holdsEverySuffix = magic.SequenceEqual(BinaryMagic) && reader.ReadByte() switch
+            {
+                0 => false, 1 => true, var b => throw new InvalidDataException($"{name}: suffix flag {b} is not one this program writes"),
+            };
             var counts = new long[order];
             for (int n = 0; n < order; n++) counts[n] = reader.ReadInt64();
             int words = reader.ReadInt32();
@@ -170,7 +220,7 @@ public sealed class ArpaModel
             var tables = new ProbingTable[order];
             for (int n = 0; n < order; n++) tables[n] = ProbingTable.Read(reader, name);
             if (stream.ReadByte() != -1) throw new InvalidDataException($"{name}: bytes after the last table");
-            return new ArpaModel(vocabulary, tables, counts);
+            return new ArpaModel(vocabulary, tables, counts, holdsEverySuffix);
         }
         catch (EndOfStreamException) { throw new InvalidDataException($"{name}: the file ends early (truncated)"); }
         catch (DecoderFallbackException) { throw new InvalidDataException($"{name}: a word is not UTF-8"); }
@@ -188,7 +238,7 @@ public sealed class ArpaModel
         Span<byte> head = stackalloc byte[8];
         int got = raw.ReadAtLeast(head, 8, throwOnEndOfStream: false);
         raw.Position = 0;
-        if (got == 8 && head.SequenceEqual(BinaryMagic)) return ReadBinary(raw, path);
+        if (got == 8 && IsBinary(head)) return ReadBinary(raw, path);
         using Stream stream = path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase) ? new Ziya2.IO.CheckedGzipStream(raw, path) : raw;
         using var reader = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true));
         return Read(reader, path);
@@ -223,6 +273,7 @@ public sealed class ArpaModel
         var ids = new int[counts.Count];
         var parts = new Range[counts.Count + 2];
         var lookup = vocabulary.GetAlternateLookup<ReadOnlySpan<char>>();
+        bool holdsEverySuffix = true;   // the orders come in sequence: an n-gram's suffix order is complete when it is read
         for (int n = 1; n <= counts.Count; n++)
         {
             while ((line = Next()) is not null && line.Trim().Length == 0) { }
@@ -256,11 +307,12 @@ public sealed class ArpaModel
                     else if (!lookup.TryGetValue(word, out ids[k])) Fail($"word '{word.ToString()}' of a {n}-gram is not a unigram");
                 }
                 tables[n - 1].Set(ProbingTable.Hash(ids.AsSpan(0, n)), prob, backoff);
+                if (n > 1 && holdsEverySuffix) holdsEverySuffix = tables[n - 2].TryGet(ProbingTable.Hash(ids.AsSpan(1, n - 1)), out _, out _);
             }
         }
         while ((line = Next()) is not null && line.Trim().Length == 0) { }
         if (line?.Trim() != "\\end\\") Fail($"expected \\end\\, got '{line}'");
-        return new ArpaModel(vocabulary, tables, counts.ToArray());
+        return new ArpaModel(vocabulary, tables, counts.ToArray(), holdsEverySuffix);
     }
 
     static readonly char[] ArpaSpaces = [' ', '\t', '\r'];

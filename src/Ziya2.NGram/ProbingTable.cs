@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+
 namespace Ziya2.NGram;
 
 /// <summary>
@@ -9,8 +11,11 @@ sealed class ProbingTable
 {
     /// <summary>Entries a table is first sized for at most: a header's declared count is only a hint (a hostile one says billions).</summary>
     public const long MaxInitial = 1 << 22;
-    ulong[] _keys;
-    float[] _prob, _backoff;
+
+    /// <summary>Key and values side by side: a hit costs one cache line, not three (scoring is bound by these misses).</summary>
+    struct Slot { public ulong Key; public float Prob, Backoff; }
+
+    Slot[] _slots;
     int _mask;
 
     /// <summary>A table sized for <paramref name="expected"/> entries (at most <see cref="MaxInitial"/>); it grows as entries come.</summary>
@@ -18,7 +23,7 @@ sealed class ProbingTable
     {
         long capacity = 16;
         while (capacity < Math.Min(expected, MaxInitial) * 3 / 2 + 1) capacity <<= 1;
-        (_keys, _prob, _backoff, _mask) = (new ulong[capacity], new float[capacity], new float[capacity], (int)(capacity - 1));
+        (_slots, _mask) = (new Slot[capacity], (int)(capacity - 1));
     }
 
     public int Count { get; private set; }
@@ -26,39 +31,58 @@ sealed class ProbingTable
     /// <summary>Adds or replaces an entry.</summary>
     public void Set(ulong key, float prob, float backoff)
     {
-        if ((Count + 1) * 3L > _keys.LongLength * 2) Grow();   // keep the load at 2/3
+        if ((Count + 1) * 3L > _slots.LongLength * 2) Grow();   // keep the load at 2/3
         for (int i = (int)key & _mask; ; i = (i + 1) & _mask)
         {
-            if (_keys[i] == 0) { _keys[i] = key; Count++; }
-            else if (_keys[i] != key) continue;
-            _prob[i] = prob; _backoff[i] = backoff;
+            ref var slot = ref _slots[i];
+            if (slot.Key == 0) { slot.Key = key; Count++; }
+            else if (slot.Key != key) continue;
+            slot.Prob = prob; slot.Backoff = backoff;
             return;
         }
     }
 
     void Grow()
     {
-        long capacity = _keys.LongLength * 2;
+        long capacity = _slots.LongLength * 2;
         if (capacity > Array.MaxLength) throw new InvalidDataException($"more than {Count:N0} n-grams of one order exceed what one table holds");
-        var (keys, prob, backoff) = (_keys, _prob, _backoff);
-        (_keys, _prob, _backoff, _mask) = (new ulong[capacity], new float[capacity], new float[capacity], (int)(capacity - 1));
-        for (int j = 0; j < keys.Length; j++)
+        var old = _slots;
+        (_slots, _mask) = (new Slot[capacity], (int)(capacity - 1));
+        foreach (var slot in old)
         {
-            if (keys[j] == 0) continue;
-            int i = (int)keys[j] & _mask;
-            while (_keys[i] != 0) i = (i + 1) & _mask;
-            (_keys[i], _prob[i], _backoff[i]) = (keys[j], prob[j], backoff[j]);
+            if (slot.Key == 0) continue;
+            int i = (int)slot.Key & _mask;
+            while (_slots[i].Key != 0) i = (i + 1) & _mask;
+            _slots[i] = slot;
         }
     }
 
-    /// <summary>The table as stored: its slots, for the binary model file (<see cref="ArpaModel.SaveBinary"/>).</summary>
+    /// <summary>
+    /// The table as stored: its slots' keys, then their probabilities, then their backoffs, for the binary model file
+    /// (<see cref="ArpaModel.SaveBinary"/>; the file keeps the three arrays apart whatever the layout in memory).
+    /// </summary>
     internal void Write(BinaryWriter writer)
     {
-        writer.Write(_keys.Length); writer.Write(Count);
-        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_keys.AsSpan()));
-        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_prob.AsSpan()));
-        writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_backoff.AsSpan()));
+        writer.Write(_slots.Length); writer.Write(Count);
+        var buffer = new byte[Math.Min(_slots.Length, 1 << 16) * 8];
+        foreach (var field in new[] { Field.Key, Field.Prob, Field.Backoff })
+            for (int done = 0; done < _slots.Length;)
+            {
+                int n = Math.Min(_slots.Length - done, buffer.Length / 8);
+                int width = field == Field.Key ? 8 : 4;
+                var chunk = buffer.AsSpan(0, n * width);
+                for (int i = 0; i < n; i++)
+                {
+                    ref readonly var slot = ref _slots[done + i];
+                    if (field == Field.Key) BinaryPrimitives.WriteUInt64LittleEndian(chunk[(i * 8)..], slot.Key);
+                    else BinaryPrimitives.WriteSingleLittleEndian(chunk[(i * 4)..], field == Field.Prob ? slot.Prob : slot.Backoff);
+                }
+                writer.Write(chunk);
+                done += n;
+            }
     }
+
+    enum Field { Key, Prob, Backoff }
 
     /// <summary>A table read back from <see cref="Write"/>; a size that is not a power of two, or slots that disagree with the count, are refused.</summary>
     internal static ProbingTable Read(BinaryReader reader, string name)
@@ -69,41 +93,63 @@ sealed class ProbingTable
         // 16 bytes a slot must still be in the file: a corrupt size is refused before anything that large is allocated.
         if (capacity * 16L > reader.BaseStream.Length - reader.BaseStream.Position)
             throw new InvalidDataException($"{name}: the file ends inside a table (truncated)");
-        var table = new ProbingTable(0) { _keys = new ulong[capacity], _prob = new float[capacity], _backoff = new float[capacity], _mask = capacity - 1, Count = count };
-        Fill(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(table._keys.AsSpan()), name);
-        Fill(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(table._prob.AsSpan()), name);
-        Fill(reader, System.Runtime.InteropServices.MemoryMarshal.AsBytes(table._backoff.AsSpan()), name);
+        var table = new ProbingTable(0) { _slots = new Slot[capacity], _mask = capacity - 1, Count = count };
+        var slots = table._slots;
+        var buffer = new byte[Math.Min(capacity, 1 << 16) * 8];
+        foreach (var field in new[] { Field.Key, Field.Prob, Field.Backoff })
+            for (int done = 0; done < capacity;)
+            {
+                int n = Math.Min(capacity - done, buffer.Length / 8);
+                int width = field == Field.Key ? 8 : 4;
+                var chunk = buffer.AsSpan(0, n * width);
+                if (reader.BaseStream.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false) != chunk.Length)
+                    throw new InvalidDataException($"{name}: the file ends inside a table (truncated)");
+                for (int i = 0; i < n; i++)
+                {
+                    ref var slot = ref slots[done + i];
+                    if (field == Field.Key) slot.Key = BinaryPrimitives.ReadUInt64LittleEndian(chunk[(i * 8)..]);
+                    else if (field == Field.Prob) slot.Prob = BinaryPrimitives.ReadSingleLittleEndian(chunk[(i * 4)..]);
+                    else slot.Backoff = BinaryPrimitives.ReadSingleLittleEndian(chunk[(i * 4)..]);
+                }
+                done += n;
+            }
         int used = 0;
-        foreach (var k in table._keys) if (k != 0) used++;
+        foreach (var slot in slots) if (slot.Key != 0) used++;
         if (used != count) throw new InvalidDataException($"{name}: a table says {count} n-grams but holds {used}");
         return table;
     }
 
-    static void Fill(BinaryReader reader, Span<byte> target, string name)
-    {
-        if (reader.BaseStream.ReadAtLeast(target, target.Length, throwOnEndOfStream: false) != target.Length)
-            throw new InvalidDataException($"{name}: the file ends inside a table (truncated)");
-    }
-
     public bool TryGet(ulong key, out float prob, out float backoff)
     {
+        var slots = _slots;
         for (int i = (int)key & _mask; ; i = (i + 1) & _mask)
         {
-            var k = _keys[i];
-            if (k == key) { prob = _prob[i]; backoff = _backoff[i]; return true; }
-            if (k == 0) { prob = backoff = 0; return false; }
+            ref var slot = ref slots[i];
+            if (slot.Key == key) { prob = slot.Prob; backoff = slot.Backoff; return true; }
+            if (slot.Key == 0) { prob = backoff = 0; return false; }
         }
     }
 
     /// <summary>Hash of a word-id sequence (never 0, which marks an empty slot).</summary>
     public static ulong Hash(ReadOnlySpan<int> ids)
     {
-        ulong h = 0xCBF29CE484222325UL;
-        foreach (var id in ids)
-        {
-            h = (h ^ (uint)id) * 0x9E3779B97F4A7C15UL;
-            h ^= h >> 29; h *= 0xBF58476D1CE4E5B9UL; h ^= h >> 32;
-        }
-        return h == 0 ? 1 : h;
+        ulong h = HashStart;
+        foreach (var id in ids) h = HashNext(h, id);
+        return HashEnd(h);
     }
+
+    /// <summary>The state <see cref="Hash"/> starts from; <see cref="HashNext"/> adds the next (newer) id; <see cref="HashEnd"/> gives the key.
+    /// Apart so a scorer can extend the hashes of every n-gram ending at one word to those ending at the next.</summary>
+    public const ulong HashStart = 0xCBF29CE484222325UL;
+
+    /// <inheritdoc cref="HashStart"/>
+    public static ulong HashNext(ulong h, int id)
+    {
+        h = (h ^ (uint)id) * 0x9E3779B97F4A7C15UL;
+        h ^= h >> 29; h *= 0xBF58476D1CE4E5B9UL; h ^= h >> 32;
+        return h;
+    }
+
+    /// <inheritdoc cref="HashStart"/>
+    public static ulong HashEnd(ulong h) => h == 0 ? 1 : h;
 }

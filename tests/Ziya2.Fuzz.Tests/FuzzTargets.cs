@@ -80,7 +80,7 @@ public static class FuzzTargets
     /// </summary>
     static void Arpa(byte[] input)
     {
-        if (input is [0x1f, 0x8b, ..] || input.AsSpan().StartsWith("ZIYA2LM1"u8))
+        if (input is [0x1f, 0x8b, ..] || input.AsSpan().StartsWith("ZIYA2LM"u8))
         {
             var path = Temporary(input, input[0] == 0x1f ? ".arpa.gz" : ".bin");
             try { _ = ArpaModel.Load(path).Order; }

@@ -128,4 +128,96 @@ public class ArpaModelTests
         var e = Assert.Throws<InvalidDataException>(() => ArpaModel.Read(new StringReader(HandModel[..HandModel.IndexOf("-0.7\tb </s>")]), "cut.arpa"));
         Assert.Contains("file ends inside the 2-grams (2 of 3 read)", e.Message);
     }
+
+    /// <summary>
+    /// A random backoff model of order 4, with or without &lt;unk&gt;, whose n-grams hold their suffixes (as estimated
+    /// models do) or need not (ARPA allows it).
+    /// </summary>
+    static string RandomModel(Random random, bool unk, bool closed)
+    {
+        string[] words = ["a", "b", "c", "d", "e", "f"];
+        var unigrams = new[] { "<s>", "</s>" }.Concat(words).Concat(unk ? ["<unk>"] : []).ToList();
+        var orders = new List<List<string>> { unigrams };
+        for (int n = 2; n <= 4; n++)
+        {
+            var grams = new HashSet<string>();
+            for (int k = 0; k < 40; k++)
+            {
+                var gram = Enumerable.Range(0, n).Select(j => j == 0 && random.Next(4) == 0 ? "<s>" : words[random.Next(words.Length)]).ToList();
+                if (random.Next(5) == 0) gram[^1] = "</s>";
+                grams.Add(string.Join(' ', gram));
+            }
+            orders.Add([.. grams]);
+        }
+        for (int n = orders.Count; closed && n >= 3; n--)
+            orders[n - 2] = [.. orders[n - 2].Union(orders[n - 1].Select(g => g[(g.IndexOf(' ') + 1)..]))];
+        string Number() => (-random.NextDouble() * 2).ToString("F4", System.Globalization.CultureInfo.InvariantCulture);
+        var text = new System.Text.StringBuilder("\\data\\\n");
+        for (int n = 1; n <= orders.Count; n++) text.Append($"ngram {n}={orders[n - 1].Count}\n");
+        for (int n = 1; n <= orders.Count; n++)
+        {
+            text.Append($"\n\\{n}-grams:\n");
+            foreach (var g in orders[n - 1]) text.Append($"{Number()}\t{g}{(n < orders.Count && random.Next(3) > 0 ? "\t" + Number() : "")}\n");
+        }
+        return text.Append("\n\\end\\\n").ToString();
+    }
+
+    [Fact]
+    public void A_sentence_scores_the_sum_of_its_words_log_probabilities_bit_for_bit_whether_or_not_the_model_holds_every_suffix()
+    {
+        // ScoreIds keeps each word's lookups for the next word's contexts and stops at a missing n-gram when the model
+        // holds every suffix; LogProb asks the model afresh, longest first.
+        var random = new Random(18);
+        int open = 0;
+        for (int trial = 0; trial < 400; trial++)
+        {
+            bool closed = trial % 2 == 0;
+            var m = ArpaModel.Read(new StringReader(RandomModel(random, unk: trial % 3 != 0, closed)), "random.arpa");
+            if (closed) Assert.True(m.HoldsEverySuffix);
+            else if (!m.HoldsEverySuffix) open++;
+            var tokens = Enumerable.Range(0, random.Next(0, 14)).Select(_ => "abcdefz"[random.Next(7)].ToString()).ToList();
+            bool bos = random.Next(4) > 0, eos = random.Next(4) > 0;
+            var ids = (bos ? [m.BosId] : new List<int>()).Concat(tokens.Select(m.WordId)).Concat(eos ? [m.EosId] : []).ToArray();
+            double expected = 0;
+            for (int i = bos ? 1 : 0; i < ids.Length; i++) expected += m.LogProb(ids[Math.Max(0, i - (m.Order - 1))..i], ids[i]);
+            Assert.Equal(expected, m.Score(tokens, bos, eos));
+            var lines = string.Join('\n', tokens.Chunk(5).Select(c => string.Join(' ', c)));
+            double perLine = lines.Split('\n').Where(l => l.Length > 0).Sum(l => m.Score(l.Split(' ')));
+            Assert.Equal(perLine, m.ScoreDocument(lines, LmTokenization.Whitespace).Log10, 12);
+        }
+        Assert.True(open > 150, $"only {open} of 200 models meant to miss suffixes miss one");
+    }
+
+    [Fact]
+    public void The_binary_form_keeps_whether_the_model_holds_every_suffix_and_version_1_files_still_load()
+    {
+        var dir = Directory.CreateTempSubdirectory("ziya2-arpa-bin-").FullName;
+        try
+        {
+            var hand = Hand();
+            var open = ArpaModel.Read(new StringReader(HandModel.Replace("-0.3\ta b\t-0.25", "-0.3\ta c\t-0.25").Replace("-0.5\tb\t-0.2", "-0.5\tb\t-0.2\n-0.5\tc")
+                .Replace("ngram 1=5", "ngram 1=6")), "open.arpa");   // "<s> a b" without "a b"
+            Assert.True(hand.HoldsEverySuffix);
+            Assert.False(open.HoldsEverySuffix);
+            foreach (var (model, name) in new[] { (hand, "hand"), (open, "open") })
+            {
+                var path = Path.Combine(dir, name + ".bin");
+                model.SaveBinary(path);
+                var back = ArpaModel.Load(path);
+                Assert.Equal(model.HoldsEverySuffix, back.HoldsEverySuffix);
+                Assert.Equal(model.Score(["a", "b", "c"]), back.Score(["a", "b", "c"]));
+                // Version 1: the same file without the flag byte after the order.
+                var bytes = File.ReadAllBytes(path);
+                var version1 = Path.Combine(dir, name + ".v1.bin");
+                File.WriteAllBytes(version1, [.. "ZIYA2LM1"u8, .. bytes.AsSpan(8, 4), .. bytes.AsSpan(13)]);
+                var old = ArpaModel.Load(version1);
+                Assert.False(old.HoldsEverySuffix);
+                Assert.Equal(model.Score(["a", "b", "c"]), old.Score(["a", "b", "c"]));
+                bytes[12] = 7;
+                File.WriteAllBytes(path, bytes);
+                Assert.Contains("suffix flag 7", Assert.Throws<InvalidDataException>(() => ArpaModel.Load(path)).Message);
+            }
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
 }
