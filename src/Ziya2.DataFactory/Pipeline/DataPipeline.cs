@@ -524,7 +524,7 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
                     if (dropped is { } d)
                     {
                         stats.Rejected++;
-                        var r = (JsonObject)parsed.Fields.DeepClone();
+                        var r = parsed.Fields;   // the record ends here: written as it was read, with why
                         r["reason"] = d.Reason; r["step"] = d.Step;
                         r["source_file"] = parsed.Origin.File; r["source_line"] = parsed.Origin.Line;
                         rejectedWriter.Write(r);
@@ -624,10 +624,10 @@ public sealed class DataPipeline(IReadOnlyList<PipelineStep> steps, PipelineOpti
         if (after is not null) { st.CharsOut += after.Text.Length; st.BytesOut += Encoding.UTF8.GetByteCount(after.Text); }
     }
 
-    /// <summary>The original fields with the processed text and identity, plus the attributes steps wrote.</summary>
+    /// <summary>The original fields with the processed text and identity, plus the attributes steps wrote (in place: the record ends here).</summary>
     JsonObject Output(JsonObject original, Document doc)
     {
-        var o = (JsonObject)original.DeepClone();
+        var o = original;
         o[options.Fields.Id] = doc.Id;
         o[options.Fields.Text] = doc.Text;
         if (doc.Url is not null) o[options.Fields.Url] = doc.Url;

@@ -17,13 +17,17 @@ static class LineReader
         int read;
         while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
         {
-            int start = 0;
-            for (int i = 0; i < read; i++)
+            int start = 0, end;
+            while ((end = Array.IndexOf(buffer, (byte)'\n', start, read - start)) >= 0)
             {
-                if (buffer[i] != (byte)'\n') continue;
-                Append(buffer.AsSpan(start, i - start));
-                yield return Finish();
-                start = i + 1;
+                // A line inside the buffer (most are) is copied once, straight out of it.
+                if (length == 0) yield return Whole(buffer.AsSpan(start, end - start));
+                else
+                {
+                    Append(buffer.AsSpan(start, end - start));
+                    yield return Finish();
+                }
+                start = end + 1;
             }
             Append(buffer.AsSpan(start, read - start));
         }
@@ -36,6 +40,10 @@ static class LineReader
             if (length > maxLineBytes) { tooLong = true; line.SetLength(0); return; }
             line.Write(part);
         }
+
+        Line Whole(ReadOnlySpan<byte> bytes) =>
+            bytes.Length > maxLineBytes ? new Line(number++, null, bytes.Length)
+            : new Line(number++, (bytes is [.., (byte)'\r'] ? bytes[..^1] : bytes).ToArray(), bytes.Length);
 
         Line Finish()
         {

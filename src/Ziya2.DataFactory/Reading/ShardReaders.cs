@@ -125,23 +125,36 @@ public sealed class ShardReader(FieldMapping fields, int maxLineBytes = 64 << 20
 
     InputRecord ParseJsonLine(RecordOrigin origin, byte[] bytes)
     {
-        string text;
+        // Parsed from the bytes as they are (no string of the whole line): the text field is the only string made.
+        byte[] utf8 = bytes;
         string? recoveredFrom = null;
-        try { text = StrictUtf8.GetString(bytes); }
-        catch (DecoderFallbackException e)
+        if (!System.Text.Unicode.Utf8.IsValid(bytes))
         {
-            if (legacy is null || !legacy.TryDecode(bytes, out text, out var encoding))
-                return new MalformedRecord(origin, "invalid_utf8", $"invalid UTF-8 at byte {e.Index}", null);
+            if (legacy is null || !legacy.TryDecode(bytes, out var text, out var encoding))
+                return new MalformedRecord(origin, "invalid_utf8", $"invalid UTF-8 at byte {InvalidByteIndex(bytes)}", null);
             recoveredFrom = encoding;
+            utf8 = Encoding.UTF8.GetBytes(text);
         }
-        string? Preview() => text.Length <= RawPreviewChars ? text : text[..RawPreviewChars];
-        if (text.Contains('\0')) return new MalformedRecord(origin, "nul_byte", "line contains a NUL character", Preview()?.Replace("\0", "\\u0000"));
+        string? Preview()
+        {
+            // The first RawPreviewChars characters: at most 3 bytes each (a 4-byte character is two of them).
+            var text = Encoding.UTF8.GetString(utf8, 0, Math.Min(utf8.Length, RawPreviewChars * 3));
+            return text.Length <= RawPreviewChars ? text : text[..RawPreviewChars];
+        }
+        if (utf8.AsSpan().Contains((byte)0)) return new MalformedRecord(origin, "nul_byte", "line contains a NUL character", Preview()?.Replace("\0", "\\u0000"));
         JsonNode? node;
-        try { node = JsonNode.Parse(text); }
+        try { node = JsonNode.Parse(utf8); }
         catch (JsonException e) { return new MalformedRecord(origin, "invalid_json", e.Message, Preview()); }
         if (node is not JsonObject obj) return new MalformedRecord(origin, "not_an_object", "a JSON line must be an object", Preview());
         var record = ToDocument(origin, obj, Preview);
         return recoveredFrom is not null && record is ParsedRecord p ? p with { Document = p.Document.WithAttribute("source_encoding", recoveredFrom) } : record;
+    }
+
+    /// <summary>Where the strict decoder stops in bytes that are not UTF-8.</summary>
+    static long InvalidByteIndex(byte[] bytes)
+    {
+        try { _ = StrictUtf8.GetString(bytes); return -1; }
+        catch (DecoderFallbackException e) { return e.Index; }
     }
 
     InputRecord ToDocument(RecordOrigin origin, JsonObject obj, Func<string?> preview)

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -18,7 +19,11 @@ sealed class ShardWriter(string directory, string prefix, long maxBytes) : IDisp
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         TypeInfoResolver = new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver(),
     };
+    static readonly JsonWriterOptions Writer = new() { Encoder = Json.Encoder };
     readonly List<string> _written = [];
+    // One buffer and one JSON writer for every record: the line is written as UTF-8 once, with no string in between.
+    readonly ArrayBufferWriter<byte> _line = new(1 << 16);
+    Utf8JsonWriter? _json;
     Stream? _file;
     ZstdSharp.CompressionStream? _zstd;
     long _bytes;
@@ -27,7 +32,13 @@ sealed class ShardWriter(string directory, string prefix, long maxBytes) : IDisp
 
     public void Write(JsonObject record)
     {
-        var line = Encoding.UTF8.GetBytes(record.ToJsonString(Json) + "\n");
+        _line.ResetWrittenCount();
+        if (_json is null) _json = new Utf8JsonWriter(_line, Writer);
+        else _json.Reset(_line);
+        record.WriteTo(_json, Json);
+        _json.Flush();
+        _line.Write("\n"u8);
+        var line = _line.WrittenSpan;
         if (_zstd is null || (_bytes > 0 && _bytes + line.Length > maxBytes)) Open();
         _zstd!.Write(line);
         _bytes += line.Length;
@@ -58,5 +69,9 @@ sealed class ShardWriter(string directory, string prefix, long maxBytes) : IDisp
         return _written;
     }
 
-    public void Dispose() => Close();
+    public void Dispose()
+    {
+        Close();
+        _json?.Dispose();
+    }
 }
