@@ -20,9 +20,9 @@ namespace Ziya2.Plugins.Dedup;
 /// Each stage sees only the previous stage's survivors, so a document is never dropped for matching one that was itself
 /// dropped; the decision does not depend on <c>partitions</c>. Kept documents get the attribute <c>simhash</c>. With
 /// <c>index</c> set, each partition's URLs, texts and SimHashes persist once the run completes (one set of files per
-/// partition), and later runs drop duplicates of them.
+/// partition), and later runs drop duplicates of them. The SimHash computed in pass 1 is carried to pass 2's attribute.
 /// </summary>
-public sealed class DedupFilter(DedupOptions o) : IPartitionedCorpusDataFilter
+public sealed class DedupFilter(DedupOptions o) : IPartitionedCorpusDataFilter, ICarryingCorpusDataFilter
 {
     const byte ReasonUrl = 1, ReasonExact = 2, ReasonNear = 3;
     const byte Hit = 0, Link = 1;
@@ -49,10 +49,18 @@ public sealed class DedupFilter(DedupOptions o) : IPartitionedCorpusDataFilter
     byte Rank(Document d) => o.Keep == KeepPolicy.First ? (byte)0
         : (d.Attributes.TryGetValue("quality_bucket", out var b) ? b?.ToString() : null) switch { "high" => (byte)0, "medium" => (byte)1, _ => (byte)2 };
 
-    public void Observe(Document d, DocumentPosition p) => _observed.Add(new Doc(p.Shard, p.Record, Rank(d),
-        o.Url && Normalization.Url(d.Url) is { } url ? Normalization.Hash(url) : 0,
-        o.Exact ? Normalization.Hash(Normalization.Text(d.Text)) : 0,
-        o.Near ? SimHash.Compute(d.Text, o.Shingle) : 0));
+    public void Observe(Document d, DocumentPosition p) => ObserveAndCarry(d, p);
+
+    /// <summary>Observes, carrying the SimHash (its 64 bits, as the double they spell) for the kept document's attribute.</summary>
+    public double ObserveAndCarry(Document d, DocumentPosition p)
+    {
+        var doc = new Doc(p.Shard, p.Record, Rank(d),
+            o.Url && Normalization.Url(d.Url) is { } url ? Normalization.Hash(url) : 0,
+            o.Exact ? Normalization.Hash(Normalization.Text(d.Text)) : 0,
+            o.Near ? SimHash.Compute(d.Text, o.Shingle) : 0);
+        _observed.Add(doc);
+        return BitConverter.UInt64BitsToDouble(doc.Sim);
+    }
 
     public void SaveObservations(CorpusRoutes routes)
     {
@@ -251,11 +259,17 @@ public sealed class DedupFilter(DedupOptions o) : IPartitionedCorpusDataFilter
                 _drops[(shard, BinaryPrimitives.ReadInt64LittleEndian(part.AsSpan(at)))] = part[at + 8];
     }
 
-    public FilterDecision Apply(Document document, DocumentPosition position)
+    public FilterDecision Apply(Document document, DocumentPosition position) =>
+        Decide(document, position, () => SimHash.Compute(document.Text, o.Shingle));
+
+    public FilterDecision Apply(Document document, DocumentPosition position, double carried) =>
+        Decide(document, position, () => BitConverter.DoubleToUInt64Bits(carried));
+
+    FilterDecision Decide(Document document, DocumentPosition position, Func<ulong> simHash)
     {
         if (_drops.TryGetValue((position.Shard, position.Record), out var reason))
             return FilterDecision.Drop(reason switch { ReasonUrl => "duplicate_url", ReasonExact => "duplicate_exact", _ => "near_duplicate" });
-        return o.Near ? FilterDecision.Rewrite(document.WithAttribute("simhash", SimHash.Compute(document.Text, o.Shingle).ToString("x16"))) : FilterDecision.Keep();
+        return o.Near ? FilterDecision.Rewrite(document.WithAttribute("simhash", simHash().ToString("x16"))) : FilterDecision.Keep();
     }
 
     /// <summary>

@@ -224,6 +224,29 @@ public sealed class DedupTests : IDisposable
     }
 
     [Fact]
+    public void The_simhash_carried_from_pass_1_gives_pass_2_the_decision_and_attribute_it_computes_afresh()
+    {
+        var o = new DedupOptions();
+        Document[] docs = [Doc("a", Article, "https://a.example/x"), Doc("b", Article.Replace("Tuesday", "Monday"), "https://b.example/y"),
+                           Doc("c", "A short note about the weather on the coast, which was calm and mild all week long."), Doc("d", Article, "https://a.example/x")];
+        var (outcome, decision) = Run(o, docs);
+        var observer = new DedupFilter(o);
+        var carried = docs.Select((d, i) => observer.ObserveAndCarry(d, new DocumentPosition(0, i))).ToArray();
+        var apply = new DedupFilter(o);
+        ((ICorpusDataFilter)apply).UseDecision(decision);
+        for (int i = 0; i < docs.Length; i++)
+        {
+            Assert.Equal(SimHash.Compute(docs[i].Text, o.Shingle), BitConverter.DoubleToUInt64Bits(carried[i]));
+            var (withCarry, afresh) = (apply.Apply(docs[i], new DocumentPosition(0, i), carried[i]), apply.Apply(docs[i], new DocumentPosition(0, i)));
+            Assert.Equal((afresh.Action, afresh.Reason), (withCarry.Action, withCarry.Reason));
+            Assert.Equal(outcome[docs[i].Id], withCarry.Action == FilterAction.Drop ? withCarry.Reason : "kept");
+            if (withCarry.Action != FilterAction.Drop)
+                Assert.Equal(afresh.Document!.Attributes["simhash"], withCarry.Document!.Attributes["simhash"]);
+        }
+        Assert.Equal("duplicate_url", outcome["d"]);
+    }
+
+    [Fact]
     public void Options_are_checked()
     {
         Assert.Contains(new DedupOptions { Url = false, Exact = false, Near = false }.Validate(), m => m.Contains("at least one"));

@@ -6,7 +6,8 @@ namespace Ziya2.Data;
 /// and its position) and hands it to <see cref="Apply(Document, DocumentPosition, double)"/>, so the work is done once.
 /// When it has no number for a document (the observations came from a run before this interface, or a file was lost) it
 /// calls <see cref="ICorpusDataFilter.Apply(Document, DocumentPosition)"/>, which must decide alone: the result must be
-/// the same either way.
+/// the same either way. The 8 bytes are kept exactly, so a filter may carry 64 bits of its own (a hash) as the double
+/// <see cref="BitConverter.UInt64BitsToDouble"/> makes of them.
 /// </summary>
 public interface ICarryingCorpusDataFilter : ICorpusDataFilter
 {
