@@ -20,5 +20,17 @@ public sealed class MinLengthOptions : IValidatableOptions
 public sealed class MinLengthFilter(MinLengthOptions options) : IDataFilter
 {
     public FilterDecision Apply(Document document) =>
-        new StringInfo(document.Text.Trim()).LengthInTextElements < options.MinChars ? FilterDecision.Drop("too_short") : FilterDecision.Keep();
+        HasAtLeast(document.Text.AsSpan().Trim(), options.MinChars) ? FilterDecision.Keep() : FilterDecision.Drop("too_short");
+
+    /// <summary>Whether <paramref name="text"/> has <paramref name="count"/> grapheme clusters: counted only that far (a page has thousands).</summary>
+    internal static bool HasAtLeast(ReadOnlySpan<char> text, int count)
+    {
+        if (text.Length < count) return false;   // a cluster is at least one UTF-16 unit
+        for (int seen = 0; seen < count; seen++)
+        {
+            if (text.IsEmpty) return false;
+            text = text[StringInfo.GetNextTextElementLength(text)..];
+        }
+        return true;
+    }
 }

@@ -12,8 +12,34 @@ public sealed class WhitespaceNormalizer : IDataFilter
 {
     public FilterDecision Apply(Document document)
     {
+        if (IsNormalized(document.Text)) return FilterDecision.Keep();   // most pages: one scan, nothing built
         var normalized = Normalize(document.Text);
         return normalized == document.Text ? FilterDecision.Keep() : FilterDecision.Rewrite(document with { Text = normalized });
+    }
+
+    /// <summary>
+    /// Whether <see cref="Normalize"/> would return <paramref name="text"/> unchanged: no CR, no blank line at either end
+    /// or two in a row, and no whitespace but single spaces inside lines.
+    /// </summary>
+    internal static bool IsNormalized(ReadOnlySpan<char> text)
+    {
+        if (text.IsEmpty) return true;
+        if (text[0] == '\n' || text[^1] == '\n') return false;
+        char previous = '\n';
+        int newlines = 0;
+        foreach (var c in text)
+        {
+            if (c == '\n')
+            {
+                if (previous == ' ' || ++newlines > 2) return false;
+                previous = c;
+                continue;
+            }
+            newlines = 0;
+            if (char.IsWhiteSpace(c) && (c != ' ' || previous is '\n' or ' ')) return false;
+            previous = c;
+        }
+        return previous != ' ';
     }
 
     internal static string Normalize(string text)
