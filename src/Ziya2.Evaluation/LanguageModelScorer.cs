@@ -37,10 +37,15 @@ public sealed class LanguageModelScorer(ILanguageModel model, ITokenizer tokeniz
             using var scope = NewDisposeScope();
             int start = shared;
             var ids = Fit(f.ToList(), 0, ref start);
-            var logp = nn.functional.log_softmax(Logits(ids)[0], 1);
+            int first = Math.Max(start, 1);
+            if (first >= ids.Count) return (0.0, ids.Count - first);
+            // One gather for every continuation token (not a tensor index and a copy per token), summed as before.
+            var logp = nn.functional.log_softmax(Logits(ids)[0, (first - 1)..(ids.Count - 1)], 1);
+            var targets = tensor(ids.Skip(first).Select(i => (long)i).ToArray(), device: logp.device).unsqueeze(1);
+            var picked = logp.gather(1, targets).squeeze(1).cpu().data<float>().ToArray();
             double sum = 0;
-            for (int t = Math.Max(start, 1); t < ids.Count; t++) sum += logp[t - 1, ids[t]].item<float>();
-            return (sum, ids.Count - Math.Max(start, 1));
+            foreach (var p in picked) sum += p;
+            return (sum, ids.Count - first);
         }).ToList();
     }
 

@@ -111,6 +111,21 @@ public sealed class MultipleChoiceTests(TinyModel tiny) : IClassFixture<TinyMode
     }
 
     [Fact]
+    public void Continuations_of_several_tokens_sum_each_tokens_log_likelihood_after_the_prompt()
+    {
+        const string prompt = "Question: Which star is nearest to the Earth?\nAnswer:";
+        string[] continuations = [" The Sun, a star of middle age.", " Proxima Centauri", " B"];
+        var scored = tiny.Scorer.ContinuationLogLikelihoods(prompt, continuations);
+        for (int i = 0; i < continuations.Length; i++)
+        {
+            var byHand = tiny.LogLikelihood(prompt, continuations[i]);
+            Assert.Equal(byHand.Tokens, scored[i].Tokens);
+            Assert.Equal(byHand.Sum, scored[i].LogLikelihood, 5);
+        }
+        Assert.True(scored[0].Tokens > 3);
+    }
+
+    [Fact]
     public void A_prompt_longer_than_the_model_keeps_its_end()
     {
         var long_ = string.Concat(Enumerable.Repeat("The Sun is a star. ", 400)) + "Answer:";
