@@ -20,20 +20,26 @@ corpus="$work/corpus-$mb"
 bench="$PWD"; repo="$(cd "${ZIYA2_REPO:-$PWD}" && pwd)"
 (cd "$repo" && dotnet build -c Release src/Ziya2.Cli -v q -nologo >/dev/null)
 ziya2="$repo/src/Ziya2.Cli/bin/Release/net10.0/ziya2"
-if [ ! -s "$work/lm-$mb/en.bin" ]; then
+if [ ! -s "$work/lm-$mb/en.arpa" ]; then
   "$ziya2" lm train --order 5 --tokenize characters --corpus "$corpus/page-00.jsonl" --out "$work/lm-$mb/zh.arpa" >/dev/null
   "$ziya2" lm train --order 5 --corpus "$corpus/page-00.jsonl" --out "$work/lm-$mb/en.arpa" >/dev/null
-  # Binary models, as KenLM users run build_binary: the ARPA text takes ~2 s each to read, the binary ~0.1 s.
-  "$ziya2" lm binary "$work/lm-$mb/zh.arpa" "$work/lm-$mb/zh.bin"
-  "$ziya2" lm binary "$work/lm-$mb/en.arpa" "$work/lm-$mb/en.bin"
 fi
+# Binary models, as KenLM users run build_binary (the ARPA text takes ~2 s each to read, the binary ~0.1 s), written by
+# the measured checkout's own `lm binary`: the binary form has versions, and a baseline reads only its own.
+bin="$work/lm-$mb/bin-$(cd "$repo" && git rev-parse --short HEAD 2>/dev/null || echo local)"
+if [ ! -s "$bin/en.bin" ]; then
+  mkdir -p "$bin"
+  "$ziya2" lm binary "$work/lm-$mb/zh.arpa" "$bin/zh.bin" >/dev/null
+  "$ziya2" lm binary "$work/lm-$mb/en.arpa" "$bin/en.bin" >/dev/null
+fi
+models="$bin"; [ "${ZIYA2_LM_FORM:-bin}" = arpa ] && models="$work/lm-$mb"
 cat > "$work/factory.toml" <<EOF
 include = ["$repo/recipes/pipelines/ziya2.toml", "$repo/recipes/pipelines/ziya2-code.toml"]
 [factory]
 inputs = ["$corpus"]
 output = "$work/out"
 [filters.perplexity]
-models = { zh = "$work/lm-$mb/zh.${ZIYA2_LM_FORM:-bin}", en = "$work/lm-$mb/en.${ZIYA2_LM_FORM:-bin}" }
+models = { zh = "$models/zh.${ZIYA2_LM_FORM:-bin}", en = "$models/en.${ZIYA2_LM_FORM:-bin}" }
 [filters.dedup]
 expected_documents = 1000000
 [evaluation]
