@@ -13,7 +13,7 @@ namespace Ziya2.Plugins.Llama;
 /// normal(0, initializer_range) or read from a Hugging Face checkpoint (<see cref="HuggingFaceCheckpoint"/>, as every
 /// model is). Decodes incrementally with a KV cache and exports to GGUF for llama.cpp.
 /// </summary>
-public sealed class LlamaModel : ILanguageModel, IIncrementalDecoder, IModelExporter
+public sealed class LlamaModel : ILanguageModel, IBatchIncrementalDecoder, IModelExporter
 {
     LlamaNetwork _network;
     readonly string? _checkpoint;
@@ -86,6 +86,15 @@ public sealed class LlamaModel : ILanguageModel, IIncrementalDecoder, IModelExpo
 
     public Tensor Forward(Tensor ids, IDecodingCache cache) =>
         _network.Run(ids, null, null, cache as KvCache ?? throw new ArgumentException("the cache was not made by this model's NewCache()"));
+
+    public Tensor Forward(Tensor ids, IDecodingCache cache, Tensor positions, Tensor mask)
+    {
+        var kv = cache as KvCache ?? throw new ArgumentException("the cache was not made by this model's NewCache()");
+        if (!positions.shape.SequenceEqual(ids.shape)) throw new ArgumentException("positions must have the shape of ids");
+        if (mask.shape is not [var b, 1, var t, var k] || b != ids.shape[0] || t != ids.shape[1] || k != kv.Length + ids.shape[1])
+            throw new ArgumentException($"mask must be [batch, 1, time, cached + time] = [{ids.shape[0]}, 1, {ids.shape[1]}, {kv.Length + ids.shape[1]}], not [{string.Join(", ", mask.shape)}]");
+        return _network.Run(ids, positions, mask, kv);
+    }
 
     /// <summary>Our parameter names in Hugging Face's spelling (<c>model.layers.0.…</c>, <c>lm_head.weight</c>).</summary>
     public IReadOnlyList<(string Name, Tensor Weight)> NamedWeights =>

@@ -60,22 +60,30 @@ public sealed class MathBenchmark
         ? MathAnswers.Gsm8kPrediction(generation) == problem.Answer
         : MathAnswers.MathEquivalent(MathAnswers.MathPrediction(generation), problem.Answer);
 
+    /// <summary>Questions whose answers are generated together (one batch: <see cref="LanguageModelScorer.GenerateMany"/>).</summary>
+    public int GenerationBatch { get; init; } = 16;
+
     public BenchmarkResult Run(LanguageModelScorer scorer, int shots, int maxNewTokens = 256, int limit = int.MaxValue, CancellationToken cancellation = default)
     {
         int right = 0, total = 0;
         double nll = 0;
         long tokens = 0;
         var byCategory = new Dictionary<string, (int Right, int Total)>();
-        foreach (var p in Test.Take(limit))
+        foreach (var batch in Test.Take(limit).Chunk(GenerationBatch))
         {
             cancellation.ThrowIfCancellationRequested();
-            var prompt = Prompt(p, shots);
-            bool ok = IsCorrect(scorer.Generate(prompt, maxNewTokens, Stops), p);
-            var gold = scorer.ContinuationLogLikelihoods(prompt, [" " + p.Solution])[0];
-            nll -= gold.LogLikelihood; tokens += gold.Tokens;
-            right += ok ? 1 : 0; total++;
-            var c = byCategory.GetValueOrDefault(p.Category);
-            byCategory[p.Category] = (c.Right + (ok ? 1 : 0), c.Total + 1);
+            var prompts = batch.Select(p => Prompt(p, shots)).ToList();
+            var generated = scorer.GenerateMany(prompts, maxNewTokens, Stops);
+            for (int k = 0; k < batch.Length; k++)
+            {
+                var p = batch[k];
+                bool ok = IsCorrect(generated[k], p);
+                var gold = scorer.ContinuationLogLikelihoods(prompts[k], [" " + p.Solution])[0];
+                nll -= gold.LogLikelihood; tokens += gold.Tokens;
+                right += ok ? 1 : 0; total++;
+                var c = byCategory.GetValueOrDefault(p.Category);
+                byCategory[p.Category] = (c.Right + (ok ? 1 : 0), c.Total + 1);
+            }
         }
         return new BenchmarkResult(Name, "accuracy", total > 0 ? (double)right / total : double.NaN, total, tokens > 0 ? nll / tokens : double.NaN,
             byCategory.Where(kv => kv.Key.Length > 0).ToDictionary(kv => kv.Key, kv => (double)kv.Value.Right / kv.Value.Total));

@@ -50,30 +50,38 @@ public sealed class LanguageModelScorer(ILanguageModel model, ITokenizer tokeniz
     }
 
     /// <summary>Greedy continuation of <paramref name="prompt"/>, cut at the first stop string (not included).</summary>
-    public string Generate(string prompt, int maxNewTokens, IReadOnlyList<string> stop)
+    public string Generate(string prompt, int maxNewTokens, IReadOnlyList<string> stop) => GenerateMany([prompt], maxNewTokens, stop)[0];
+
+    /// <summary>
+    /// <see cref="Generate"/> for several prompts, decoded as one batch when the model can (<see cref="TextGeneration.GenerateBatch"/>):
+    /// a benchmark's questions cost one short forward per token for all of them instead of one each.
+    /// </summary>
+    public IReadOnlyList<string> GenerateMany(IReadOnlyList<string> prompts, int maxNewTokens, IReadOnlyList<string> stop)
     {
         if (maxNewTokens < 1 || maxNewTokens >= model.MaxSequenceLength)
             throw new ArgumentException($"max new tokens {maxNewTokens} must be between 1 and the model's {model.MaxSequenceLength} positions minus the prompt");
-        var ids = Fit(tokenizer.Encode(prompt, addBos: true).ToList(), maxNewTokens);
+        var ids = prompts.Select(p => Fit(tokenizer.Encode(p, addBos: true).ToList(), maxNewTokens)).ToList();
         // Text is decoded with the prompt in front and the prompt's own text cut off: decoding the new tokens alone would
         // drop a SentencePiece word-boundary space at their start (the decoder removes the first piece's dummy prefix),
         // and HumanEval completions would lose a column of indentation.
-        var head = tokenizer.Decode(ids);
-        string Continuation(IEnumerable<long> generated)
+        var heads = ids.Select(i => tokenizer.Decode(i)).ToList();
+        string Continuation(int row, IEnumerable<long> generated)
         {
-            var full = tokenizer.Decode([.. ids, .. generated.Where(i => i != tokenizer.Vocabulary.EosId).Select(i => (int)i)]);
-            return full.StartsWith(head, StringComparison.Ordinal) ? full[head.Length..] : tokenizer.Decode(generated.Select(i => (int)i).ToList());
+            var full = tokenizer.Decode([.. ids[row], .. generated.Where(i => i != tokenizer.Vocabulary.EosId).Select(i => (int)i)]);
+            return full.StartsWith(heads[row], StringComparison.Ordinal) ? full[heads[row].Length..] : tokenizer.Decode(generated.Select(i => (int)i).ToList());
         }
-        var output = TextGeneration.Generate(model, ids.Select(i => (long)i).ToList(), new GenerationOptions
+        var outputs = TextGeneration.GenerateBatch(model, [.. ids.Select(i => (IReadOnlyList<long>)i.Select(t => (long)t).ToList())], new GenerationOptions
         {
             MaxNewTokens = maxNewTokens,
             StopTokens = tokenizer.Vocabulary.EosId is { } eos ? [eos] : [],
-            StopWhen = generated => stop.Count > 0 && stop.Any(Continuation(generated).Contains),
-        });
-        var text = Continuation(output);
-        foreach (var s in stop)
-            if (text.IndexOf(s, StringComparison.Ordinal) is var at and >= 0) text = text[..at];
-        return text;
+        }, (row, generated) => stop.Count > 0 && stop.Any(Continuation(row, generated).Contains));
+        return [.. outputs.Select((output, row) =>
+        {
+            var text = Continuation(row, output);
+            foreach (var s in stop)
+                if (text.IndexOf(s, StringComparison.Ordinal) is var at and >= 0) text = text[..at];
+            return text;
+        })];
     }
 
     Tensor Logits(IReadOnlyList<int> ids)

@@ -207,7 +207,13 @@ public sealed class GenerationBenchmarkTests(TinyModel tiny) : IClassFixture<Tin
         var cut = tiny.Scorer.Generate(prompt, 24, [stop]);
         Assert.Equal(free.IndexOf(stop, StringComparison.Ordinal) is var at and >= 0 ? free[..at] : free, cut);
 
+        // The questions' answers as one batch are the answers one at a time; the benchmark's accuracy is theirs.
+        var prompts = gsm.Test.Select(p => gsm.Prompt(p, 2)).ToList();
+        string[] stops = ["\n\nQuestion:", "\n\nProblem:", "Question:", "\n\n\n"];
+        var alone = prompts.Select(p => tiny.Scorer.Generate(p, 16, stops)).ToList();
+        Assert.Equal(alone, tiny.Scorer.GenerateMany(prompts, 16, stops));
         var result = gsm.Run(tiny.Scorer, shots: 2, maxNewTokens: 16);
+        Assert.Equal(gsm.Test.Where((p, k) => gsm.IsCorrect(alone[k], p)).Count() / 2.0, result.Score);
         Assert.Equal(2, result.Count);
         Assert.InRange(result.Score, 0, 1);
         Assert.True(result.AnswerLoss > 0 && double.IsFinite(result.AnswerLoss));

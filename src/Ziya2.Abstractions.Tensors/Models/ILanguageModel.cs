@@ -101,6 +101,22 @@ public interface IIncrementalDecoder
     Tensor Forward(Tensor ids, IDecodingCache cache);
 }
 
+/// <summary>
+/// Optional capability: incremental decoding of several sequences at once — prompts of different lengths padded on the
+/// left to one length, each row at its own positions and attending only to its own tokens — so a benchmark's greedy
+/// answers cost one short forward per token for the whole batch. <see cref="TextGeneration.GenerateBatch"/> uses it.
+/// </summary>
+public interface IBatchIncrementalDecoder : IIncrementalDecoder
+{
+    /// <summary>
+    /// Logits <c>[batch, time, vocab]</c> for <paramref name="ids"/> <c>[batch, time]</c> following what
+    /// <paramref name="cache"/> holds (one cache for the batch); <paramref name="positions"/> <c>[batch, time]</c> are each
+    /// token's position in its own sequence, <paramref name="mask"/> <c>[batch, 1, time, cache.Length + time]</c> (bool,
+    /// true = may attend) says which cached and new positions each token sees. The cache grows by <c>time</c>.
+    /// </summary>
+    Tensor Forward(Tensor ids, IDecodingCache cache, Tensor positions, Tensor mask);
+}
+
 /// <summary>Optional capability: formats besides Hugging Face checkpoints that a model can be written in (GGUF for llama.cpp).</summary>
 public interface IModelExporter
 {

@@ -45,6 +45,94 @@ public static class TextGeneration
         return output;
     }
 
+    /// <summary>
+    /// Continues each of <paramref name="prompts"/>; returns each one's new tokens. Greedy decoding of a model with
+    /// <see cref="IBatchIncrementalDecoder"/> runs the prompts as one batch (left-padded; a finished row rides along
+    /// until every row is done); sampling, or a model without it, continues them one at a time with
+    /// <see cref="Generate"/>, so the results are those <see cref="Generate"/> gives (up to rounding between batched and
+    /// single matrix products). <see cref="GenerationOptions.StopWhen"/> applies to every row, <paramref name="stopWhen"/>
+    /// (row, tokens so far) to one.
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<long>> GenerateBatch(ILanguageModel model, IReadOnlyList<IReadOnlyList<long>> prompts, GenerationOptions options,
+        Func<int, IReadOnlyList<long>, bool>? stopWhen = null)
+    {
+        bool Stops(int row, List<long> output) =>
+            options.StopTokens.Contains(output[^1]) || options.StopWhen?.Invoke(output) == true || stopWhen?.Invoke(row, output) == true;
+        if (model is not IBatchIncrementalDecoder batched || options.Temperature > 0 || prompts.Count < 2)
+            return [.. prompts.Select((p, row) => Generate(model, p, options with
+            {
+                StopWhen = output => options.StopWhen?.Invoke(output) == true || stopWhen?.Invoke(row, output) == true,
+            }))];
+        foreach (var p in prompts)
+        {
+            if (p.Count == 0) throw new ArgumentException("prompt must not be empty");
+            if (p.Count + options.MaxNewTokens > model.MaxSequenceLength)
+                throw new ArgumentException($"prompt ({p.Count}) + max_new_tokens ({options.MaxNewTokens}) exceeds the model's {model.MaxSequenceLength} positions");
+        }
+        int rows = prompts.Count, width = prompts.Max(p => p.Count);
+        var device = model.Device;
+        var outputs = prompts.Select(_ => new List<long>()).ToArray();
+        var done = new bool[rows];
+        // Which keys each row may attend to, grown by one column per step: its own prompt tokens, then every new token.
+        var valid = new List<bool[]>(width + options.MaxNewTokens);
+        var ids = new long[rows * width];
+        var positions = new long[rows * width];
+        for (int j = 0; j < width; j++) valid.Add(new bool[rows]);
+        for (int r = 0; r < rows; r++)
+        {
+            int pad = width - prompts[r].Count;
+            for (int j = 0; j < prompts[r].Count; j++)
+            {
+                ids[r * width + pad + j] = prompts[r][j];
+                positions[r * width + pad + j] = j;
+                valid[pad + j][r] = true;
+            }
+        }
+        var network = model.Module;
+        bool wasTraining = network.training;
+        network.eval();
+        try
+        {
+            using var _ = no_grad();
+            using var cache = batched.NewCache();
+            long[] next;
+            using (var scope = NewDisposeScope())
+            {
+                // Prompt tokens see earlier tokens of their own row; a padding position sees itself only (a row that sees
+                // nothing would be NaN, and NaN values times zero weights would reach the real tokens).
+                var mask = new bool[rows * width * width];
+                for (int r = 0; r < rows; r++)
+                    for (int i = 0; i < width; i++)
+                        for (int j = 0; j <= i; j++)
+                            mask[(r * width + i) * width + j] = valid[i][r] ? valid[j][r] : i == j;
+                var logits = batched.Forward(tensor(ids, device: device).view(rows, width), cache, tensor(positions, device: device).view(rows, width),
+                    tensor(mask, device: device).view(rows, 1, width, width));
+                next = logits[.., -1].to_type(ScalarType.Float32).argmax(-1).cpu().data<long>().ToArray();
+            }
+            for (int i = 0; i < options.MaxNewTokens; i++)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    if (done[r]) continue;
+                    outputs[r].Add(next[r]);
+                    done[r] = Stops(r, outputs[r]);
+                }
+                if (done.All(d => d) || i == options.MaxNewTokens - 1) break;
+                valid.Add(Enumerable.Repeat(true, rows).ToArray());
+                using var scope = NewDisposeScope();
+                var keys = new bool[rows * valid.Count];
+                for (int r = 0; r < rows; r++)
+                    for (int j = 0; j < valid.Count; j++) keys[r * valid.Count + j] = valid[j][r];
+                var step = prompts.Select(p => (long)(p.Count + i)).ToArray();
+                var logits = batched.Forward(tensor(next, device: device).view(rows, 1), cache, tensor(step, device: device).view(rows, 1),
+                    tensor(keys, device: device).view(rows, 1, 1, valid.Count));
+                next = logits[.., -1].to_type(ScalarType.Float32).argmax(-1).cpu().data<long>().ToArray();
+            }
+        }
+        finally { network.train(wasTraining); }
+        return outputs;
+    }
+
     static long Pick(Tensor logits, GenerationOptions o, Generator generator)
     {
         if (o.Temperature <= 0) return logits.argmax().item<long>();

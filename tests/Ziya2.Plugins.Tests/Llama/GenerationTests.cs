@@ -23,6 +23,32 @@ public class GenerationTests
     }
 
     [Fact]
+    public void A_left_padded_batch_decodes_each_prompt_as_it_decodes_alone_and_stops_each_row_on_its_own()
+    {
+        using var model = new LlamaModel(TinyModels.Options());
+        IReadOnlyList<long>[] prompts = [[4, 8, 15, 16, 23], [42], [7, 7, 1, 2, 9, 30, 11, 3], [5, 6]];
+        var options = new GenerationOptions { MaxNewTokens = 10 };
+        var alone = prompts.Select(p => TextGeneration.Generate(model, p, options)).ToList();
+        var batch = TextGeneration.GenerateBatch(model, prompts, options);
+        Assert.Equal(alone, batch);
+        // A stop token ends the rows that emit it; a row's own test ends only that row.
+        var stop = alone[0][3];
+        var stopped = TextGeneration.GenerateBatch(model, prompts, options with { StopTokens = [stop] }, (row, tokens) => row == 2 && tokens.Count == 4);
+        for (int r = 0; r < prompts.Length; r++)
+        {
+            var expected = alone[r].ToList();
+            int at = expected.IndexOf(stop);
+            if (at >= 0) expected = expected.Take(at + 1).ToList();
+            if (r == 2) expected = expected.Take(4).ToList();
+            Assert.Equal(expected, stopped[r]);
+        }
+        Assert.True(stopped[0].Count <= 4 && stopped[2].Count == 4);
+        // Sampling goes one prompt at a time, so each row is what Generate samples for it.
+        var sampled = options with { Temperature = 1.2, Seed = 9 };
+        Assert.Equal(prompts.Select(p => TextGeneration.Generate(model, p, sampled)), TextGeneration.GenerateBatch(model, prompts, sampled));
+    }
+
+    [Fact]
     public void Sampling_is_reproducible_per_seed_and_stops_at_stop_tokens()
     {
         using var model = new LlamaModel(TinyModels.Options());
