@@ -69,7 +69,7 @@ public sealed class MathBenchmark
         double nll = 0;
         long tokens = 0;
         var byCategory = new Dictionary<string, (int Right, int Total)>();
-        foreach (var batch in Test.Take(limit).Chunk(GenerationBatch))
+        foreach (var batch in Test.Take(limit).Chunk(System.Math.Max(1, GenerationBatch)))
         {
             cancellation.ThrowIfCancellationRequested();
             var prompts = batch.Select(p => Prompt(p, shots)).ToList();
