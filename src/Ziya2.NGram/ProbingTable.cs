@@ -64,25 +64,37 @@ sealed class ProbingTable
     internal void Write(BinaryWriter writer)
     {
         writer.Write(_slots.Length); writer.Write(Count);
-        var buffer = new byte[Math.Min(_slots.Length, 1 << 16) * 8];
-        foreach (var field in new[] { Field.Key, Field.Prob, Field.Backoff })
-            for (int done = 0; done < _slots.Length;)
+        var buffer = new byte[Math.Min(_slots.Length, ChunkSlots) * 8];
+        foreach (var (field, start, n, bytes) in FileChunks(_slots.Length))
+        {
+            var chunk = buffer.AsSpan(0, bytes);
+            for (int i = 0; i < n; i++)
             {
-                int n = Math.Min(_slots.Length - done, buffer.Length / 8);
-                int width = field == Field.Key ? 8 : 4;
-                var chunk = buffer.AsSpan(0, n * width);
-                for (int i = 0; i < n; i++)
-                {
-                    ref readonly var slot = ref _slots[done + i];
-                    if (field == Field.Key) BinaryPrimitives.WriteUInt64LittleEndian(chunk[(i * 8)..], slot.Key);
-                    else BinaryPrimitives.WriteSingleLittleEndian(chunk[(i * 4)..], field == Field.Prob ? slot.Prob : slot.Backoff);
-                }
-                writer.Write(chunk);
-                done += n;
+                ref readonly var slot = ref _slots[start + i];
+                if (field == Field.Key) BinaryPrimitives.WriteUInt64LittleEndian(chunk[(i * 8)..], slot.Key);
+                else BinaryPrimitives.WriteSingleLittleEndian(chunk[(i * 4)..], field == Field.Prob ? slot.Prob : slot.Backoff);
             }
+            writer.Write(chunk);
+        }
     }
 
     enum Field { Key, Prob, Backoff }
+
+    const int ChunkSlots = 1 << 16;
+
+    /// <summary>
+    /// The file's layout, which <see cref="Write"/> and <see cref="Read"/> walk alike: each field's array in turn (keys,
+    /// 8 bytes a slot, then probabilities and backoffs, 4), in chunks of at most <see cref="ChunkSlots"/> slots.
+    /// </summary>
+    static IEnumerable<(Field Field, int Start, int Slots, int Bytes)> FileChunks(int capacity)
+    {
+        foreach (var field in new[] { Field.Key, Field.Prob, Field.Backoff })
+            for (int start = 0; start < capacity; start += ChunkSlots)
+            {
+                int slots = Math.Min(capacity - start, ChunkSlots);
+                yield return (field, start, slots, slots * (field == Field.Key ? 8 : 4));
+            }
+    }
 
     /// <summary>A table read back from <see cref="Write"/>; a size that is not a power of two, or slots that disagree with the count, are refused.</summary>
     internal static ProbingTable Read(BinaryReader reader, string name)
@@ -95,24 +107,20 @@ sealed class ProbingTable
             throw new InvalidDataException($"{name}: the file ends inside a table (truncated)");
         var table = new ProbingTable(0) { _slots = new Slot[capacity], _mask = capacity - 1, Count = count };
         var slots = table._slots;
-        var buffer = new byte[Math.Min(capacity, 1 << 16) * 8];
-        foreach (var field in new[] { Field.Key, Field.Prob, Field.Backoff })
-            for (int done = 0; done < capacity;)
+        var buffer = new byte[Math.Min(capacity, ChunkSlots) * 8];
+        foreach (var (field, start, n, bytes) in FileChunks(capacity))
+        {
+            var chunk = buffer.AsSpan(0, bytes);
+            if (reader.BaseStream.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false) != chunk.Length)
+                throw new InvalidDataException($"{name}: the file ends inside a table (truncated)");
+            for (int i = 0; i < n; i++)
             {
-                int n = Math.Min(capacity - done, buffer.Length / 8);
-                int width = field == Field.Key ? 8 : 4;
-                var chunk = buffer.AsSpan(0, n * width);
-                if (reader.BaseStream.ReadAtLeast(chunk, chunk.Length, throwOnEndOfStream: false) != chunk.Length)
-                    throw new InvalidDataException($"{name}: the file ends inside a table (truncated)");
-                for (int i = 0; i < n; i++)
-                {
-                    ref var slot = ref slots[done + i];
-                    if (field == Field.Key) slot.Key = BinaryPrimitives.ReadUInt64LittleEndian(chunk[(i * 8)..]);
-                    else if (field == Field.Prob) slot.Prob = BinaryPrimitives.ReadSingleLittleEndian(chunk[(i * 4)..]);
-                    else slot.Backoff = BinaryPrimitives.ReadSingleLittleEndian(chunk[(i * 4)..]);
-                }
-                done += n;
+                ref var slot = ref slots[start + i];
+                if (field == Field.Key) slot.Key = BinaryPrimitives.ReadUInt64LittleEndian(chunk[(i * 8)..]);
+                else if (field == Field.Prob) slot.Prob = BinaryPrimitives.ReadSingleLittleEndian(chunk[(i * 4)..]);
+                else slot.Backoff = BinaryPrimitives.ReadSingleLittleEndian(chunk[(i * 4)..]);
             }
+        }
         int used = 0;
         foreach (var slot in slots) if (slot.Key != 0) used++;
         if (used != count) throw new InvalidDataException($"{name}: a table says {count} n-grams but holds {used}");
