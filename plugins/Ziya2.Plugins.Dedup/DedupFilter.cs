@@ -259,17 +259,19 @@ public sealed class DedupFilter(DedupOptions o) : IPartitionedCorpusDataFilter, 
                 _drops[(shard, BinaryPrimitives.ReadInt64LittleEndian(part.AsSpan(at)))] = part[at + 8];
     }
 
-    public FilterDecision Apply(Document document, DocumentPosition position) =>
-        Decide(document, position, () => SimHash.Compute(document.Text, o.Shingle));
+    public FilterDecision Apply(Document document, DocumentPosition position) => Decide(document, position, carriedSimHash: null);
 
     public FilterDecision Apply(Document document, DocumentPosition position, double carried) =>
-        Decide(document, position, () => BitConverter.DoubleToUInt64Bits(carried));
+        Decide(document, position, BitConverter.DoubleToUInt64Bits(carried));
 
-    FilterDecision Decide(Document document, DocumentPosition position, Func<ulong> simHash)
+    /// <summary>Dropped as decided, or kept with its SimHash: the one pass 1 carried, else computed now.</summary>
+    FilterDecision Decide(Document document, DocumentPosition position, ulong? carriedSimHash)
     {
         if (_drops.TryGetValue((position.Shard, position.Record), out var reason))
             return FilterDecision.Drop(reason switch { ReasonUrl => "duplicate_url", ReasonExact => "duplicate_exact", _ => "near_duplicate" });
-        return o.Near ? FilterDecision.Rewrite(document.WithAttribute("simhash", simHash().ToString("x16"))) : FilterDecision.Keep();
+        if (!o.Near) return FilterDecision.Keep();
+        var simHash = carriedSimHash ?? SimHash.Compute(document.Text, o.Shingle);
+        return FilterDecision.Rewrite(document.WithAttribute("simhash", simHash.ToString("x16")));
     }
 
     /// <summary>
