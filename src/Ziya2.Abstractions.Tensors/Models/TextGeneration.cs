@@ -13,9 +13,7 @@ public static class TextGeneration
     /// <summary>Continues <paramref name="prompt"/> (one sequence); returns only the new tokens.</summary>
     public static IReadOnlyList<long> Generate(ILanguageModel model, IReadOnlyList<long> prompt, GenerationOptions options)
     {
-        if (prompt.Count == 0) throw new ArgumentException("prompt must not be empty");
-        if (prompt.Count + options.MaxNewTokens > model.MaxSequenceLength)
-            throw new ArgumentException($"prompt ({prompt.Count}) + max_new_tokens ({options.MaxNewTokens}) exceeds the model's {model.MaxSequenceLength} positions");
+        CheckPrompt(model, prompt, options);
         var device = model.Device;
         var generator = new Generator((ulong)options.Seed, device);
         var output = new List<long>();
@@ -63,31 +61,22 @@ public static class TextGeneration
             {
                 StopWhen = output => options.StopWhen?.Invoke(output) == true || stopWhen?.Invoke(row, output) == true,
             }))];
-        foreach (var p in prompts)
-        {
-            if (p.Count == 0) throw new ArgumentException("prompt must not be empty");
-            if (p.Count + options.MaxNewTokens > model.MaxSequenceLength)
-                throw new ArgumentException($"prompt ({p.Count}) + max_new_tokens ({options.MaxNewTokens}) exceeds the model's {model.MaxSequenceLength} positions");
-        }
+        foreach (var p in prompts) CheckPrompt(model, p, options);
         int rows = prompts.Count, width = prompts.Max(p => p.Count);
         var device = model.Device;
         var outputs = prompts.Select(_ => new List<long>()).ToArray();
         var done = new bool[rows];
-        // Which keys each row may attend to, grown by one column per step: its own prompt tokens, then every new token.
-        var valid = new List<bool[]>(width + options.MaxNewTokens);
+        // Row r is padded by pad[r] positions on the left: it may attend to every key from pad[r] on (its prompt, then
+        // every new token).
+        var pad = prompts.Select(p => width - p.Count).ToArray();
         var ids = new long[rows * width];
         var positions = new long[rows * width];
-        for (int j = 0; j < width; j++) valid.Add(new bool[rows]);
         for (int r = 0; r < rows; r++)
-        {
-            int pad = width - prompts[r].Count;
             for (int j = 0; j < prompts[r].Count; j++)
             {
-                ids[r * width + pad + j] = prompts[r][j];
-                positions[r * width + pad + j] = j;
-                valid[pad + j][r] = true;
+                ids[r * width + pad[r] + j] = prompts[r][j];
+                positions[r * width + pad[r] + j] = j;
             }
-        }
         var network = model.Module;
         bool wasTraining = network.training;
         network.eval();
@@ -104,7 +93,7 @@ public static class TextGeneration
                 for (int r = 0; r < rows; r++)
                     for (int i = 0; i < width; i++)
                         for (int j = 0; j <= i; j++)
-                            mask[(r * width + i) * width + j] = valid[i][r] ? valid[j][r] : i == j;
+                            mask[(r * width + i) * width + j] = i >= pad[r] ? j >= pad[r] : i == j;
                 var logits = batched.Forward(tensor(ids, device: device).view(rows, width), cache, tensor(positions, device: device).view(rows, width),
                     tensor(mask, device: device).view(rows, 1, width, width));
                 next = logits[.., -1].to_type(ScalarType.Float32).argmax(-1).cpu().data<long>().ToArray();
@@ -118,19 +107,25 @@ public static class TextGeneration
                     done[r] = Stops(r, outputs[r]);
                 }
                 if (done.All(d => d) || i == options.MaxNewTokens - 1) break;
-                valid.Add(Enumerable.Repeat(true, rows).ToArray());
                 using var scope = NewDisposeScope();
-                var keys = new bool[rows * valid.Count];
-                for (int r = 0; r < rows; r++)
-                    for (int j = 0; j < valid.Count; j++) keys[r * valid.Count + j] = valid[j][r];
+                int seen = width + i + 1;   // the prompts' width, the tokens fed back so far, and this one
+                var keys = new bool[rows * seen];
+                for (int r = 0; r < rows; r++) keys.AsSpan(r * seen + pad[r], seen - pad[r]).Fill(true);
                 var step = prompts.Select(p => (long)(p.Count + i)).ToArray();
                 var logits = batched.Forward(tensor(next, device: device).view(rows, 1), cache, tensor(step, device: device).view(rows, 1),
-                    tensor(keys, device: device).view(rows, 1, 1, valid.Count));
+                    tensor(keys, device: device).view(rows, 1, 1, seen));
                 next = logits[.., -1].to_type(ScalarType.Float32).argmax(-1).cpu().data<long>().ToArray();
             }
         }
         finally { network.train(wasTraining); }
         return outputs;
+    }
+
+    static void CheckPrompt(ILanguageModel model, IReadOnlyList<long> prompt, GenerationOptions options)
+    {
+        if (prompt.Count == 0) throw new ArgumentException("prompt must not be empty");
+        if (prompt.Count + options.MaxNewTokens > model.MaxSequenceLength)
+            throw new ArgumentException($"prompt ({prompt.Count}) + max_new_tokens ({options.MaxNewTokens}) exceeds the model's {model.MaxSequenceLength} positions");
     }
 
     static long Pick(Tensor logits, GenerationOptions o, Generator generator)
