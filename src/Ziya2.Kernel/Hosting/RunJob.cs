@@ -109,11 +109,14 @@ sealed class RunJob(LaunchEnvironment launch)
     /// <summary>
     /// The end of a failed recipe: ranks that fail together just return <paramref name="exitCode"/>; a rank that fails
     /// alone ends the whole job (MPI_Abort), since the others would wait for it in their next collective forever.
+    /// <paramref name="flushLog"/> runs between the notice and the abort: the console logger writes from a queue of its
+    /// own, and MPI_Abort ends the process before that queue drains.
     /// </summary>
-    public int Fail(int exitCode, ILogger log)
+    public int Fail(int exitCode, ILogger log, Action? flushLog = null)
     {
         if (Alone || FailingTogether || _group is null) return exitCode;
         log.LogError("This rank failed alone: ending every rank of the job ({World} ranks)", launch.WorldSize);
+        flushLog?.Invoke();
         Group.Abort(exitCode);
         return exitCode;
     }

@@ -285,7 +285,7 @@ public sealed class Ziya2Host(ILoggerFactory loggers, TextWriter stdout, TextWri
                 return ExitCodes.Ok;
             }
             if (main || !_job.FailingTogether) runDir.WriteStatus(cancelled ? "interrupted" : "failed", request.RecipePath, compiled.Hash, $"{tag}{where}: {message}");
-            return _job.Fail(invalid ? ExitCodes.InvalidInput : ExitCodes.RunFailed, log);
+            return _job.Fail(invalid ? ExitCodes.InvalidInput : ExitCodes.RunFailed, log, flushLog: runLoggers.Dispose);   // disposing drains the console queue
         }
         finally
         {
