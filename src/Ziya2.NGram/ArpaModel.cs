@@ -18,6 +18,9 @@ public sealed class ArpaModel
 
     readonly Dictionary<string, int> _vocabulary;
     readonly ProbingTable[] _tables;   // _tables[n - 1] holds the n-grams
+    // The id of every one-character word by its UTF-16 unit (UnknownId where none): character-level models (Chinese)
+    // look up nearly every token here, and a 256 KB array answers where a string-keyed dictionary hashed each one.
+    readonly int[] _singleCharacterIds;
 
     ArpaModel(Dictionary<string, int> vocabulary, ProbingTable[] tables, long[] counts, bool holdsEverySuffix)
     {
@@ -25,6 +28,9 @@ public sealed class ArpaModel
         BosId = vocabulary.TryGetValue(Bos, out var b) ? b : throw new InvalidDataException("the model has no <s>");
         EosId = vocabulary.TryGetValue(Eos, out var e) ? e : throw new InvalidDataException("the model has no </s>");
         UnknownId = vocabulary.TryGetValue(Unk, out var u) ? u : -1;
+        _singleCharacterIds = new int[char.MaxValue + 1];
+        Array.Fill(_singleCharacterIds, UnknownId);
+        foreach (var (word, id) in vocabulary) if (word.Length == 1 && !char.IsSurrogate(word[0])) _singleCharacterIds[word[0]] = id;
     }
 
     /// <summary>The highest n-gram order.</summary>
@@ -92,15 +98,17 @@ public sealed class ArpaModel
 
         int order = Order;
         // [n] for the n-gram of length n ending at the current word; "previous" holds those ending at the word before.
-        Span<ulong> hashes = stackalloc ulong[order + 1];
+        // The next word's hashes are made (and their slots prefetched) before the current word's lookups, so its cache
+        // misses are already under way when its turn comes.
+        Span<ulong> hashes = stackalloc ulong[order + 1], next = stackalloc ulong[order + 1];
         Span<bool> found = stackalloc bool[order + 1], previousFound = stackalloc bool[order + 1];
         Span<float> prob = stackalloc float[order + 1], backoff = stackalloc float[order + 1], previousBackoff = stackalloc float[order + 1];
         double total = 0;
+        if (ids.Length > 0) Extend(hashes, hashes, ids[0], 1);
         for (int i = 0; i < ids.Length; i++)
         {
             int word = ids[i], grams = Math.Min(order, i + 1);
-            for (int n = grams; n >= 2; n--) hashes[n] = ProbingTable.HashNext(hashes[n - 1], word);
-            hashes[1] = ProbingTable.HashNext(ProbingTable.HashStart, word);
+            if (i + 1 < ids.Length) Extend(hashes, next, ids[i + 1], Math.Min(order, i + 2));
             for (int n = 1; n <= grams; n++)
                 if (!(found[n] = _tables[n - 1].TryGet(ProbingTable.HashEnd(hashes[n]), out prob[n], out backoff[n])) && HoldsEverySuffix)
                 {
@@ -119,8 +127,21 @@ public sealed class ArpaModel
             }
             found.CopyTo(previousFound);
             backoff.CopyTo(previousBackoff);
+            var done = hashes; hashes = next; next = done;
         }
         return total;
+    }
+
+    /// <summary>
+    /// The hashes of the n-grams of lengths 1..<paramref name="grams"/> ending at <paramref name="word"/>, from those
+    /// ending at the word before it (<paramref name="before"/>; may be <paramref name="into"/> itself, which is filled
+    /// longest first), and a prefetch of each one's slot.
+    /// </summary>
+    void Extend(ReadOnlySpan<ulong> before, Span<ulong> into, int word, int grams)
+    {
+        for (int n = grams; n >= 2; n--) into[n] = ProbingTable.HashNext(before[n - 1], word);
+        into[1] = ProbingTable.HashNext(ProbingTable.HashStart, word);
+        for (int n = 1; n <= grams; n++) _tables[n - 1].Prefetch(ProbingTable.HashEnd(into[n]));
     }
 
     /// <summary>
@@ -156,7 +177,8 @@ public sealed class ArpaModel
             foreach (var r in ranges)
             {
                 var token = line[r];
-                ids.Add(mode == LmTokenization.Characters && LmTokenizer.HasLoneSurrogate(token) ? WordId(LmTokenizer.Token(token, mode))
+                ids.Add(token.Length == 1 && !char.IsSurrogate(token[0]) ? _singleCharacterIds[token[0]]
+                        : mode == LmTokenization.Characters && LmTokenizer.HasLoneSurrogate(token) ? WordId(LmTokenizer.Token(token, mode))
                         : lookup.TryGetValue(token, out var id) ? id : UnknownId);
             }
             log10 += ScoreIds(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(ids), bos: true, eos: true);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
 using System.Buffers.Binary;
 
 namespace Ziya2.NGram;
@@ -125,6 +127,17 @@ sealed class ProbingTable
         foreach (var slot in slots) if (slot.Key != 0) used++;
         if (used != count) throw new InvalidDataException($"{name}: a table says {count} n-grams but holds {used}");
         return table;
+    }
+
+    /// <summary>
+    /// Asks the CPU to bring <paramref name="key"/>'s first slot into the cache (x86; elsewhere nothing). A scorer knows
+    /// every key of the next word before it needs them: its lookups then overlap their cache misses instead of waiting
+    /// for each in turn — a model is tens to hundreds of megabytes of tables, so nearly every lookup misses.
+    /// </summary>
+    public unsafe void Prefetch(ulong key)
+    {
+        // A prefetch never faults: a stale address (were the array ever moved) only fetches a useless line.
+        if (Sse.IsSupported) Sse.Prefetch0(Unsafe.AsPointer(ref _slots[(int)key & _mask]));
     }
 
     public bool TryGet(ulong key, out float prob, out float backoff)
