@@ -1,3 +1,4 @@
+using System.Text;
 using Ziya2.Data;
 using Ziya2.Plugins.Dedup;
 
@@ -67,6 +68,49 @@ public sealed class DedupTests : IDisposable
         int unrelated = SimHash.Distance(a, SimHash.Compute("A recipe for dumplings: mix flour and water, rest the dough, roll thin wrappers and fill them with pork and cabbage.", 4));
         Assert.InRange(oneWord, 1, 6);
         Assert.True(unrelated > 15, $"unrelated texts {unrelated} bits apart");
+    }
+
+    [Fact]
+    public void SimHash_equals_its_definition_on_random_texts()
+    {
+        // The definition as first written (token strings, one string and byte array per shingle, 64 votes per
+        // feature): the index files of earlier runs hold its values, so the fast form must give the same bits.
+        static ulong Reference(string text, int shingle)
+        {
+            var tokens = new List<string>();
+            var word = new StringBuilder();
+            void Flush() { if (word.Length > 0) { tokens.Add(word.ToString()); word.Clear(); } }
+            foreach (var r in text.EnumerateRunes())
+            {
+                if (r.Value is >= 0x4E00 and <= 0x9FFF or >= 0x3400 and <= 0x4DBF or >= 0x20000 and <= 0x2FA1F or >= 0xF900 and <= 0xFAFF) { Flush(); tokens.Add(r.ToString()); }
+                else if (Rune.IsLetterOrDigit(r)) word.Append(Rune.ToLowerInvariant(r).ToString());
+                else Flush();
+            }
+            Flush();
+            var votes = new int[64];
+            int features = Math.Max(1, tokens.Count - shingle + 1);
+            for (int i = 0; i < features; i++)
+            {
+                var shingleText = string.Concat(tokens.Skip(i).Take(shingle).Select(t => t + "\u0001"));
+                ulong h = System.IO.Hashing.XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(shingleText));
+                for (int bit = 0; bit < 64; bit++) votes[bit] += ((h >> bit) & 1) != 0 ? 1 : -1;
+            }
+            ulong result = 0;
+            for (int bit = 0; bit < 64; bit++) if (votes[bit] > 0) result |= 1UL << bit;
+            return result;
+        }
+        var rng = new Random(5);
+        string[] pieces = ["的", "天", "𠀀", "𪚥", "Hello", "WORLD", "İstanbul", "Ǆ", "Straße", "ÉCOLE", "42", "x", " ", "\n", ",", "。", "😀",
+                           "\ud800", "\udc00", "\u0001", "é", "e\u0301", "Ⅻ", "ｆｕｌｌ", "-", "ΣΑΣ"];
+        for (int n = 0; n < 3000; n++)
+        {
+            // One text in ten has 600-1,500 tokens: a bit's count of ones passes 255, where the byte counters must
+            // have been emptied.
+            bool isLong = n % 10 == 0;
+            var text = string.Join(isLong ? " " : "", Enumerable.Range(0, isLong ? rng.Next(600, 1500) : rng.Next(0, 40)).Select(_ => pieces[rng.Next(pieces.Length)]));
+            int shingle = rng.Next(1, 6);
+            Assert.Equal(Reference(text, shingle), SimHash.Compute(text, shingle));
+        }
     }
 
     [Fact]
