@@ -39,12 +39,23 @@ static partial class PartRemoval
     public static FilterDecision Apply(Document d, PartRemovalOptions o, string reason, Func<string, bool> remove)
     {
         int removedChars = 0, removedParts = 0;
-        string result = o.Unit switch
+        string result;
+        if (o.Unit == TextUnit.Sentence)
+            result = string.Join("\n\n", d.Text.Split("\n\n").Select(p => string.Concat(Sentences(p).Where(s => Keep(s)))).Where(p => p.Trim().Length > 0));
+        else
         {
-            TextUnit.Line => string.Join('\n', d.Text.Split('\n').Where(l => Keep(l))),
-            TextUnit.Paragraph => string.Join("\n\n", d.Text.Split("\n\n").Where(p => Keep(p))),
-            _ => string.Join("\n\n", d.Text.Split("\n\n").Select(p => string.Concat(Sentences(p).Where(s => Keep(s)))).Where(p => p.Trim().Length > 0)),
-        };
+            // Lines and paragraphs: the kept parts are gathered only once one is removed, so a document the rule leaves
+            // alone (most documents, for most rules) is not copied into a new string only to be thrown away.
+            var parts = o.Unit == TextUnit.Line ? d.Text.Split('\n') : d.Text.Split("\n\n");
+            List<string>? kept = null;
+            for (int i = 0; i < parts.Length; i++)
+            {
+                if (Keep(parts[i])) kept?.Add(parts[i]);
+                else if (kept is null) { kept = new List<string>(parts.Length); kept.AddRange(parts.AsSpan(0, i)); }
+            }
+            if (kept is null) return FilterDecision.Keep();
+            result = string.Join(o.Unit == TextUnit.Line ? "\n" : "\n\n", kept);
+        }
         if (removedParts == 0) return FilterDecision.Keep();
         int before = d.Text.Trim().Length, after = result.Trim().Length;
         if (before == 0 || (double)after / before < o.MinRemaining) return FilterDecision.Drop(reason);
