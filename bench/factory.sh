@@ -7,6 +7,7 @@
 # MB/s per core of every step, peak memory, and the language decisions' agreement with a saved baseline:
 #   ZIYA2_LANGUAGE_BASELINE=FILE bench/factory.sh   compares with FILE (one "id<TAB>decision" per document) and,
 #   when FILE does not exist, writes it from this run.
+#   ZIYA2_BENCH_LOG=Debug bench/factory.sh        the recipe's log level (default Warning; the run's log is <work>/run/logs).
 #   ZIYA2_REPO=DIR bench/factory.sh                  runs another checkout's build and recipe on the same corpus (a
 #   baseline: git worktree add /tmp/base <commit>), so the two are measured in one session.
 # The scoring models are 5-gram models trained on the first shard (their training is not part of the measurement),
